@@ -1,0 +1,288 @@
+/*
+Copyright 2026 The ARL Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+package arl
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// +genclient
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// WarmPool keeps Spec.Replicas idle, Ready pods made from Spec.Template so
+// that a Sandbox can take one without waiting for a pod to start.
+type WarmPool struct {
+	metav1.TypeMeta
+	metav1.ObjectMeta
+
+	Spec   WarmPoolSpec
+	Status WarmPoolStatus
+}
+
+// WarmPoolSpec is the desired state of a WarmPool.
+type WarmPoolSpec struct {
+	// Replicas is the number of idle, Ready pods to keep. Pods handed to
+	// Sandboxes are extra: the pool refills behind every bind.
+	Replicas int32
+	// Template is the pod every replica is made from. ARL adds its sidecar,
+	// the agent that wraps the executor's command, and a /workspace volume.
+	Template corev1.PodTemplateSpec
+	// ReusePolicy says what happens to a pod when its Sandbox is deleted.
+	ReusePolicy ReusePolicy
+}
+
+// ReusePolicy says what happens to a pod when its Sandbox is deleted.
+type ReusePolicy string
+
+const (
+	// ReusePolicyDelete deletes the pod; the pool replaces it with a fresh one.
+	ReusePolicyDelete ReusePolicy = "Delete"
+	// ReusePolicyReset kills every process in the pod, empties its workspace
+	// and returns it to the pool's free list.
+	ReusePolicyReset ReusePolicy = "Reset"
+)
+
+// WarmPoolStatus is the observed state of a WarmPool.
+type WarmPoolStatus struct {
+	// ObservedGeneration is the spec generation this status describes.
+	ObservedGeneration int64
+	// Replicas counts the pool's pods that are not terminating, idle or allocated.
+	Replicas int32
+	// ReadyReplicas counts idle pods that are Ready to be bound.
+	ReadyReplicas int32
+	// AllocatedReplicas counts pods bound to a Sandbox.
+	AllocatedReplicas int32
+	// Selector selects the pool's idle pods; the scale subresource reports it.
+	Selector string
+	Conditions []metav1.Condition
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// WarmPoolList is a list of WarmPools.
+type WarmPoolList struct {
+	metav1.TypeMeta
+	metav1.ListMeta
+
+	Items []WarmPool
+}
+
+// +genclient
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// Sandbox takes one pod from a WarmPool and is an agent's workspace for Tasks.
+type Sandbox struct {
+	metav1.TypeMeta
+	metav1.ObjectMeta
+
+	Spec   SandboxSpec
+	Status SandboxStatus
+}
+
+// SandboxSpec is the desired state of a Sandbox.
+type SandboxSpec struct {
+	// PoolRef names the WarmPool, in the Sandbox's namespace, to take a pod from.
+	PoolRef string
+	// KeepAlive keeps the Sandbox for many Tasks. When false the Sandbox is
+	// deleted after its first Task finishes.
+	KeepAlive bool
+	// IdleTimeoutSeconds deletes the Sandbox after this long without a
+	// running Task. Unset means no idle limit.
+	IdleTimeoutSeconds *int32
+	// MaxLifetimeSeconds deletes the Sandbox this long after it was created,
+	// once no Task is running in it. Unset means no limit.
+	MaxLifetimeSeconds *int32
+}
+
+// SandboxPhase is the lifecycle phase of a Sandbox.
+type SandboxPhase string
+
+const (
+	// SandboxPending waits for a Ready pod from its pool.
+	SandboxPending SandboxPhase = "Pending"
+	// SandboxReady has a pod and accepts Tasks.
+	SandboxReady SandboxPhase = "Ready"
+	// SandboxFailed lost its pod, or its pool cannot serve it; see its conditions.
+	SandboxFailed SandboxPhase = "Failed"
+	// SandboxTerminating is being deleted; its pod is being deleted or reset.
+	SandboxTerminating SandboxPhase = "Terminating"
+)
+
+// SandboxStatus is the observed state of a Sandbox.
+type SandboxStatus struct {
+	Phase SandboxPhase
+	// PodName is the pod bound to this Sandbox.
+	PodName string
+	// PodUID identifies the bound pod across a delete and re-create under one name.
+	PodUID types.UID
+	// PodIP is the pod's address (in standalone mode, the local sandbox's address).
+	PodIP string
+	// NodeName is the node the pod runs on.
+	NodeName string
+	// WorkDir is the working directory of Tasks that do not set one.
+	WorkDir string
+	// BoundTime is when the pod was bound.
+	BoundTime *metav1.Time
+	// LastActivityTime is when a Task last started or finished here; the idle
+	// timeout counts from it.
+	LastActivityTime *metav1.Time
+	// ObservedGeneration is the spec generation this status describes.
+	ObservedGeneration int64
+	Conditions []metav1.Condition
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// SandboxList is a list of Sandboxes.
+type SandboxList struct {
+	metav1.TypeMeta
+	metav1.ListMeta
+
+	Items []Sandbox
+}
+
+// +genclient
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// Task runs ordered steps inside a Sandbox and records what they printed.
+type Task struct {
+	metav1.TypeMeta
+	metav1.ObjectMeta
+
+	Spec   TaskSpec
+	Status TaskStatus
+}
+
+// TaskSpec is what a Task runs. It cannot change once the Task exists,
+// except TTLSecondsAfterFinished.
+type TaskSpec struct {
+	// SandboxRef names the Sandbox, in the Task's namespace, to run in.
+	SandboxRef string
+	// Steps run in order; the first that fails ends the attempt.
+	Steps []TaskStep
+	// Timeout bounds each attempt. Unset means no limit.
+	Timeout *metav1.Duration
+	// Retries is how many more attempts a failed attempt gets.
+	Retries int32
+	// TTLSecondsAfterFinished deletes the Task this long after it finished.
+	TTLSecondsAfterFinished *int32
+}
+
+// StepType is the kind of a TaskStep.
+type StepType string
+
+const (
+	// StepFilePatch writes Content to Path.
+	StepFilePatch StepType = "FilePatch"
+	// StepCommand runs Command (an argv, no shell).
+	StepCommand StepType = "Command"
+)
+
+// TaskStep is one step of a Task.
+type TaskStep struct {
+	// Name is unique within the Task.
+	Name string
+	Type StepType
+
+	// Path is the file a FilePatch step writes; relative paths are under the
+	// Sandbox's working directory.
+	Path string
+	// Content is the whole new content of Path.
+	Content string
+	// Mode is the file's permission bits (default 0644).
+	Mode *int32
+
+	// Command is the argv a Command step runs; no shell is involved.
+	Command []string
+	// WorkDir is the Command's working directory (default: the Sandbox's).
+	WorkDir string
+	// Env adds environment variables to the Command.
+	Env map[string]string
+	// Background starts the Command and moves on without waiting: its PID is
+	// reported in the step's result and it keeps running after the Task.
+	Background bool
+}
+
+// TaskState is the lifecycle state of a Task.
+type TaskState string
+
+const (
+	// TaskPending waits for its Sandbox to be Ready, or for earlier Tasks of
+	// the same Sandbox to finish.
+	TaskPending TaskState = "Pending"
+	// TaskRunning is executing its steps.
+	TaskRunning TaskState = "Running"
+	// TaskSucceeded ran every step with exit code 0.
+	TaskSucceeded TaskState = "Succeeded"
+	// TaskFailed had a step fail in its last attempt, timed out, or could not run.
+	TaskFailed TaskState = "Failed"
+)
+
+// TaskStatus is what a Task did.
+type TaskStatus struct {
+	State TaskState
+	// ExitCode is the exit code of the last step that ran.
+	ExitCode *int32
+	// Stdout is what the Command steps printed on stdout, in order, exactly;
+	// only the last bytes are kept when it is longer than the server's cap.
+	Stdout string
+	// Stderr is the same for stderr.
+	Stderr string
+	// StdoutTruncated says Stdout lost its beginning to the cap.
+	StdoutTruncated bool
+	// StderrTruncated says Stderr lost its beginning to the cap.
+	StderrTruncated bool
+	// Steps holds one result per step that ran in the last attempt.
+	Steps []StepResult
+	// Attempts counts the attempts made so far.
+	Attempts int32
+	StartTime      *metav1.Time
+	CompletionTime *metav1.Time
+	// Duration is CompletionTime minus StartTime.
+	Duration *metav1.Duration
+	// Runner identifies the arl-apiserver replica running the Task; when that
+	// replica is gone the others fail the Task instead of re-running steps.
+	Runner string
+	Conditions []metav1.Condition
+}
+
+// StepResult is what one step did.
+type StepResult struct {
+	Name     string
+	ExitCode int32
+	// Signal names the signal that ended the process, if one did.
+	Signal string
+	// TimedOut says the Task's timeout ended the step.
+	TimedOut bool
+	// PID is the process id of a background Command.
+	PID       int32
+	StartTime *metav1.Time
+	Duration  *metav1.Duration
+	// Message explains a step that could not run (e.g. a FilePatch error).
+	Message string
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// TaskList is a list of Tasks.
+type TaskList struct {
+	metav1.TypeMeta
+	metav1.ListMeta
+
+	Items []Task
+}

@@ -1,0 +1,394 @@
+/*
+Copyright 2026 The ARL Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// +genclient
+// +genclient:method=GetScale,verb=get,subresource=scale,result=k8s.io/api/autoscaling/v1.Scale
+// +genclient:method=UpdateScale,verb=update,subresource=scale,input=k8s.io/api/autoscaling/v1.Scale,result=k8s.io/api/autoscaling/v1.Scale
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// WarmPool keeps spec.replicas idle, Ready pods made from spec.template so
+// that a Sandbox can take one at once instead of waiting for a pod to start.
+type WarmPool struct {
+	metav1.TypeMeta `json:",inline"`
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +optional
+	Spec WarmPoolSpec `json:"spec,omitempty"`
+	// +optional
+	Status WarmPoolStatus `json:"status,omitempty"`
+}
+
+// WarmPoolSpec is the desired state of a WarmPool.
+type WarmPoolSpec struct {
+	// replicas is the number of idle, Ready pods to keep (default 1). Pods
+	// bound to Sandboxes are not counted: the pool refills behind every bind.
+	// +optional
+	Replicas *int32 `json:"replicas,omitempty"`
+	// template is the pod every replica is made from. ARL adds the sidecar
+	// container, the agent that wraps the executor container's command, and
+	// a "workspace" emptyDir mounted at /workspace when the template has none.
+	Template corev1.PodTemplateSpec `json:"template"`
+	// reusePolicy says what happens to a pod when its Sandbox is deleted:
+	// "Delete" (default) deletes it and the pool starts a fresh one; "Reset"
+	// kills every process in it, empties /workspace and returns it to the pool.
+	// +optional
+	ReusePolicy ReusePolicy `json:"reusePolicy,omitempty"`
+}
+
+// ReusePolicy says what happens to a pod when its Sandbox is deleted.
+// +enum
+type ReusePolicy string
+
+const (
+	// ReusePolicyDelete deletes the pod; the pool replaces it with a fresh one.
+	ReusePolicyDelete ReusePolicy = "Delete"
+	// ReusePolicyReset kills every process in the pod, empties its workspace
+	// and returns it to the pool's free list.
+	ReusePolicyReset ReusePolicy = "Reset"
+)
+
+// WarmPoolStatus is the observed state of a WarmPool.
+type WarmPoolStatus struct {
+	// observedGeneration is the spec generation this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// replicas counts the pool's pods that are not terminating, idle or bound.
+	// +optional
+	Replicas int32 `json:"replicas"`
+	// readyReplicas counts idle pods that are Ready to be bound.
+	// +optional
+	ReadyReplicas int32 `json:"readyReplicas"`
+	// allocatedReplicas counts pods bound to a Sandbox.
+	// +optional
+	AllocatedReplicas int32 `json:"allocatedReplicas"`
+	// selector is the label selector of the pool's idle pods (scale subresource).
+	// +optional
+	Selector string `json:"selector,omitempty"`
+	// conditions: "Ready" is True when readyReplicas reaches spec.replicas;
+	// "ReplicaFailure" is True while pods fail to start.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// WarmPoolList is a list of WarmPools.
+type WarmPoolList struct {
+	metav1.TypeMeta `json:",inline"`
+	// +optional
+	metav1.ListMeta `json:"metadata,omitempty"`
+
+	Items []WarmPool `json:"items"`
+}
+
+// +genclient
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// Sandbox takes one pod from a WarmPool and is an agent's workspace: Tasks
+// run in it. Creating a Sandbox binds a pod synchronously when the pool has
+// an idle one, so the create response already says phase Ready.
+type Sandbox struct {
+	metav1.TypeMeta `json:",inline"`
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +optional
+	Spec SandboxSpec `json:"spec,omitempty"`
+	// +optional
+	Status SandboxStatus `json:"status,omitempty"`
+}
+
+// SandboxSpec is the desired state of a Sandbox.
+type SandboxSpec struct {
+	// poolRef names the WarmPool, in the Sandbox's namespace, to take a pod
+	// from. It cannot change.
+	PoolRef string `json:"poolRef"`
+	// keepAlive keeps the Sandbox for many Tasks. When false (default) the
+	// Sandbox is deleted after its first Task finishes.
+	// +optional
+	KeepAlive bool `json:"keepAlive,omitempty"`
+	// idleTimeoutSeconds deletes the Sandbox after this many seconds without
+	// a running Task. Unset means no idle limit.
+	// +optional
+	IdleTimeoutSeconds *int32 `json:"idleTimeoutSeconds,omitempty"`
+	// maxLifetimeSeconds deletes the Sandbox this many seconds after it was
+	// created, as soon as no Task is running in it. Unset means no limit.
+	// +optional
+	MaxLifetimeSeconds *int32 `json:"maxLifetimeSeconds,omitempty"`
+}
+
+// SandboxPhase is the lifecycle phase of a Sandbox.
+// +enum
+type SandboxPhase string
+
+const (
+	// SandboxPending waits for a Ready pod from its pool.
+	SandboxPending SandboxPhase = "Pending"
+	// SandboxReady has a pod and accepts Tasks.
+	SandboxReady SandboxPhase = "Ready"
+	// SandboxFailed lost its pod, or its pool cannot serve it; see conditions.
+	SandboxFailed SandboxPhase = "Failed"
+	// SandboxTerminating is being deleted; its pod is deleted or reset.
+	SandboxTerminating SandboxPhase = "Terminating"
+)
+
+// SandboxStatus is the observed state of a Sandbox.
+type SandboxStatus struct {
+	// phase is Pending, Ready, Failed or Terminating.
+	// +optional
+	Phase SandboxPhase `json:"phase,omitempty"`
+	// podName is the pod bound to this Sandbox.
+	// +optional
+	PodName string `json:"podName,omitempty"`
+	// podUID identifies the bound pod across a delete and re-create under one name.
+	// +optional
+	PodUID types.UID `json:"podUID,omitempty"`
+	// podIP is the bound pod's address.
+	// +optional
+	PodIP string `json:"podIP,omitempty"`
+	// nodeName is the node the pod runs on.
+	// +optional
+	NodeName string `json:"nodeName,omitempty"`
+	// workDir is the working directory of Tasks that do not set one.
+	// +optional
+	WorkDir string `json:"workDir,omitempty"`
+	// boundTime is when the pod was bound.
+	// +optional
+	BoundTime *metav1.Time `json:"boundTime,omitempty"`
+	// lastActivityTime is when a Task last started or finished here; the
+	// idle timeout counts from it.
+	// +optional
+	LastActivityTime *metav1.Time `json:"lastActivityTime,omitempty"`
+	// observedGeneration is the spec generation this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// conditions: "Ready" says whether Tasks can run and, when not, why
+	// (reasons such as PoolNotFound, WaitingForPod, PodLost).
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// SandboxList is a list of Sandboxes.
+type SandboxList struct {
+	metav1.TypeMeta `json:",inline"`
+	// +optional
+	metav1.ListMeta `json:"metadata,omitempty"`
+
+	Items []Sandbox `json:"items"`
+}
+
+// +genclient
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// Task runs ordered steps (FilePatch, Command) inside a Sandbox; what the
+// commands printed and their exit code come back in status. POST
+// tasks/{name}/exec runs a Task and answers the finished Task.
+type Task struct {
+	metav1.TypeMeta `json:",inline"`
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +optional
+	Spec TaskSpec `json:"spec,omitempty"`
+	// +optional
+	Status TaskStatus `json:"status,omitempty"`
+}
+
+// TaskSpec is what a Task runs. Only ttlSecondsAfterFinished can change
+// once the Task exists.
+type TaskSpec struct {
+	// sandboxRef names the Sandbox, in the Task's namespace, to run in.
+	SandboxRef string `json:"sandboxRef"`
+	// steps run in order; the first that fails (exit code not 0) ends the attempt.
+	// +listType=map
+	// +listMapKey=name
+	Steps []TaskStep `json:"steps"`
+	// timeout bounds each attempt, e.g. "30s" or "5m"; a step still running
+	// then is killed with its whole process group. Unset means no limit.
+	// +optional
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
+	// retries is how many more attempts a failed attempt gets (default 0).
+	// +optional
+	Retries int32 `json:"retries,omitempty"`
+	// ttlSecondsAfterFinished deletes the Task this many seconds after it
+	// finished. Unset keeps it until it is deleted.
+	// +optional
+	TTLSecondsAfterFinished *int32 `json:"ttlSecondsAfterFinished,omitempty"`
+}
+
+// StepType is the kind of a TaskStep.
+// +enum
+type StepType string
+
+const (
+	// StepFilePatch writes content to path.
+	StepFilePatch StepType = "FilePatch"
+	// StepCommand runs command (an argv, no shell).
+	StepCommand StepType = "Command"
+)
+
+// TaskStep is one step of a Task.
+type TaskStep struct {
+	// name is unique within the Task.
+	Name string `json:"name"`
+	// type is "FilePatch" (write a file) or "Command" (run a program).
+	Type StepType `json:"type"`
+
+	// path is the file a FilePatch step writes, created with its parent
+	// directories; a relative path is under the Sandbox's working directory.
+	// +optional
+	Path string `json:"path,omitempty"`
+	// content is the whole new content of path (FilePatch).
+	// +optional
+	Content string `json:"content,omitempty"`
+	// mode is the file's permission bits, e.g. 0755 (FilePatch; default 0644).
+	// +optional
+	Mode *int32 `json:"mode,omitempty"`
+
+	// command is the argv a Command step runs; no shell is involved, so use
+	// ["bash", "-c", "..."] for pipes and redirections.
+	// +optional
+	// +listType=atomic
+	Command []string `json:"command,omitempty"`
+	// workDir is the Command's working directory (default: the Sandbox's, /workspace).
+	// +optional
+	WorkDir string `json:"workDir,omitempty"`
+	// env adds environment variables to the Command.
+	// +optional
+	Env map[string]string `json:"env,omitempty"`
+	// background starts the Command and moves on without waiting for it: its
+	// PID is reported in status.steps and it keeps running after the Task.
+	// +optional
+	Background bool `json:"background,omitempty"`
+}
+
+// TaskState is the lifecycle state of a Task.
+// +enum
+type TaskState string
+
+const (
+	// TaskPending waits for its Sandbox to be Ready, or for earlier Tasks of
+	// the same Sandbox to finish.
+	TaskPending TaskState = "Pending"
+	// TaskRunning is executing its steps.
+	TaskRunning TaskState = "Running"
+	// TaskSucceeded ran every step with exit code 0.
+	TaskSucceeded TaskState = "Succeeded"
+	// TaskFailed had a step fail in its last attempt, timed out, or could not run.
+	TaskFailed TaskState = "Failed"
+)
+
+// TaskStatus is what a Task did.
+type TaskStatus struct {
+	// state is Pending, Running, Succeeded or Failed.
+	// +optional
+	State TaskState `json:"state,omitempty"`
+	// exitCode is the exit code of the last step that ran.
+	// +optional
+	ExitCode *int32 `json:"exitCode,omitempty"`
+	// stdout is exactly what the Command steps printed on stdout, in order.
+	// Only the last bytes are kept when it is longer than the server's cap.
+	// +optional
+	Stdout string `json:"stdout,omitempty"`
+	// stderr is exactly what the Command steps printed on stderr, in order.
+	// +optional
+	Stderr string `json:"stderr,omitempty"`
+	// stdoutTruncated says stdout lost its beginning to the server's cap;
+	// tasks/{name}/log served the whole stream while the Task ran.
+	// +optional
+	StdoutTruncated bool `json:"stdoutTruncated,omitempty"`
+	// stderrTruncated says stderr lost its beginning to the server's cap.
+	// +optional
+	StderrTruncated bool `json:"stderrTruncated,omitempty"`
+	// steps holds one result per step that ran in the last attempt.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Steps []StepResult `json:"steps,omitempty"`
+	// attempts counts the attempts made so far.
+	// +optional
+	Attempts int32 `json:"attempts,omitempty"`
+	// startTime is when the first attempt started.
+	// +optional
+	StartTime *metav1.Time `json:"startTime,omitempty"`
+	// completionTime is when the Task finished.
+	// +optional
+	CompletionTime *metav1.Time `json:"completionTime,omitempty"`
+	// duration is completionTime minus startTime.
+	// +optional
+	Duration *metav1.Duration `json:"duration,omitempty"`
+	// runner identifies the arl-apiserver replica running the Task. When that
+	// replica is gone the others mark the Task Failed rather than re-run steps.
+	// +optional
+	Runner string `json:"runner,omitempty"`
+	// conditions: "Complete" with a reason such as Succeeded, StepFailed,
+	// TimedOut, SandboxNotFound, SandboxFailed or RunnerLost.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// StepResult is what one step did.
+type StepResult struct {
+	// name is the step's name.
+	Name string `json:"name"`
+	// exitCode is the step's exit code (a FilePatch that failed reports 1).
+	ExitCode int32 `json:"exitCode"`
+	// signal names the signal that ended the process, if one did.
+	// +optional
+	Signal string `json:"signal,omitempty"`
+	// timedOut says the Task's timeout ended the step.
+	// +optional
+	TimedOut bool `json:"timedOut,omitempty"`
+	// pid is the process id of a background Command.
+	// +optional
+	PID int32 `json:"pid,omitempty"`
+	// startTime is when the step started.
+	// +optional
+	StartTime *metav1.Time `json:"startTime,omitempty"`
+	// duration is how long the step ran.
+	// +optional
+	Duration *metav1.Duration `json:"duration,omitempty"`
+	// message explains a step that could not run (e.g. a FilePatch error).
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// TaskList is a list of Tasks.
+type TaskList struct {
+	metav1.TypeMeta `json:",inline"`
+	// +optional
+	metav1.ListMeta `json:"metadata,omitempty"`
+
+	Items []Task `json:"items"`
+}
