@@ -13,6 +13,7 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
+
 package arl
 
 import (
@@ -68,7 +69,7 @@ type WarmPoolStatus struct {
 	// AllocatedReplicas counts pods bound to a Sandbox.
 	AllocatedReplicas int32
 	// Selector selects the pool's idle pods; the scale subresource reports it.
-	Selector string
+	Selector   string
 	Conditions []metav1.Condition
 }
 
@@ -143,7 +144,7 @@ type SandboxStatus struct {
 	LastActivityTime *metav1.Time
 	// ObservedGeneration is the spec generation this status describes.
 	ObservedGeneration int64
-	Conditions []metav1.Condition
+	Conditions         []metav1.Condition
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
@@ -250,14 +251,14 @@ type TaskStatus struct {
 	// Steps holds one result per step that ran in the last attempt.
 	Steps []StepResult
 	// Attempts counts the attempts made so far.
-	Attempts int32
+	Attempts       int32
 	StartTime      *metav1.Time
 	CompletionTime *metav1.Time
 	// Duration is CompletionTime minus StartTime.
 	Duration *metav1.Duration
 	// Runner identifies the arl-apiserver replica running the Task; when that
 	// replica is gone the others fail the Task instead of re-running steps.
-	Runner string
+	Runner     string
 	Conditions []metav1.Condition
 }
 

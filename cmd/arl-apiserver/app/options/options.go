@@ -1,0 +1,183 @@
+/*
+Copyright 2026 The ARL Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package options holds arl-apiserver's flags and turns them into a server config.
+package options
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"path/filepath"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/apiserver/pkg/endpoints/openapi"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+	genericfilters "k8s.io/apiserver/pkg/server/filters"
+	genericoptions "k8s.io/apiserver/pkg/server/options"
+	"k8s.io/apiserver/pkg/util/compatibility"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
+	cliflag "k8s.io/component-base/cli/flag"
+	netutils "k8s.io/utils/net"
+
+	"github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
+	"github.com/arl-infra/arl/pkg/apiserver"
+	generatedopenapi "github.com/arl-infra/arl/pkg/generated/openapi"
+	"github.com/arl-infra/arl/pkg/standalone"
+)
+
+// EtcdPathPrefix is where ARL objects live in etcd.
+const EtcdPathPrefix = "/registry/arl.infra.io"
+
+// Options are arl-apiserver's flags.
+type Options struct {
+	RecommendedOptions *genericoptions.RecommendedOptions
+	Standalone         StandaloneOptions
+
+	// StdOut receives what a person starting the server must read (the
+	// standalone KUBECONFIG line); logs go to klog.
+	StdOut io.Writer
+}
+
+// StandaloneOptions run ARL without a Kubernetes cluster.
+type StandaloneOptions struct {
+	Enabled bool
+	// DataDir holds the embedded etcd's data, the PKI and the kubeconfig.
+	DataDir string
+
+	// embeddedEtcdURL is set by Complete when ARL must start its own etcd.
+	embeddedEtcdURL string
+	pki             *standalone.PKI
+}
+
+// NewOptions returns the defaults: an aggregated server on port 8443.
+func NewOptions(out io.Writer) *Options {
+	o := &Options{
+		RecommendedOptions: genericoptions.NewRecommendedOptions(EtcdPathPrefix, apiserver.Codecs.LegacyCodec(v1alpha1.SchemeGroupVersion)),
+		Standalone:         StandaloneOptions{DataDir: ".arl"},
+		StdOut:             out,
+	}
+	o.RecommendedOptions.Etcd.StorageConfig.EncodeVersioner = runtime.NewMultiGroupVersioner(v1alpha1.SchemeGroupVersion, schema.GroupKind{Group: v1alpha1.GroupName})
+	o.RecommendedOptions.SecureServing.BindPort = 8443
+	return o
+}
+
+// Flags returns the flags grouped into sections for --help.
+func (o *Options) Flags() cliflag.NamedFlagSets {
+	var fss cliflag.NamedFlagSets
+	fs := fss.FlagSet("standalone")
+	fs.BoolVar(&o.Standalone.Enabled, "standalone", o.Standalone.Enabled,
+		"Run without a Kubernetes cluster: embedded etcd (unless --etcd-servers is set), self-signed certificates, "+
+			"x509 client-certificate authentication with a generated admin kubeconfig, sandboxes as local processes.")
+	fs.StringVar(&o.Standalone.DataDir, "data-dir", o.Standalone.DataDir,
+		"Standalone mode: directory for etcd data, certificates and the admin kubeconfig.")
+	o.RecommendedOptions.AddFlags(fss.FlagSet("generic"))
+	return fss
+}
+
+// Complete fills in what depends on other flags. In standalone mode it
+// replaces delegated authentication and authorization, which need a
+// kube-apiserver, with the standalone PKI.
+func (o *Options) Complete(bindAddressSet bool) error {
+	if !o.Standalone.Enabled {
+		return nil
+	}
+	dataDir, err := filepath.Abs(o.Standalone.DataDir)
+	if err != nil {
+		return err
+	}
+	o.Standalone.DataDir = dataDir
+	ro := o.RecommendedOptions
+	if !bindAddressSet {
+		ro.SecureServing.BindAddress = netutils.ParseIPSloppy("127.0.0.1")
+	}
+	o.Standalone.pki = standalone.NewPKI(filepath.Join(dataDir, "pki"))
+	if ro.SecureServing.ServerCert.CertKey.CertFile == "" {
+		ro.SecureServing.ServerCert.CertKey.CertFile = o.Standalone.pki.ServingCertFile
+		ro.SecureServing.ServerCert.CertKey.KeyFile = o.Standalone.pki.ServingKeyFile
+	}
+	ro.Authentication = nil
+	ro.Authorization = nil
+	ro.CoreAPI = nil
+	ro.Admission = nil
+	ro.Features.EnablePriorityAndFairness = false
+	if len(ro.Etcd.StorageConfig.Transport.ServerList) == 0 {
+		u, err := standalone.FreeLocalURL()
+		if err != nil {
+			return err
+		}
+		o.Standalone.embeddedEtcdURL = u.String()
+		ro.Etcd.StorageConfig.Transport.ServerList = []string{u.String()}
+	}
+	return nil
+}
+
+// Validate checks the flags.
+func (o *Options) Validate() error {
+	return utilerrors.NewAggregate(o.RecommendedOptions.Validate())
+}
+
+// EmbeddedEtcdURL is where Run must start etcd, or "" when etcd is external.
+func (o *Options) EmbeddedEtcdURL() string { return o.Standalone.embeddedEtcdURL }
+
+// EtcdDataDir is the embedded etcd's data directory.
+func (o *Options) EtcdDataDir() string { return filepath.Join(o.Standalone.DataDir, "etcd") }
+
+// KubeconfigPath is where standalone mode writes the admin kubeconfig.
+func (o *Options) KubeconfigPath() string { return filepath.Join(o.Standalone.DataDir, "kubeconfig") }
+
+// PKI is the standalone certificate material, nil outside standalone mode.
+func (o *Options) PKI() *standalone.PKI { return o.Standalone.pki }
+
+// Config turns the flags into a server config.
+func (o *Options) Config() (*apiserver.Config, error) {
+	ro := o.RecommendedOptions
+	if o.Standalone.Enabled {
+		if err := o.Standalone.pki.Ensure([]string{"localhost", "127.0.0.1", ro.SecureServing.BindAddress.String()}); err != nil {
+			return nil, fmt.Errorf("creating standalone certificates in %s: %w", o.Standalone.pki.Dir, err)
+		}
+	} else if err := ro.SecureServing.MaybeDefaultWithSelfSignedCerts("localhost", nil, []net.IP{netutils.ParseIPSloppy("127.0.0.1")}); err != nil {
+		return nil, fmt.Errorf("creating self-signed certificates: %w", err)
+	}
+
+	serverConfig := genericapiserver.NewRecommendedConfig(apiserver.Codecs)
+	namer := openapi.NewDefinitionNamer(apiserver.Scheme)
+	serverConfig.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(generatedopenapi.GetOpenAPIDefinitions, namer)
+	serverConfig.OpenAPIConfig.Info.Title = "ARL"
+	serverConfig.OpenAPIConfig.Info.Version = v1alpha1.SchemeGroupVersion.Version
+	serverConfig.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(generatedopenapi.GetOpenAPIDefinitions, namer)
+	serverConfig.OpenAPIV3Config.Info.Title = "ARL"
+	serverConfig.OpenAPIV3Config.Info.Version = v1alpha1.SchemeGroupVersion.Version
+	serverConfig.EffectiveVersion = compatibility.DefaultBuildEffectiveVersion()
+	serverConfig.FeatureGate = utilfeature.DefaultFeatureGate
+	// tasks/exec blocks until the Task finishes and tasks/log follows its
+	// output: neither may be cut by the server's request timeout
+	// (kube-apiserver's aggregator treats both names as long-running too).
+	serverConfig.LongRunningFunc = genericfilters.BasicLongRunningRequestCheck(sets.NewString("watch"), sets.NewString("exec", "log"))
+
+	if err := ro.ApplyTo(serverConfig); err != nil {
+		return nil, err
+	}
+	if o.Standalone.Enabled {
+		if err := o.Standalone.pki.ApplyAuth(&serverConfig.Config); err != nil {
+			return nil, err
+		}
+	}
+	return &apiserver.Config{GenericConfig: serverConfig}, nil
+}

@@ -1,0 +1,112 @@
+/*
+Copyright 2026 The ARL Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package app is arl-apiserver's command: flags, then a running server.
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strconv"
+
+	"github.com/spf13/cobra"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+	cliflag "k8s.io/component-base/cli/flag"
+	"k8s.io/component-base/term"
+	"k8s.io/klog/v2"
+
+	"github.com/arl-infra/arl/cmd/arl-apiserver/app/options"
+	"github.com/arl-infra/arl/pkg/standalone"
+)
+
+// NewCommand returns the arl-apiserver command.
+func NewCommand(ctx context.Context, out io.Writer) *cobra.Command {
+	o := options.NewOptions(out)
+	cmd := &cobra.Command{
+		Use:   "arl-apiserver",
+		Short: "Serve the arl.infra.io API (WarmPools, Sandboxes, Tasks)",
+		Long: "arl-apiserver serves the arl.infra.io API behind kube-apiserver's aggregation layer, " +
+			"or on its own with --standalone (embedded etcd, generated admin kubeconfig).",
+		SilenceUsage: true,
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) != 0 {
+				return fmt.Errorf("unexpected arguments: %q", args)
+			}
+			if err := o.Complete(c.Flags().Changed("bind-address")); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return Run(c.Context(), o)
+		},
+	}
+	cmd.SetContext(ctx)
+	fss := o.Flags()
+	for _, fs := range fss.FlagSets {
+		cmd.Flags().AddFlagSet(fs)
+	}
+	cols, _, _ := term.TerminalSize(cmd.OutOrStdout())
+	cliflag.SetUsageAndHelpFunc(cmd, fss, cols)
+	return cmd
+}
+
+// Run starts the server (and, in standalone mode, its etcd) and serves
+// until ctx ends.
+func Run(ctx context.Context, o *options.Options) error {
+	if etcdURL := o.EmbeddedEtcdURL(); etcdURL != "" {
+		u, err := url.Parse(etcdURL)
+		if err != nil {
+			return err
+		}
+		etcd, err := standalone.StartEtcd(ctx, o.EtcdDataDir(), u)
+		if err != nil {
+			return err
+		}
+		defer etcd.Close()
+	}
+	config, err := o.Config()
+	if err != nil {
+		return err
+	}
+	server, err := config.Complete().New()
+	if err != nil {
+		return err
+	}
+	if pki := o.PKI(); pki != nil {
+		serverURL := "https://" + net.JoinHostPort(loopbackHost(o), strconv.Itoa(config.GenericConfig.SecureServing.Listener.Addr().(*net.TCPAddr).Port))
+		server.GenericAPIServer.AddPostStartHookOrDie("arl-standalone-kubeconfig", func(genericapiserver.PostStartHookContext) error {
+			if err := pki.WriteKubeconfig(o.KubeconfigPath(), serverURL); err != nil {
+				return err
+			}
+			klog.InfoS("Standalone ARL is serving", "server", serverURL, "kubeconfig", o.KubeconfigPath())
+			_, err := fmt.Fprintf(o.StdOut, "ARL is serving at %s\nexport KUBECONFIG=%s\n", serverURL, o.KubeconfigPath())
+			return err
+		})
+	}
+	return server.GenericAPIServer.PrepareRun().RunWithContext(ctx)
+}
+
+// loopbackHost is the address the admin kubeconfig points at.
+func loopbackHost(o *options.Options) string {
+	if ip := o.RecommendedOptions.SecureServing.BindAddress; ip != nil && !ip.IsUnspecified() {
+		return ip.String()
+	}
+	return "127.0.0.1"
+}

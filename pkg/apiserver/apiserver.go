@@ -1,0 +1,73 @@
+/*
+Copyright 2026 The ARL Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package apiserver assembles the arl.infra.io API server: config, scheme
+// and the storage of every resource.
+package apiserver
+
+import (
+	genericapiserver "k8s.io/apiserver/pkg/server"
+)
+
+// ExtraConfig holds what ARL adds to a generic API server's config.
+type ExtraConfig struct{}
+
+// Config is the configuration of an ARL API server.
+type Config struct {
+	GenericConfig *genericapiserver.RecommendedConfig
+	ExtraConfig   ExtraConfig
+}
+
+// ARLServer is a running ARL API server.
+type ARLServer struct {
+	GenericAPIServer *genericapiserver.GenericAPIServer
+}
+
+type completedConfig struct {
+	GenericConfig genericapiserver.CompletedConfig
+	ExtraConfig   *ExtraConfig
+}
+
+// CompletedConfig embeds a private pointer that cannot be instantiated outside of this package.
+type CompletedConfig struct {
+	*completedConfig
+}
+
+// Complete fills in what the config left unset.
+func (cfg *Config) Complete() CompletedConfig {
+	return CompletedConfig{&completedConfig{
+		GenericConfig: cfg.GenericConfig.Complete(),
+		ExtraConfig:   &cfg.ExtraConfig,
+	}}
+}
+
+// New returns an ARL API server with every resource installed.
+func (c completedConfig) New() (*ARLServer, error) {
+	genericServer, err := c.GenericConfig.New("arl-apiserver", genericapiserver.NewEmptyDelegate())
+	if err != nil {
+		return nil, err
+	}
+	s := &ARLServer{GenericAPIServer: genericServer}
+
+	apiGroupInfo, err := newAPIGroupInfo(c.GenericConfig.RESTOptionsGetter)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.GenericAPIServer.InstallAPIGroup(apiGroupInfo); err != nil {
+		return nil, err
+	}
+	return s, nil
+}

@@ -1,0 +1,173 @@
+/*
+Copyright 2026 The ARL Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package warmpool holds the storage strategy of WarmPools.
+package warmpool
+
+import (
+	"context"
+	"fmt"
+
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/apiserver/pkg/registry/generic"
+	"k8s.io/apiserver/pkg/storage"
+	"k8s.io/apiserver/pkg/storage/names"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
+
+	"github.com/arl-infra/arl/pkg/apis/arl"
+	"github.com/arl-infra/arl/pkg/apis/arl/validation"
+)
+
+// Strategy is the create, update and delete strategy of WarmPools.
+type Strategy struct {
+	runtime.ObjectTyper
+	names.NameGenerator
+}
+
+// NewStrategy returns the strategy for WarmPools of the given scheme.
+func NewStrategy(typer runtime.ObjectTyper) Strategy {
+	return Strategy{typer, names.SimpleNameGenerator}
+}
+
+// NamespaceScoped implements rest.RESTCreateStrategy: pools are namespaced.
+func (Strategy) NamespaceScoped() bool { return true }
+
+// GetResetFields implements rest.ResetFieldsStrategy: users do not own status.
+func (Strategy) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
+	return map[fieldpath.APIVersion]*fieldpath.Set{
+		"arl.infra.io/v1alpha1": fieldpath.NewSet(fieldpath.MakePathOrDie("status")),
+	}
+}
+
+// PrepareForCreate clears the status a client sent and starts the generation.
+func (Strategy) PrepareForCreate(ctx context.Context, obj runtime.Object) {
+	pool := obj.(*arl.WarmPool)
+	pool.Status = arl.WarmPoolStatus{}
+	pool.Generation = 1
+}
+
+// PrepareForUpdate keeps the stored status and bumps the generation when the spec changes.
+func (Strategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
+	pool, oldPool := obj.(*arl.WarmPool), old.(*arl.WarmPool)
+	pool.Status = oldPool.Status
+	if !apiequality.Semantic.DeepEqual(pool.Spec, oldPool.Spec) {
+		pool.Generation = oldPool.Generation + 1
+	}
+}
+
+// Validate implements rest.RESTCreateStrategy.
+func (Strategy) Validate(ctx context.Context, obj runtime.Object) field.ErrorList {
+	return validation.ValidateWarmPool(obj.(*arl.WarmPool))
+}
+
+// WarningsOnCreate implements rest.RESTCreateStrategy.
+func (Strategy) WarningsOnCreate(ctx context.Context, obj runtime.Object) []string {
+	return warnings(obj.(*arl.WarmPool))
+}
+
+// Canonicalize implements rest.RESTCreateStrategy.
+func (Strategy) Canonicalize(obj runtime.Object) {}
+
+// AllowCreateOnUpdate implements rest.RESTUpdateStrategy.
+func (Strategy) AllowCreateOnUpdate(ctx context.Context) bool { return false }
+
+// AllowUnconditionalUpdate implements rest.RESTUpdateStrategy.
+func (Strategy) AllowUnconditionalUpdate(ctx context.Context) bool { return true }
+
+// ValidateUpdate implements rest.RESTUpdateStrategy.
+func (Strategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
+	return validation.ValidateWarmPoolUpdate(obj.(*arl.WarmPool), old.(*arl.WarmPool))
+}
+
+// WarningsOnUpdate implements rest.RESTUpdateStrategy.
+func (Strategy) WarningsOnUpdate(ctx context.Context, obj, old runtime.Object) []string {
+	return warnings(obj.(*arl.WarmPool))
+}
+
+// warnings flags templates that work but surprise: the executor's command
+// is what ARL's agent wraps, so without one the image's entrypoint never runs.
+func warnings(pool *arl.WarmPool) []string {
+	executor := ExecutorContainerIndex(&pool.Spec)
+	if executor < 0 || len(pool.Spec.Template.Spec.Containers[executor].Command) > 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("spec.template.spec.containers[%d].command: unset; ARL's agent keeps the container alive and the image's entrypoint does not run", executor)}
+}
+
+// ExecutorContainerIndex is the container Tasks run in: the one named
+// "executor", or else the first one; -1 when there is none.
+func ExecutorContainerIndex(spec *arl.WarmPoolSpec) int {
+	for i, c := range spec.Template.Spec.Containers {
+		if c.Name == "executor" {
+			return i
+		}
+	}
+	if len(spec.Template.Spec.Containers) > 0 {
+		return 0
+	}
+	return -1
+}
+
+// StatusStrategy is the update strategy of the status subresource.
+type StatusStrategy struct {
+	Strategy
+}
+
+// NewStatusStrategy returns the status strategy for WarmPools.
+func NewStatusStrategy(strategy Strategy) StatusStrategy {
+	return StatusStrategy{strategy}
+}
+
+// GetResetFields implements rest.ResetFieldsStrategy: status writers do not own spec.
+func (StatusStrategy) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
+	return map[fieldpath.APIVersion]*fieldpath.Set{
+		"arl.infra.io/v1alpha1": fieldpath.NewSet(fieldpath.MakePathOrDie("spec")),
+	}
+}
+
+// PrepareForUpdate keeps everything but the status as stored.
+func (StatusStrategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
+	pool, oldPool := obj.(*arl.WarmPool), old.(*arl.WarmPool)
+	pool.Spec = oldPool.Spec
+}
+
+// ValidateUpdate implements rest.RESTUpdateStrategy.
+func (StatusStrategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
+	return validation.ValidateWarmPoolStatusUpdate(obj.(*arl.WarmPool), old.(*arl.WarmPool))
+}
+
+// WarningsOnUpdate implements rest.RESTUpdateStrategy.
+func (StatusStrategy) WarningsOnUpdate(ctx context.Context, obj, old runtime.Object) []string {
+	return nil
+}
+
+// GetAttrs returns the labels and the selectable fields of a WarmPool.
+func GetAttrs(obj runtime.Object) (labels.Set, fields.Set, error) {
+	pool, ok := obj.(*arl.WarmPool)
+	if !ok {
+		return nil, nil, fmt.Errorf("not a WarmPool: %T", obj)
+	}
+	return labels.Set(pool.Labels), generic.ObjectMetaFieldsSet(&pool.ObjectMeta, true), nil
+}
+
+// Match selects WarmPools by label and field.
+func Match(label labels.Selector, field fields.Selector) storage.SelectionPredicate {
+	return storage.SelectionPredicate{Label: label, Field: field, GetAttrs: GetAttrs}
+}
