@@ -53,6 +53,10 @@ type pump struct {
 	done       chan struct{}
 }
 
+// chunkPool recycles the pumps' read buffers: two per command would
+// otherwise be 128 KiB of garbage for every "true".
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
+
 func startPump(f *os.File, lingerDiscard bool, sink func([]byte)) *pump {
 	p := &pump{f: f, sink: sink, lingerDiscard: lingerDiscard, done: make(chan struct{})}
 	go p.run()
@@ -61,7 +65,9 @@ func startPump(f *os.File, lingerDiscard bool, sink func([]byte)) *pump {
 
 func (p *pump) run() {
 	defer close(p.done)
-	buf := make([]byte, chunkSize)
+	bufp := chunkPool.Get().(*[]byte)
+	defer chunkPool.Put(bufp)
+	buf := *bufp
 	for {
 		n, err := p.f.Read(buf)
 		if n > 0 {
@@ -119,7 +125,7 @@ func (p *pump) drain(buf []byte) {
 }
 
 func discard(f *os.File) {
-	buf := make([]byte, chunkSize)
+	buf := make([]byte, 4096) // what survivors write is dropped; no need to read it fast
 	for {
 		if _, err := f.Read(buf); err != nil {
 			f.Close()

@@ -41,6 +41,12 @@ import (
 // in one UpdateFiles or ReadFile message.
 const MaxMessageBytes = 64 << 20
 
+// Flow-control windows of every connection (see Dial).
+const (
+	windowBytes     = 4 << 20
+	connWindowBytes = 16 << 20
+)
+
 // KeepaliveTime is how often an idle connection is probed, so that a call
 // to a pod that vanished (a long Execute with no output) fails instead of
 // hanging until TCP gives up. serve permits pings this frequent.
@@ -97,6 +103,11 @@ func Dial(ctx context.Context, t Target, opts ...grpc.DialOption) (*Client, erro
 		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageBytes), grpc.MaxCallSendMsgSize(MaxMessageBytes)),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: KeepaliveTime, Timeout: 10 * time.Second}),
+		// Fixed windows turn off gRPC's bandwidth-delay probing, which
+		// adds a PING round per burst of data: latency, not throughput,
+		// is what matters here, and the windows are large enough for both.
+		grpc.WithInitialWindowSize(windowBytes),
+		grpc.WithInitialConnWindowSize(connWindowBytes),
 		// gRPC's default first retry waits a second: too long for an agent
 		// or pod that comes up just after the first call.
 		grpc.WithConnectParams(grpc.ConnectParams{

@@ -22,7 +22,7 @@ import (
 	"testing"
 )
 
-func atoi(t *testing.T, s string) int {
+func atoi(t testing.TB, s string) int {
 	t.Helper()
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil {

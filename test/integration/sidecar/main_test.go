@@ -52,7 +52,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "arl-sidecar")
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	gobin, err := goTool()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	build := exec.Command(gobin, "build", "-trimpath", "-o", binary, "github.com/arl-infra/arl/cmd/arl-sidecar")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
@@ -63,6 +67,24 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// goTool finds the go command: runtime.GOROOT is empty in a -trimpath build.
+func goTool() (string, error) {
+	if root := os.Getenv("GOROOT"); root != "" {
+		if p := filepath.Join(root, "bin", "go"); fileExists(p) {
+			return p, nil
+		}
+	}
+	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); runtime.GOROOT() != "" && fileExists(p) {
+		return p, nil
+	}
+	return exec.LookPath("go")
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // syncBuffer collects a process's logs for failure reports.
@@ -85,14 +107,14 @@ func (s *syncBuffer) String() string {
 
 // proc is a started arl-sidecar (or a wrapper of it, such as unshare).
 type proc struct {
-	t    *testing.T
+	t    testing.TB
 	cmd  *exec.Cmd
 	logs *syncBuffer
 	done chan struct{}
 	err  error
 }
 
-func startProc(t *testing.T, env []string, argv ...string) *proc {
+func startProc(t testing.TB, env []string, argv ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, logs: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(argv[0], argv[1:]...)
@@ -148,7 +170,7 @@ func (p *proc) exitCode() int {
 }
 
 // tempDir is a short directory: unix socket paths are limited to 108 bytes.
-func tempDir(t *testing.T) string {
+func tempDir(t testing.TB) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "arl-it-")
 	if err != nil {
@@ -168,7 +190,7 @@ type agentProc struct {
 
 // startAgent runs "[wrap...] arl-sidecar agent --socket ... [args...]" and
 // waits until it answers.
-func startAgent(t *testing.T, env, wrap, args []string) *agentProc {
+func startAgent(t testing.TB, env, wrap, args []string) *agentProc {
 	t.Helper()
 	dir := tempDir(t)
 	a := &agentProc{socket: filepath.Join(dir, "run/agent.sock"), workspace: filepath.Join(dir, "workspace")}
@@ -184,7 +206,7 @@ func startAgent(t *testing.T, env, wrap, args []string) *agentProc {
 	return a
 }
 
-func waitHealthy(t *testing.T, c *client.Client, p *proc) {
+func waitHealthy(t testing.TB, c *client.Client, p *proc) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -206,14 +228,14 @@ func waitHealthy(t *testing.T, c *client.Client, p *proc) {
 	}
 }
 
-func callCtx(t *testing.T) context.Context {
+func callCtx(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	return ctx
 }
 
 // eventually polls cond (boundedly) and fails with what() when it never holds.
-func eventually(t *testing.T, cond func() bool, what func() string) {
+func eventually(t testing.TB, cond func() bool, what func() string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
@@ -225,7 +247,7 @@ func eventually(t *testing.T, cond func() bool, what func() string) {
 }
 
 // descendants lists the processes below pid, as the host sees them.
-func descendants(t *testing.T, pid int) []procutil.Proc {
+func descendants(t testing.TB, pid int) []procutil.Proc {
 	t.Helper()
 	procs, err := procutil.ListProcs()
 	if err != nil {
@@ -242,7 +264,7 @@ type mtls struct {
 
 const serverName = "arl-sidecar.arl.infra.io"
 
-func newMTLS(t *testing.T) *mtls {
+func newMTLS(t testing.TB) *mtls {
 	t.Helper()
 	dir := tempDir(t)
 	ca, err := pki.NewCA("arl-it-ca", time.Hour)
@@ -262,7 +284,7 @@ func newMTLS(t *testing.T) *mtls {
 	return m
 }
 
-func (m *mtls) client(t *testing.T, ca *pki.CA, addr string) *client.Client {
+func (m *mtls) client(t testing.TB, ca *pki.CA, addr string) *client.Client {
 	t.Helper()
 	kp, err := ca.Issue("arl-apiserver", time.Hour, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth})
 	if err != nil {
@@ -281,7 +303,7 @@ func (m *mtls) client(t *testing.T, ca *pki.CA, addr string) *client.Client {
 }
 
 // freeAddr returns a loopback address with a port nobody listens on now.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

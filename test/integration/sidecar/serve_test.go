@@ -38,7 +38,7 @@ type serveProc struct {
 	addr, healthAddr string
 }
 
-func startServe(t *testing.T, m *mtls, agentSocket string) *serveProc {
+func startServe(t testing.TB, m *mtls, agentSocket string) *serveProc {
 	t.Helper()
 	s := &serveProc{addr: freeAddr(t), healthAddr: freeAddr(t)}
 	s.proc = startProc(t, nil, binary, "serve",
@@ -55,7 +55,7 @@ func startServe(t *testing.T, m *mtls, agentSocket string) *serveProc {
 	return s
 }
 
-func plainHealth(t *testing.T, addr string) healthpb.HealthCheckResponse_ServingStatus {
+func plainHealth(t testing.TB, addr string) healthpb.HealthCheckResponse_ServingStatus {
 	t.Helper()
 	conn, err := grpc.NewClient("passthrough:///"+addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
