@@ -120,9 +120,35 @@ func (t *processTable) started(p *process, pid int, start time.Time) {
 	p.start = start
 	p.mu.Unlock()
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	t.running[pid] = p
 	t.groups[pid] = struct{}{}
+	prune := len(t.groups) > maxGroups
+	t.mu.Unlock()
+	if prune {
+		t.pruneGroups()
+	}
+}
+
+// maxGroups bounds the remembered groups before the gone ones are pruned.
+const maxGroups = 1024
+
+// pruneGroups drops the groups of exited commands that have no process left.
+func (t *processTable) pruneGroups() {
+	t.mu.Lock()
+	groups := make([]int, 0, len(t.groups))
+	for g := range t.groups {
+		if _, running := t.running[g]; !running {
+			groups = append(groups, g)
+		}
+	}
+	t.mu.Unlock()
+	for _, g := range groups {
+		if !procutil.GroupExists(g) {
+			t.mu.Lock()
+			delete(t.groups, g)
+			t.mu.Unlock()
+		}
+	}
 }
 
 func (t *processTable) finished(p *process, exit procutil.Exit, timedOut bool) {
@@ -235,18 +261,6 @@ func (t *processTable) runningProcesses() []*process {
 func (t *processTable) forget() {
 	t.mu.Lock()
 	t.exited = nil
-	groups := make([]int, 0, len(t.groups))
-	for g := range t.groups {
-		if _, running := t.running[g]; !running {
-			groups = append(groups, g)
-		}
-	}
 	t.mu.Unlock()
-	for _, g := range groups {
-		if !procutil.GroupExists(g) {
-			t.mu.Lock()
-			delete(t.groups, g)
-			t.mu.Unlock()
-		}
-	}
+	t.pruneGroups()
 }

@@ -112,6 +112,9 @@ type proc struct {
 	logs *syncBuffer
 	done chan struct{}
 	err  error
+	// killToStop: the process ignores SIGTERM (unshare --fork does while
+	// it waits); SIGKILL it (--kill-child then ends the namespace).
+	killToStop bool
 }
 
 func startProc(t testing.TB, env []string, argv ...string) *proc {
@@ -144,6 +147,11 @@ func (p *proc) stop() {
 	case <-p.done:
 		return
 	default:
+	}
+	if p.killToStop {
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		return
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -196,6 +204,7 @@ func startAgent(t testing.TB, env, wrap, args []string) *agentProc {
 	a := &agentProc{socket: filepath.Join(dir, "run/agent.sock"), workspace: filepath.Join(dir, "workspace")}
 	argv := append(append([]string{}, wrap...), binary, "agent", "--socket", a.socket, "--workspace", a.workspace)
 	a.proc = startProc(t, env, append(argv, args...)...)
+	a.proc.killToStop = len(wrap) > 0
 	c, err := client.Dial(context.Background(), client.Target{Address: a.socket})
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ package sidecar
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -122,5 +123,39 @@ func TestAgentAsPID1(t *testing.T) {
 	}
 	if code := a.exitCode(); code != 128+15 {
 		t.Errorf("exit code %d, want 143: the main command ended by the forwarded SIGTERM", code)
+	}
+}
+
+// TestResetKeepsAMountedWorkspace: in a pod the workspace is a volume's
+// mount point; Reset empties it and must not try to remove it (upstream's
+// RemoveAll of the mount point failed with EBUSY).
+func TestResetKeepsAMountedWorkspace(t *testing.T) {
+	requirePIDNamespace(t)
+	dir := tempDir(t)
+	ws := dir + "/workspace"
+	if err := os.MkdirAll(ws, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// In the agent's own mount namespace: the host never sees the tmpfs.
+	wrap := append(append([]string{}, pidNamespace...), "sh", "-c", `mount -t tmpfs arl-ws "$0" && exec "$@"`, ws)
+	a := startAgent(t, nil, wrap, []string{"--workspace", ws})
+	if _, err := a.UpdateFiles(callCtx(t), &agentv1.FileRequest{CreateParents: true, Files: []*agentv1.File{
+		{Path: "a/b/c.txt", Content: []byte("x")}, {Path: "d.txt", Content: []byte("y")},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := a.Reset(callCtx(t), &agentv1.ResetRequest{})
+	if err != nil {
+		t.Fatalf("reset of a mounted workspace: %v", err)
+	}
+	if len(resp.GetRemoved()) != 2 {
+		t.Errorf("removed %v, want a and d.txt", resp.GetRemoved())
+	}
+	res, err := a.Run(callCtx(t), &agentv1.ExecRequest{Command: []string{"sh", "-c", `grep -c " $0 tmpfs" /proc/mounts; ls -A "$0" | wc -l`, ws}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Fields(string(res.Stdout)); len(got) != 2 || got[0] != "1" || got[1] != "0" {
+		t.Fatalf("mounts of the workspace and entries left: %q, want 1 and 0", res.Stdout)
 	}
 }
