@@ -25,6 +25,7 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -134,53 +135,76 @@ func (a *Agent) startPiped(spec *commandSpec) (*piped, error) {
 	if err != nil {
 		return nil, err
 	}
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		return nil, status.Errorf(codes.ResourceExhausted, "creating a pipe: %v", err)
-	}
-	errR, errW, err := os.Pipe()
-	if err != nil {
-		outR.Close()
-		outW.Close()
-		return nil, status.Errorf(codes.ResourceExhausted, "creating a pipe: %v", err)
-	}
-	stdinFd := a.devNull.Fd()
-	var inR, inW *os.File
-	if spec.stdin != nil {
-		if inR, inW, err = os.Pipe(); err != nil {
-			outR.Close()
-			outW.Close()
-			errR.Close()
-			errW.Close()
-			return nil, status.Errorf(codes.ResourceExhausted, "creating a pipe: %v", err)
+	var toClose []int // the child's ends, closed once it has them
+	defer func() {
+		for _, fd := range toClose {
+			unix.Close(fd)
 		}
-		stdinFd = inR.Fd()
+	}()
+	var files []*os.File // our ends, closed if the start fails
+	fail := func(err error) (*piped, error) {
+		for _, f := range files {
+			f.Close()
+		}
+		return nil, err
+	}
+	outR, outW, err := pipe(true)
+	if err != nil {
+		return fail(err)
+	}
+	files, toClose = append(files, outR), append(toClose, outW)
+	errR, errW, err := pipe(true)
+	if err != nil {
+		return fail(err)
+	}
+	files, toClose = append(files, errR), append(toClose, errW)
+	stdinFd := a.devNull.Fd()
+	var inW *os.File
+	if spec.stdin != nil {
+		w, inR, err := pipe(false)
+		if err != nil {
+			return fail(err)
+		}
+		inW = w
+		files, toClose = append(files, inW), append(toClose, inR)
+		stdinFd = uintptr(inR)
 	}
 	attr := &syscall.ProcAttr{
 		Dir:   spec.dir,
 		Env:   spec.env,
-		Files: []uintptr{stdinFd, outW.Fd(), errW.Fd()},
+		Files: []uintptr{stdinFd, uintptr(outW), uintptr(errW)},
 		// Its own group: timeouts, cancel, signals and Reset reach the
 		// command's descendants too.
 		Sys: &syscall.SysProcAttr{Setpgid: true},
 	}
 	start := time.Now()
 	pid, exited, err := a.reaper.StartProcess(path, spec.argv, attr)
-	// The child has its copies; ours would keep the pipes from reaching EOF.
-	outW.Close()
-	errW.Close()
-	if inR != nil {
-		inR.Close()
-	}
 	if err != nil {
-		outR.Close()
-		errR.Close()
-		if inW != nil {
-			inW.Close()
-		}
-		return nil, execErrno(path, err)
+		return fail(execErrno(path, err))
 	}
 	return &piped{pid: pid, start: start, exited: exited, stdout: outR, stderr: errR, stdin: inW}, nil
+}
+
+// pipe returns a pipe whose end for the child is a bare descriptor (it never
+// enters Go's poller: the child gets it and we close it) and whose end for
+// us is a non-blocking *os.File, so that reads can be interrupted and a
+// pending write ends when the file is closed. readOurs: we read (the child
+// writes); otherwise we write.
+func pipe(readOurs bool) (*os.File, int, error) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		return nil, -1, status.Errorf(codes.ResourceExhausted, "creating a pipe: %v", err)
+	}
+	ours, theirs := p[0], p[1]
+	if !readOurs {
+		ours, theirs = p[1], p[0]
+	}
+	if err := unix.SetNonblock(ours, true); err != nil {
+		unix.Close(p[0])
+		unix.Close(p[1])
+		return nil, -1, status.Errorf(codes.Internal, "creating a pipe: %v", err)
+	}
+	return os.NewFile(uintptr(ours), "|pipe"), theirs, nil
 }
 
 // feedStdin writes data to the command's stdin and closes it. Closing w

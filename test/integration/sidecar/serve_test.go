@@ -77,7 +77,7 @@ func TestServeBinaryOverMTLS(t *testing.T) {
 	s := startServe(t, m, a.socket)
 	c := m.client(t, m.ca, s.addr)
 
-	res, err := c.Run(callCtx(t), &agentv1.ExecRequest{Command: []string{"python3", "-c", "print('Hello from ARL!')"}})
+	res, err := c.Run(callCtx(t), &agentv1.ExecRequest{Command: []string{"sh", "-c", "echo 'Hello from ARL!'"}})
 	if err != nil || string(res.Stdout) != "Hello from ARL!\n" {
 		t.Fatalf("Execute through serve: %+v %v", res, err)
 	}
