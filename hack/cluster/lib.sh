@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Shared settings for hack/cluster/*.sh. Source it after hack/lib/common.sh.
+# Everything the test cluster writes lives under ARL_CLUSTER_DIR (state, logs,
+# certificates, pids); everything it builds lives under ARL_CACHE keyed by
+# version + go.sum hash + Go version.
+
+# shellcheck source=../lib/common.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)/lib/common.sh"
+
+K8S_VERSION="v1.37.2"
+ETCD_VERSION="v3.7.0"          # what k8s.io/kubernetes v1.37.2 pins; also the arl-etcd image tag
+K8S_BINS=(kube-apiserver etcd kubelet kube-scheduler kube-controller-manager kubectl)
+# Our own small test-cluster tools, in the same tool module (hack/k8s-bins/cmd).
+TOOL_BINS=(arl-pause arl-svcproxy)
+
+ARL_CLUSTER_DIR="${ARL_CLUSTER_DIR:-${ARL_CACHE}/cluster}"
+ARL_CLUSTER_LOGS="${ARL_CLUSTER_DIR}/logs"
+ARL_CLUSTER_PIDS="${ARL_CLUSTER_DIR}/pids"
+ARL_CLUSTER_PKI="${ARL_CLUSTER_DIR}/pki"
+export ARL_CLUSTER_DIR
+
+# Network: the whole cluster (etcd, control plane, containerd, kubelet, pods'
+# bridge) lives in its own network namespace ARL_NETNS, joined to this host by
+# one veth pair. Its ports cannot clash with anything on the host, no address
+# of it is on the host's interfaces but the host end of the veth, and
+# cluster-down removes it all by deleting the namespace.
+ARL_NETNS="arl-cluster"
+ARL_VETH_HOST="arl-h0"
+ARL_VETH_NODE="arl-n0"
+ARL_HOST_IP="10.244.254.1"      # host end of the veth
+ARL_NODE_IP="10.244.254.2"      # the node's address (kubelet --node-ip, kube-apiserver advertise, cluster DNS)
+ARL_KAS_PORT=6443
+ARL_KAS_URL="https://${ARL_NODE_IP}:${ARL_KAS_PORT}"
+ARL_NODE_NAME="arl-node"
+# Pod network: a Linux bridge with host-local IPAM on a /24 nothing else uses.
+ARL_BRIDGE="arl-br0"
+ARL_POD_CIDR="10.244.77.0/24"
+ARL_POD_GW="10.244.77.1"
+ARL_SERVICE_CIDR="10.96.0.0/16"
+ARL_CNI_NET="arl-pods"
+ARL_CONTAINERD_ROOT="${ARL_CLUSTER_DIR}/containerd"
+ARL_CONTAINERD_STATE="/run/arl-containerd"
+ARL_CONTAINERD_SOCK="${ARL_CONTAINERD_STATE}/containerd.sock"
+ARL_KUBELET_ROOT="${ARL_CLUSTER_DIR}/kubelet"
+ARL_POD_LOGS="${ARL_CLUSTER_DIR}/pod-logs"
+ARL_KUBECONFIG="${ARL_CLUSTER_DIR}/admin.kubeconfig"
+ARL_PAUSE_IMAGE="registry.k8s.io/pause:3.10"
+
+# arl::in_netns CMD...: runs CMD in the cluster's network namespace (network
+# only: same mounts, same cgroups, so kubelet and containerd see each other's
+# mounts as they must).
+arl::in_netns() { nsenter --net="/run/netns/${ARL_NETNS}" -- "$@"; }
+
+# arl::ctr ARGS...: containerd's ctr on the cluster's socket, Kubernetes namespace.
+arl::ctr() { ctr --address "${ARL_CONTAINERD_SOCK}" --namespace k8s.io "$@"; }
+
+arl::go_env_key() {
+  # go version + GOFLAGS + tags affect the binaries
+  printf '%s|%s|%s' "$(go env GOVERSION)" "${GOFLAGS:-}" "${CGO_ENABLED:-}"
+}
+
+# arl::k8s_bin_dir prints the cache directory of the Kubernetes binaries for the
+# current tool module (hack/k8s-bins go.sum) and Go toolchain.
+arl::k8s_bin_dir() {
+  local key
+  key="$( { printf '%s|%s|' "${K8S_VERSION}" "${ETCD_VERSION}"; arl::go_env_key;
+            cat "${ARL_ROOT}/hack/k8s-bins/go.sum" "${ARL_ROOT}/hack/k8s-bins/go.mod"; } | sha256sum | cut -c1-16)"
+  printf '%s/k8s-bins/%s-%s/bin' "${ARL_CACHE}" "${K8S_VERSION}" "${key}"
+}
+
+# arl::tools_bin_dir: the cache directory of hack/k8s-bins/cmd/* builds, keyed
+# by their sources too (so editing them does not invalidate the Kubernetes build).
+arl::tools_bin_dir() {
+  local key
+  key="$( { arl::go_env_key; cat "${ARL_ROOT}/hack/k8s-bins/go.sum";
+            find "${ARL_ROOT}/hack/k8s-bins/cmd" -type f -name '*.go' | LC_ALL=C sort | xargs cat; } | sha256sum | cut -c1-16)"
+  printf '%s/k8s-bins/tools-%s/bin' "${ARL_CACHE}" "${key}"
+}
+
+arl::pidfile() { printf '%s/%s.pid' "${ARL_CLUSTER_PIDS}" "$1"; }
+
+# arl::alive PID: the process exists and is not a zombie (daemons are
+# reparented to init once up.sh exits, which may reap them seconds later).
+arl::alive() {
+  local state
+  state="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" || return 1
+  [ -n "${state}" ] && [ "${state}" != Z ] && [ "${state}" != X ]
+}
+
+# arl::running NAME: the process recorded in NAME's pid file is alive.
+arl::running() {
+  local f
+  f="$(arl::pidfile "$1")"
+  [ -s "$f" ] || return 1
+  arl::alive "$(cat "$f")"
+}
+
+# arl::wait_for DESC SECONDS CMD...: polls CMD every 0.5 s until it succeeds.
+arl::wait_for() {
+  local desc="$1" secs="$2"; shift 2
+  local deadline=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      arl::log "timed out after ${secs}s waiting for ${desc}"
+      return 1
+    fi
+    sleep 0.5
+  done
+}
