@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The project's test entry point (`make test` = `hack/test.sh all`).
+#   verify       gofmt, go vet, generated code and protobufs current
+#   unit         go test of pkg/ and cmd/ (real etcd embedded where storage is tested)
+#   integration  the real binaries, standalone, driven by /usr/bin/kubectl,
+#                the generated clientset and Debian's python3-kubernetes
+#   cluster      the same against a real single-node Kubernetes through the
+#                aggregation layer (brought up when it is not up, torn down after)
+#   fast         verify + unit + integration
+#   all          fast + cluster
+# Every phase prints its time.
+set -o errexit -o nounset -o pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "${ARL_ROOT}"
+
+GO_TEST_FLAGS=(${ARL_GO_TEST_FLAGS:--timeout=45m})
+
+deps() {
+  # bubblewrap: the standalone local runtime; python3-*: the Python suites;
+  # util-linux: unshare for the agent-as-PID-1 test.
+  arl::apt_ensure bubblewrap python3-kubernetes python3-pytest util-linux procps
+}
+
+build() {
+  "${ARL_ROOT}/hack/build.sh"
+  export ARL_APISERVER_BIN="${ARL_ROOT}/bin/arl-apiserver"
+  export ARL_SIDECAR_BIN="${ARL_ROOT}/bin/arl-sidecar"
+}
+
+phase_verify() { "${ARL_ROOT}/hack/verify.sh"; }
+
+phase_unit() {
+  go test "${GO_TEST_FLAGS[@]}" ./pkg/... ./cmd/...
+}
+
+phase_integration() {
+  build
+  go test "${GO_TEST_FLAGS[@]}" ./test/integration/...
+}
+
+phase_cluster() {
+  build
+  local started=""
+  if ! "${ARL_ROOT}/hack/cluster/status.sh" >/dev/null 2>&1; then
+    arl::timed "cluster up" "${ARL_ROOT}/hack/cluster/up.sh"
+    started=1
+  fi
+  eval "$("${ARL_ROOT}/hack/cluster/env.sh")"
+  export ARL_E2E_REQUIRED=1
+  local rc=0
+  arl::timed "e2e (go)" go test "${GO_TEST_FLAGS[@]}" ./test/e2e/... || rc=$?
+  if [ -d test/e2e/python ]; then
+    arl::timed "e2e (python)" pytest_run test/e2e/python || rc=$?
+  fi
+  if [ -n "${started}" ] && [ -z "${ARL_KEEP_CLUSTER:-}" ]; then
+    arl::timed "cluster down" "${ARL_ROOT}/hack/cluster/down.sh" || rc=$?
+  fi
+  return "${rc}"
+}
+
+# pytest_run DIR runs Debian's pytest (the pyenv python first on PATH cannot
+# see Debian's packages); exit code 5 (no tests collected) is a failure too.
+pytest_run() {
+  /usr/bin/python3 -m pytest -q -p no:cacheprovider "$@"
+}
+
+main() {
+  local what="${1:-all}" start=$SECONDS rc=0
+  arl::timed "dependencies" deps
+  case "${what}" in
+    verify | unit | integration | cluster)
+      arl::timed "${what}" "phase_${what}" || rc=$?
+      ;;
+    fast | all)
+      local p
+      local phases=(verify unit integration)
+      [ "${what}" = all ] && phases+=(cluster)
+      for p in "${phases[@]}"; do
+        arl::timed "${p}" "phase_${p}" || rc=$?
+      done
+      ;;
+    *) arl::die "unknown phase ${what}: verify|unit|integration|cluster|fast|all" ;;
+  esac
+  arl::log "hack/test.sh ${what}: $((SECONDS - start))s, exit ${rc}"
+  return "${rc}"
+}
+
+main "$@"

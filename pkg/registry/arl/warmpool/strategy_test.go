@@ -1,0 +1,69 @@
+/*
+Copyright 2026 The ARL Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package warmpool
+
+import (
+	"context"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/arl-infra/arl/pkg/apis/arl"
+	"github.com/arl-infra/arl/pkg/registry/arl/registrytest"
+)
+
+func poolWith(containers ...corev1.Container) *arl.WarmPool {
+	return &arl.WarmPool{Spec: arl.WarmPoolSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: containers}}}}
+}
+
+func TestExecutorContainerIndex(t *testing.T) {
+	tests := []struct {
+		name string
+		pool *arl.WarmPool
+		want int
+	}{
+		{"named executor wins", poolWith(corev1.Container{Name: "helper"}, corev1.Container{Name: "executor"}), 1},
+		{"else the first container", poolWith(corev1.Container{Name: "main"}, corev1.Container{Name: "helper"}), 0},
+		{"no containers", poolWith(), -1},
+	}
+	for _, tc := range tests {
+		if got := ExecutorContainerIndex(&tc.pool.Spec); got != tc.want {
+			t.Errorf("%s: got %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestWarnsWhenTheExecutorHasNoCommand(t *testing.T) {
+	strategy := NewStrategy(registrytest.NewScheme())
+	if w := strategy.WarningsOnCreate(context.Background(), poolWith(corev1.Container{Name: "executor", Command: []string{"sleep", "infinity"}})); len(w) != 0 {
+		t.Errorf("unexpected warnings: %q", w)
+	}
+	w := strategy.WarningsOnCreate(context.Background(), poolWith(corev1.Container{Name: "executor"}))
+	if len(w) != 1 {
+		t.Fatalf("want one warning about the missing command, got %q", w)
+	}
+}
+
+func TestPrepareForCreateResetsStatus(t *testing.T) {
+	strategy := NewStrategy(registrytest.NewScheme())
+	pool := poolWith(corev1.Container{Name: "executor"})
+	pool.Status.ReadyReplicas = 42
+	strategy.PrepareForCreate(context.Background(), pool)
+	if pool.Status.ReadyReplicas != 0 || pool.Generation != 1 {
+		t.Errorf("after create: readyReplicas=%d generation=%d, want 0 and 1", pool.Status.ReadyReplicas, pool.Generation)
+	}
+}
