@@ -71,6 +71,7 @@ func (a *Agent) KillAll(ctx context.Context, grace time.Duration) ([]*agentv1.Ki
 		sig = unix.SIGTERM
 		graceEnd = time.Now().Add(grace)
 	}
+	termed := map[int]bool{} // pids, and -pgid for groups, sent SIGTERM
 	poll := time.Millisecond
 	for {
 		targets, groups, err := a.killTargets(self)
@@ -103,17 +104,27 @@ func (a *Agent) KillAll(ctx context.Context, grace time.Duration) ([]*agentv1.Ki
 				sig = unix.SIGKILL
 			}
 			// The groups first: kill(-pgid) reaches every member at once,
-			// a forking member included.
+			// a forking member included. SIGTERM goes once to each: some
+			// programs take a second one as "quit now, skip the cleanup".
 			for _, g := range groups {
-				_ = procutil.SignalGroup(g, sig)
 				if sig == unix.SIGTERM {
+					if termed[-g] {
+						continue
+					}
+					termed[-g] = true
+					_ = procutil.SignalGroup(g, unix.SIGTERM)
 					_ = procutil.SignalGroup(g, unix.SIGCONT)
+					continue
 				}
+				_ = procutil.SignalGroup(g, sig)
 			}
 			for _, t := range targets {
-				if t.State != 'Z' {
-					_ = unix.Kill(t.Pid, sig)
+				// A member of a signalled group has had its SIGTERM.
+				if t.State == 'Z' || (sig == unix.SIGTERM && (termed[t.Pid] || termed[-t.Pgid])) {
+					continue
 				}
+				termed[t.Pid] = true
+				_ = unix.Kill(t.Pid, sig)
 			}
 		}
 		// Zombies are left for their parent or the reaper.

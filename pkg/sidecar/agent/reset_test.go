@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -120,5 +121,34 @@ func TestResetPreserveFiles(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(ta.workspace, "keep.txt")); err != nil {
 		t.Errorf("preserve_files lost a file: %v", err)
+	}
+}
+
+// TestKillAllWithGraceSendsSIGTERMOnce: a graceful stop (the agent's
+// shutdown) must not repeat SIGTERM; some programs take a second one as
+// "quit now, skip the cleanup".
+func TestKillAllWithGraceSendsSIGTERMOnce(t *testing.T) {
+	ta := startAgent(t, nil)
+	count := filepath.Join(ta.workspace, "terms")
+	ta.run(t, &agentv1.ExecRequest{
+		Command:    []string{"sh", "-c", `trap 'echo term >> "$0"' TERM; : > "$0.ready"; while :; do sleep 0.05; done`, count},
+		Background: true,
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for _, err := os.Stat(count + ".ready"); err != nil; _, err = os.Stat(count + ".ready") {
+		if time.Now().After(deadline) {
+			t.Fatal("the command never installed its trap")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, err := ta.agent.KillAll(ctx(t), 600*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(count)
+	if err != nil {
+		t.Fatalf("the command never saw SIGTERM: %v", err)
+	}
+	if n := strings.Count(string(b), "term"); n != 1 {
+		t.Fatalf("the command got SIGTERM %d times, want once", n)
 	}
 }
