@@ -42,6 +42,7 @@ func TestResetKillsEverythingAndEmptiesTheWorkspace(t *testing.T) {
 	var fg int32
 	deadline := time.Now().Add(20 * time.Second)
 	for fg == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
 		resp, _ := ta.ListProcesses(ctx(t), &agentv1.ListProcessesRequest{})
 		for _, p := range resp.GetProcesses() {
 			if !p.GetBackground() {

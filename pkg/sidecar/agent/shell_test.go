@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/arl-infra/arl/pkg/sidecar/procutil"
 	agentv1 "github.com/arl-infra/arl/proto/agent/v1"
 )
 
@@ -109,6 +110,19 @@ func (term *terminal) expect(re string) []string {
 	return nil
 }
 
+func hasChild(t *testing.T, pid int, comm string) bool {
+	procs, err := procutil.ListProcs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range procutil.Descendants(procs, pid) {
+		if p.Comm == comm {
+			return true
+		}
+	}
+	return false
+}
+
 func TestShellIsARealTerminal(t *testing.T) {
 	ta := startAgent(t, nil)
 	term := openShell(t, ta, &agentv1.ShellStart{Command: []string{"/bin/sh"}, Rows: 24, Cols: 80, Env: map[string]string{"PS1": "$ "}})
@@ -123,7 +137,15 @@ func TestShellIsARealTerminal(t *testing.T) {
 	// ^C reaches the foreground job (which then aborts the command line,
 	// as in any terminal).
 	term.typeLine("sleep 1000")
-	time.Sleep(200 * time.Millisecond) // let sleep become the foreground job
+	// The shell's child sets the terminal's foreground group before it
+	// execs: once "sleep" runs, it is the foreground job.
+	deadline := time.Now().Add(20 * time.Second)
+	for !hasChild(t, int(term.pid), "sleep") {
+		if time.Now().After(deadline) {
+			t.Fatal("sleep never started in the shell")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	term.send(&agentv1.ShellInput{Input: &agentv1.ShellInput_Signal{Signal: "SIGINT"}})
 	term.typeLine("echo status=$?")
 	term.expect(`status=130`)
