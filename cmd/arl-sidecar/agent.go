@@ -94,12 +94,6 @@ func runAgent(args []string) int {
 		return exitFailure
 	}
 	srv := a.NewServer()
-	go func() {
-		if err := srv.Serve(lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
-			klog.ErrorS(err, "Serving failed")
-		}
-	}()
-	klog.InfoS("Agent listening", "socket", *socket, "workspace", a.Workspace(), "pid", os.Getpid())
 
 	shutdown := func(code int) int {
 		srv.Stop()
@@ -129,6 +123,15 @@ func runAgent(args []string) int {
 		}
 		klog.InfoS("Started the main command", "pid", mainPid, "command", cmd)
 	}
+	// Serving starts once the main command runs: a caller that sees the
+	// socket answer (a readiness probe) may signal the container at once,
+	// and the signal must find the command to forward it to.
+	go func() {
+		if err := srv.Serve(lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			klog.ErrorS(err, "Serving failed")
+		}
+	}()
+	klog.InfoS("Agent listening", "socket", *socket, "workspace", a.Workspace(), "pid", os.Getpid())
 	for {
 		select {
 		case sig := <-sigs:

@@ -222,7 +222,7 @@ func TestExecuteTimeoutKillsTheWholeGroup(t *testing.T) {
 	t.Run("SIGTERM is enough", func(t *testing.T) {
 		res := ta.run(t, &agentv1.ExecRequest{
 			Command:       []string{"sh", "-c", "sleep 1000 & echo $!; wait"},
-			TimeoutMillis: 500,
+			TimeoutMillis: 2000, // time enough for sh to start its child under any load
 		})
 		if !res.TimedOut || res.Signal != "SIGTERM" || res.ExitCode != 128+15 {
 			t.Errorf("exit %+v, want timed out by SIGTERM (143)", res.ExitStatus)
@@ -233,7 +233,7 @@ func TestExecuteTimeoutKillsTheWholeGroup(t *testing.T) {
 		// The trap makes sh and the sleep it starts ignore SIGTERM.
 		res := ta.run(t, &agentv1.ExecRequest{
 			Command:         []string{"sh", "-c", "trap '' TERM; sleep 1000 & echo $!; wait"},
-			TimeoutMillis:   300,
+			TimeoutMillis:   2000, // time enough for sh to install its trap under any load
 			KillGraceMillis: 300,
 		})
 		if !res.TimedOut || res.Signal != "SIGKILL" || res.ExitCode != 128+9 {

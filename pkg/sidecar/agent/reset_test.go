@@ -142,7 +142,7 @@ func TestKillAllWithGraceSendsSIGTERMOnce(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if _, err := ta.agent.KillAll(ctx(t), 600*time.Millisecond); err != nil {
+	if _, err := ta.agent.KillAll(ctx(t), 2*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(count)
