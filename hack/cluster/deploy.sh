@@ -15,11 +15,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 NS=arl-system
 APISERVICE=v1alpha1.arl.infra.io
-ART="${ARL_ROOT}/artifacts"
+ART="${ARL_ROOT}/artifacts/deploy"
 KUBECTL=("$(arl::k8s_bin_dir)/kubectl" --kubeconfig "${ARL_KUBECONFIG}")
 
 if [ ! -d "${ART}" ] || ! compgen -G "${ART}/*.yaml" >/dev/null; then
-  arl::log "WARNING: no artifacts/*.yaml yet: arl-apiserver not deployed"
+  arl::log "WARNING: no artifacts/deploy/*.yaml yet: arl-apiserver not deployed"
   exit 0
 fi
 for b in arl-apiserver arl-sidecar; do
@@ -55,9 +55,15 @@ cd "${ARL_ROOT}"
   --from-file=ca.crt="${pki}/arl-apiserver-ca.crt" --dry-run=client -o yaml | "${KUBECTL[@]}" apply -f - >/dev/null
 
 # --- the manifests ------------------------------------------------------------------
-"${KUBECTL[@]}" apply -f "${ART}/"
-"${KUBECTL[@]}" patch apiservice "${APISERVICE}" --type=merge \
-  -p "{\"spec\":{\"caBundle\":\"$(base64 -w0 "${pki}/arl-apiserver-ca.crt")\",\"insecureSkipTLSVerify\":false}}" >/dev/null
+# artifacts/deploy/*.yaml in order, with the APIService's empty caBundle filled
+# in (rendered, not patched afterwards: a later apply would empty it again).
+ca_b64="$(base64 -w0 "${pki}/arl-apiserver-ca.crt")"
+for f in "${ART}"/*.yaml; do cat "$f"; printf '\n---\n'; done \
+  | sed -E "s#^([[:space:]]*caBundle:)[[:space:]]*(\"\"|'')?[[:space:]]*\$#\1 ${ca_b64}#" \
+  | "${KUBECTL[@]}" apply -f -
+if [ "$("${KUBECTL[@]}" get apiservice "${APISERVICE}" -o jsonpath='{.spec.caBundle}')" != "${ca_b64}" ]; then
+  arl::die "APIService ${APISERVICE} did not get the caBundle (does ${ART} still have 'caBundle: \"\"'?)"
+fi
 
 # Same tag, new image (bin/arl-apiserver rebuilt): restart so pods run it.
 digests="$(arl::ctr images ls | awk '$1 ~ /^ghcr.io\/arl-infra\// {print $1, $3}' | sort)"

@@ -396,3 +396,28 @@ func TestListOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestNamespaceDeletionRemovesARLObjects: deleting a namespace deletes its
+// WarmPools, Sandboxes and Tasks (kube-controller-manager's namespace
+// controller lists and deletes every namespaced resource through the
+// aggregation layer, asking for protobuf first) and the namespace goes away.
+func TestNamespaceDeletionRemovesARLObjects(t *testing.T) {
+	requireARL(t)
+	ns := fmt.Sprintf("e2e-arl-nsdel-%s", randSuffix())
+	kubectl(t, "create", "namespace", ns)
+	t.Cleanup(func() { runKubectl(kubeconfig, "", "delete", "namespace", ns, "--wait=false", "--ignore-not-found") })
+	kubectlIn(t, fmt.Sprintf(warmPoolYAML, 0), "create", "-n", ns, "-f", "-")
+	kubectlIn(t, sandboxYAML, "create", "-n", ns, "-f", "-")
+	kubectlIn(t, taskYAML, "create", "-n", ns, "-f", "-")
+
+	kubectl(t, "delete", "namespace", ns, "--wait=false")
+	waitFor(t, 120*time.Second, "namespace "+ns+" to be gone", func() (bool, string) {
+		r := runKubectl(kubeconfig, "", "get", "namespace", ns, "-o", "jsonpath={.status.conditions}")
+		return r.err != nil && strings.Contains(r.stderr, "NotFound"), r.String()
+	})
+	for plural := range arlResources {
+		if out := kubectl(t, "get", plural, "-n", ns, "-o", "name"); strings.TrimSpace(out) != "" {
+			t.Errorf("%s left in deleted namespace %s: %s", plural, ns, out)
+		}
+	}
+}

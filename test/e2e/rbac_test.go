@@ -22,6 +22,8 @@ func TestRBAC(t *testing.T) {
 	viewer := serviceAccountUser(t, nsA, "viewer")
 	editor := serviceAccountUser(t, nsA, "arl-editor")
 	kubeEditor := serviceAccountUser(t, nsA, "kube-editor")
+	nsAdmin := serviceAccountUser(t, nsA, "ns-admin")
+	kubectl(t, "create", "rolebinding", "ns-admin", "-n", nsA, "--clusterrole=admin", "--serviceaccount="+nsA+":ns-admin")
 	kubectl(t, "create", "rolebinding", "viewer", "-n", nsA, "--clusterrole=view", "--serviceaccount="+nsA+":viewer")
 	kubectl(t, "create", "rolebinding", "arl-editor", "-n", nsA, "--clusterrole=arl-edit", "--serviceaccount="+nsA+":arl-editor")
 	kubectl(t, "create", "rolebinding", "kube-editor", "-n", nsA, "--clusterrole=edit", "--serviceaccount="+nsA+":kube-editor")
@@ -68,9 +70,9 @@ func TestRBAC(t *testing.T) {
 		if r.err != nil || !strings.Contains(r.stdout, "task.arl.infra.io/editor-task created") {
 			t.Fatalf("arl-edit create task: %s", r)
 		}
-		r = runKubectl(editor, strings.Replace(fmt.Sprintf(warmPoolYAML, 0), "python-pool", "editor-pool", 1), "create", "-n", nsA, "-f", "-")
+		r = runKubectl(editor, strings.Replace(sandboxYAML, "name: my-workspace", "name: editor-sandbox", 1), "create", "-n", nsA, "-f", "-")
 		if r.err != nil {
-			t.Errorf("arl-edit create warmpool: %s", r)
+			t.Errorf("arl-edit create sandbox: %s", r)
 		}
 		if r := runKubectl(editor, "", "label", "task", "editor-task", "-n", nsA, "touched=yes"); r.err != nil {
 			t.Errorf("arl-edit label task: %s", r)
@@ -78,8 +80,15 @@ func TestRBAC(t *testing.T) {
 		if r := runKubectl(editor, "", "delete", "task", "editor-task", "-n", nsA); r.err != nil {
 			t.Errorf("arl-edit delete task: %s", r)
 		}
-		if r := runKubectl(editor, "", "delete", "warmpool", "editor-pool", "-n", nsA); r.err != nil {
-			t.Errorf("arl-edit delete warmpool: %s", r)
+		if r := runKubectl(editor, "", "delete", "sandbox", "editor-sandbox", "-n", nsA); r.err != nil {
+			t.Errorf("arl-edit delete sandbox: %s", r)
+		}
+		// Pools are the namespace admin's (arl-admin): an editor uses them, does not make them.
+		if r := runKubectl(editor, strings.Replace(fmt.Sprintf(warmPoolYAML, 0), "python-pool", "editor-pool", 1), "create", "-n", nsA, "-f", "-"); !forbidden(r) {
+			t.Errorf("arl-edit create warmpool: want Forbidden, got %s", r)
+		}
+		if r := runKubectl(editor, "", "get", "warmpools", "-n", nsA); r.err != nil {
+			t.Errorf("arl-edit list warmpools: %s", r)
 		}
 		// arl-edit grants ARL only, not the rest of edit.
 		if r := runKubectl(editor, "", "get", "secrets", "-n", nsA); !forbidden(r) {
@@ -97,8 +106,18 @@ func TestRBAC(t *testing.T) {
 		}
 	})
 
+	t.Run("admin aggregates arl-admin", func(t *testing.T) {
+		r := runKubectl(nsAdmin, strings.Replace(fmt.Sprintf(warmPoolYAML, 0), "python-pool", "admin-pool", 1), "create", "-n", nsA, "-f", "-")
+		if r.err != nil {
+			t.Fatalf("admin create warmpool: %s", r)
+		}
+		if r := runKubectl(nsAdmin, "", "delete", "warmpool", "admin-pool", "-n", nsA); r.err != nil {
+			t.Errorf("admin delete warmpool: %s", r)
+		}
+	})
+
 	t.Run("a user of namespace A cannot touch B", func(t *testing.T) {
-		for _, cfg := range []string{viewer, editor, kubeEditor} {
+		for _, cfg := range []string{viewer, editor, kubeEditor, nsAdmin} {
 			if r := runKubectl(cfg, "", "get", "tasks", "-n", nsB); !forbidden(r) {
 				t.Errorf("list tasks in B: want Forbidden, got %s", r)
 			}

@@ -18,7 +18,11 @@ def test_discovery(api_client, arl_served):
     assert arl, f"{GROUP} not in /apis"
     assert arl[0].preferred_version.group_version == f"{GROUP}/{VERSION}"
 
-    resources = client.CustomObjectsApi(api_client).get_api_resources(GROUP, VERSION)
+    # The group version's discovery document, as a V1APIResourceList (the
+    # Debian client predates CustomObjectsApi.get_api_resources).
+    resources = api_client.call_api(f"/apis/{GROUP}/{VERSION}", "GET", response_type="V1APIResourceList",
+                                     auth_settings=["BearerToken"], _return_http_data_only=True)
+    assert resources.group_version == f"{GROUP}/{VERSION}"
     by_name = {r.name: r for r in resources.resources}
     for plural, kind in PLURALS.items():
         r = by_name.get(plural)
