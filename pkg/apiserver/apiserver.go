@@ -14,16 +14,35 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package apiserver assembles the arl.infra.io API server: config, scheme
-// and the storage of every resource.
+// Package apiserver assembles the arl.infra.io API server: config, scheme,
+// the storage of every resource, and the pool that runs alongside.
 package apiserver
 
 import (
+	"context"
+
 	genericapiserver "k8s.io/apiserver/pkg/server"
+	"k8s.io/client-go/tools/record"
+
+	"github.com/arl-infra/arl/pkg/pool"
+	"github.com/arl-infra/arl/pkg/sidecar/client"
 )
 
 // ExtraConfig holds what ARL adds to a generic API server's config.
-type ExtraConfig struct{}
+type ExtraConfig struct {
+	// PoolRuntime runs pool pods; nil serves the API alone (Sandboxes stay
+	// Pending), which storage tests use.
+	PoolRuntime pool.Runtime
+	// Agents reaches pods' sidecars.
+	Agents *client.Pool
+	// Recorder records Events; nil records none.
+	Recorder record.EventRecorder
+	// RunLeaderElected runs lead while this replica is the pool manager's
+	// leader; nil: this replica always leads (standalone).
+	RunLeaderElected func(ctx context.Context, lead func(context.Context))
+	// PoolOptions tune the pool manager.
+	PoolOptions pool.Config
+}
 
 // Config is the configuration of an ARL API server.
 type Config struct {
@@ -54,7 +73,8 @@ func (cfg *Config) Complete() CompletedConfig {
 	}}
 }
 
-// New returns an ARL API server with every resource installed.
+// New returns an ARL API server with every resource installed and, when a
+// pool runtime is configured, the pool manager started after the server.
 func (c completedConfig) New() (*ARLServer, error) {
 	genericServer, err := c.GenericConfig.New("arl-apiserver", genericapiserver.NewEmptyDelegate())
 	if err != nil {
@@ -62,7 +82,20 @@ func (c completedConfig) New() (*ARLServer, error) {
 	}
 	s := &ARLServer{GenericAPIServer: genericServer}
 
-	apiGroupInfo, err := newAPIGroupInfo(c.GenericConfig.RESTOptionsGetter)
+	var binder sandboxBinder
+	if c.ExtraConfig.PoolRuntime != nil {
+		p, err := newPoolRunner(c.GenericConfig.LoopbackClientConfig, c.ExtraConfig)
+		if err != nil {
+			return nil, err
+		}
+		binder = p.controller
+		s.GenericAPIServer.AddPostStartHookOrDie("start-arl-pool", p.start)
+		if err := s.GenericAPIServer.AddReadyzChecks(p.readyzCheck()); err != nil {
+			return nil, err
+		}
+	}
+
+	apiGroupInfo, err := newAPIGroupInfo(c.GenericConfig.RESTOptionsGetter, binder)
 	if err != nil {
 		return nil, err
 	}

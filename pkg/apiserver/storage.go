@@ -29,12 +29,12 @@ import (
 )
 
 // newAPIGroupInfo lists every resource and subresource the server serves.
-func newAPIGroupInfo(optsGetter generic.RESTOptionsGetter) (*genericapiserver.APIGroupInfo, error) {
+func newAPIGroupInfo(optsGetter generic.RESTOptionsGetter, binder sandboxBinder) (*genericapiserver.APIGroupInfo, error) {
 	warmPools, err := warmpoolstorage.NewStorage(Scheme, optsGetter)
 	if err != nil {
 		return nil, err
 	}
-	sandboxes, err := sandboxstorage.NewStorage(Scheme, optsGetter)
+	sandboxes, err := sandboxstorage.NewStorage(Scheme, optsGetter, binder)
 	if err != nil {
 		return nil, err
 	}

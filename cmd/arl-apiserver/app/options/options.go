@@ -49,6 +49,7 @@ const EtcdPathPrefix = "/registry/arl.infra.io"
 type Options struct {
 	RecommendedOptions *genericoptions.RecommendedOptions
 	Standalone         StandaloneOptions
+	Pool               PoolOptions
 
 	// StdOut receives what a person starting the server must read (the
 	// standalone KUBECONFIG line); logs go to klog.
@@ -86,7 +87,8 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 		"Run without a Kubernetes cluster: embedded etcd (unless --etcd-servers is set), self-signed certificates, "+
 			"x509 client-certificate authentication with a generated admin kubeconfig, sandboxes as local processes.")
 	fs.StringVar(&o.Standalone.DataDir, "data-dir", o.Standalone.DataDir,
-		"Standalone mode: directory for etcd data, certificates and the admin kubeconfig.")
+		"Standalone mode: directory for etcd data, certificates, the admin kubeconfig and local sandboxes.")
+	o.Pool.AddFlags(fss.FlagSet("pool"))
 	o.RecommendedOptions.AddFlags(fss.FlagSet("generic"))
 	return fss
 }
@@ -174,10 +176,14 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	if err := ro.ApplyTo(serverConfig); err != nil {
 		return nil, err
 	}
+	config := &apiserver.Config{GenericConfig: serverConfig}
 	if o.Standalone.Enabled {
 		if err := o.Standalone.pki.ApplyAuth(&serverConfig.Config); err != nil {
 			return nil, err
 		}
+		if err := o.Pool.applyLocal(&config.ExtraConfig, o.Standalone.DataDir); err != nil {
+			return nil, err
+		}
 	}
-	return &apiserver.Config{GenericConfig: serverConfig}, nil
+	return config, nil
 }

@@ -59,12 +59,24 @@ func (Strategy) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
 	}
 }
 
-// PrepareForCreate discards the status a client sent: a new Sandbox is
-// Pending until the pool binds a pod to it.
+// PrepareForCreate discards the status a client sent. A new Sandbox starts
+// with the status its bind produced (see WithInitialStatus), or Pending.
 func (Strategy) PrepareForCreate(ctx context.Context, obj runtime.Object) {
 	sandbox := obj.(*arl.Sandbox)
 	sandbox.Status = arl.SandboxStatus{Phase: arl.SandboxPending, WorkDir: DefaultWorkDir}
+	if status, ok := ctx.Value(initialStatusKey{}).(*arl.SandboxStatus); ok {
+		sandbox.Status = *status
+	}
 	sandbox.Generation = 1
+}
+
+type initialStatusKey struct{}
+
+// WithInitialStatus makes the Sandbox created with ctx start with status:
+// the bind that precedes the create decides it, so the create response, and
+// its single etcd write, already say Ready. Only server code can set it.
+func WithInitialStatus(ctx context.Context, status arl.SandboxStatus) context.Context {
+	return context.WithValue(ctx, initialStatusKey{}, &status)
 }
 
 // PrepareForUpdate keeps the stored status and bumps the generation when the spec changes.

@@ -34,8 +34,9 @@ type SandboxStorage struct {
 	Status  *statusrest.REST
 }
 
-// NewStorage returns the etcd-backed storage of Sandboxes.
-func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (SandboxStorage, error) {
+// NewStorage returns the etcd-backed storage of Sandboxes; binder (nil: no
+// pods, Sandboxes stay Pending) binds pods on create and frees them on delete.
+func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, binder Binder) (SandboxStorage, error) {
 	strategy := sandbox.NewStrategy(scheme)
 	store := &genericregistry.Store{
 		NewFunc:                   func() runtime.Object { return &arl.Sandbox{} },
@@ -53,13 +54,16 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (S
 		return SandboxStorage{}, err
 	}
 
+	sandboxREST := &REST{Store: store, binder: binder}
+	store.AfterDelete = sandboxREST.afterDelete
+
 	statusStore := *store
 	statusStrategy := sandbox.NewStatusStrategy(strategy)
 	statusStore.UpdateStrategy = statusStrategy
 	statusStore.ResetFieldsStrategy = statusStrategy
 
 	return SandboxStorage{
-		Sandbox: &REST{store},
+		Sandbox: sandboxREST,
 		Status:  statusrest.New(&statusStore),
 	}, nil
 }
@@ -67,6 +71,7 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (S
 // REST serves Sandboxes.
 type REST struct {
 	*genericregistry.Store
+	binder Binder
 }
 
 var (

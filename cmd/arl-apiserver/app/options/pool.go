@@ -1,0 +1,90 @@
+/*
+Copyright 2026 The ARL Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package options
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/arl-infra/arl/pkg/apiserver"
+	"github.com/arl-infra/arl/pkg/pool/local"
+	"github.com/arl-infra/arl/pkg/sidecar/client"
+)
+
+// PoolOptions configure the pods WarmPools keep.
+type PoolOptions struct {
+	// SidecarBinary is the arl-sidecar the local runtime runs.
+	SidecarBinary string
+	// ReadyTimeout replaces pods not Ready this long after creation.
+	ReadyTimeout time.Duration
+}
+
+// AddFlags adds the pool's flags.
+func (o *PoolOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.SidecarBinary, "sidecar-binary", o.SidecarBinary,
+		"Standalone mode: the arl-sidecar executable local sandboxes run (default: next to arl-apiserver, else on PATH).")
+	fs.DurationVar(&o.ReadyTimeout, "pod-ready-timeout", 5*time.Minute,
+		"A pool pod that is not Ready this long after it was created is replaced.")
+}
+
+// applyLocal configures standalone mode's local runtime: sandboxes are
+// bubblewrap processes with their files under dataDir/pods.
+func (o *PoolOptions) applyLocal(extra *apiserver.ExtraConfig, dataDir string) error {
+	sidecar, err := o.sidecarBinary()
+	if err != nil {
+		return err
+	}
+	runtime, err := local.New(local.Options{
+		Dir:           filepath.Join(dataDir, "pods"),
+		SidecarBinary: sidecar,
+		// Sandboxes must not read the server's keys or each other's files.
+		Hide: []string{dataDir},
+	})
+	if err != nil {
+		return err
+	}
+	extra.PoolRuntime = runtime
+	extra.Agents = client.NewPool()
+	extra.PoolOptions.ReadyTimeout = o.ReadyTimeout
+	return nil
+}
+
+func (o *PoolOptions) sidecarBinary() (string, error) {
+	if o.SidecarBinary != "" {
+		return filepath.Abs(o.SidecarBinary)
+	}
+	if self, err := os.Executable(); err == nil {
+		if p := filepath.Join(filepath.Dir(self), "arl-sidecar"); fileExists(p) {
+			return p, nil
+		}
+	}
+	p, err := exec.LookPath("arl-sidecar")
+	if err != nil {
+		return "", fmt.Errorf("no arl-sidecar next to arl-apiserver or on PATH; build it (make build) or pass --sidecar-binary")
+	}
+	return filepath.Abs(p)
+}
+
+func fileExists(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && !info.IsDir()
+}

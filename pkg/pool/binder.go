@@ -1,0 +1,158 @@
+/*
+Copyright 2026 The ARL Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package pool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"k8s.io/klog/v2"
+
+	"github.com/arl-infra/arl/pkg/apis/arl"
+	"github.com/arl-infra/arl/pkg/sidecar/client"
+	agentv1 "github.com/arl-infra/arl/proto/agent/v1"
+)
+
+// PoolGetter reads WarmPools from a cache.
+type PoolGetter func(namespace, name string) (*arl.WarmPool, bool)
+
+// Binder hands idle pods to Sandboxes as they are created. It runs on every
+// replica: the free list is local, the claim is a conditional write.
+type Binder struct {
+	runtime Runtime
+	free    *FreeList
+	pools   PoolGetter
+	agents  *client.Pool
+	now     func() time.Time
+}
+
+// NewBinder returns a binder over runtime's pods; agents reaches their
+// sidecars (to reset a pod its Sandbox leaves).
+func NewBinder(runtime Runtime, free *FreeList, pools PoolGetter, agents *client.Pool) *Binder {
+	return &Binder{runtime: runtime, free: free, pools: pools, agents: agents, now: time.Now}
+}
+
+// Bind returns the status a new Sandbox starts with: Ready with a pod when
+// its pool has an idle Ready one, else Pending with the reason. The undo
+// function returns the pod when the Sandbox could not be stored after all.
+func (b *Binder) Bind(ctx context.Context, sandbox *arl.Sandbox) (arl.SandboxStatus, func(), error) {
+	now := b.now()
+	pool, ok := b.pools(sandbox.Namespace, sandbox.Spec.PoolRef)
+	if !ok {
+		return pendingStatus(ReasonPoolNotFound, fmt.Sprintf("WarmPool %q does not exist (yet) in namespace %q", sandbox.Spec.PoolRef, sandbox.Namespace), now), nil, nil
+	}
+	pod, err := b.claimIdle(ctx, pool, sandbox.Name)
+	if err != nil {
+		// The Sandbox is still created: the pool manager binds it later.
+		klog.ErrorS(err, "Claiming an idle pod failed; the Sandbox waits", "sandbox", klog.KObj(sandbox), "pool", sandbox.Spec.PoolRef)
+	}
+	if pod == nil {
+		return pendingStatus(ReasonWaitingForPod, fmt.Sprintf("WarmPool %q has no idle Ready pod; one is being prepared", pool.Name), now), nil, nil
+	}
+	undo := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := b.runtime.Release(ctx, pod); err != nil {
+			klog.ErrorS(err, "Returning an unused pod failed; the pool manager will reclaim it", "pod", klog.KRef(pod.Namespace, pod.Name))
+		}
+	}
+	return boundStatus(pod, b.runtime.Address(pod), now), undo, nil
+}
+
+// claimIdle takes pods from the pool's free list until one claim succeeds.
+func (b *Binder) claimIdle(ctx context.Context, pool *arl.WarmPool, sandbox string) (*Pod, error) {
+	poolKey := pool.Namespace + "/" + pool.Name
+	hash := b.runtime.TemplateHash(pool)
+	for {
+		key := b.free.Take(poolKey)
+		if key == "" {
+			return nil, nil
+		}
+		pod, ok := b.runtime.Get(splitKey(key))
+		// A pod of an older template is left for the manager to replace.
+		if !ok || !pod.Bindable() || pod.TemplateHash != hash {
+			continue
+		}
+		claimed, err := b.runtime.Claim(ctx, pod, sandbox)
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return claimed, nil
+	}
+}
+
+// Release frees the pod of a deleted Sandbox: with the pool's reusePolicy
+// Reset (and a pod of the current template) the pod's processes are killed,
+// its workspace emptied and the pod returned to the pool; otherwise the pod
+// is deleted and the pool makes a fresh one. Failures leave the pod to the
+// pool manager, which reclaims pods whose Sandbox is gone.
+func (b *Binder) Release(ctx context.Context, sandbox *arl.Sandbox) {
+	status := &sandbox.Status
+	if status.PodName == "" {
+		return
+	}
+	pod, ok := b.runtime.Get(sandbox.Namespace, status.PodName)
+	if !ok || pod.UID != status.PodUID || pod.Sandbox != sandbox.Name || pod.State != PodAllocated {
+		return
+	}
+	b.reclaim(ctx, pod, "Sandbox "+sandbox.Name+" was deleted")
+}
+
+// reclaim resets and returns, or deletes, an allocated pod nobody uses.
+func (b *Binder) reclaim(ctx context.Context, pod *Pod, why string) {
+	logger := klog.FromContext(ctx).WithValues("pod", klog.KRef(pod.Namespace, pod.Name), "why", why)
+	if pool, ok := b.pools(pod.Namespace, pod.Pool); ok && pool.Spec.ReusePolicy == arl.ReusePolicyReset &&
+		pod.TemplateHash == b.runtime.TemplateHash(pool) && !pod.Failed && !pod.Terminating {
+		err := b.reset(ctx, pod)
+		if err == nil {
+			if _, err = b.runtime.Release(ctx, pod); err == nil {
+				logger.V(2).Info("Pod reset and returned to its pool")
+				return
+			}
+		}
+		logger.Info("Resetting the pod failed; deleting it instead", "err", err)
+	}
+	if err := b.runtime.Delete(ctx, pod); err != nil {
+		logger.Error(err, "Deleting the pod failed; the pool manager will retry")
+		return
+	}
+	logger.V(2).Info("Pod deleted")
+}
+
+// reset kills every process of the pod and empties its workspace.
+func (b *Binder) reset(ctx context.Context, pod *Pod) error {
+	agent, err := b.agents.Get(ctx, b.runtime.Target(pod))
+	if err != nil {
+		return err
+	}
+	_, err = agent.Reset(ctx, &agentv1.ResetRequest{})
+	return err
+}
+
+func splitKey(key string) (string, string) {
+	for i := 0; i < len(key); i++ {
+		if key[i] == '/' {
+			return key[:i], key[i+1:]
+		}
+	}
+	return "", key
+}

@@ -1,0 +1,238 @@
+/*
+Copyright 2026 The ARL Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package pool
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+
+	"github.com/arl-infra/arl/pkg/apis/arl"
+	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
+	arlclient "github.com/arl-infra/arl/pkg/generated/clientset/versioned/typed/arl/v1alpha1"
+	arlinformers "github.com/arl-infra/arl/pkg/generated/informers/externalversions/arl/v1alpha1"
+	arllisters "github.com/arl-infra/arl/pkg/generated/listers/arl/v1alpha1"
+	"github.com/arl-infra/arl/pkg/sidecar/client"
+)
+
+// Config is what the pool needs from the server.
+type Config struct {
+	Runtime   Runtime
+	WarmPools arlinformers.WarmPoolInformer
+	Sandboxes arlinformers.SandboxInformer
+	Tasks     arlinformers.TaskInformer
+	// Client writes WarmPool and Sandbox status and deletes Sandboxes.
+	Client   arlclient.ArlV1alpha1Interface
+	Recorder record.EventRecorder
+	// Agents reaches pods' sidecars (reset, health).
+	Agents *client.Pool
+	// ReadyTimeout replaces a pod that is not Ready this long after creation.
+	ReadyTimeout time.Duration
+	// CreateBurst bounds the pods one pool creates at once.
+	CreateBurst int
+	// Workers is the number of pools synced in parallel.
+	Workers int
+}
+
+// Controller keeps pools' pods and binds them. Run it on every replica;
+// only the elected leader calls Lead.
+type Controller struct {
+	cfg       Config
+	runtime   Runtime
+	pools     arllisters.WarmPoolLister
+	sandboxes arllisters.SandboxLister
+	tasks     arllisters.TaskLister
+
+	free         *FreeList
+	binder       *Binder
+	expectations *expectations
+	queue        workqueue.TypedRateLimitingInterface[string]
+	leading      atomic.Bool
+	now          func() time.Time
+
+	failuresMu sync.Mutex
+	failures   map[string]*failureBackoff // pool key
+}
+
+// New returns a controller; its informers must be started by the caller.
+func New(cfg Config) *Controller {
+	if cfg.ReadyTimeout == 0 {
+		cfg.ReadyTimeout = 5 * time.Minute
+	}
+	if cfg.CreateBurst == 0 {
+		cfg.CreateBurst = 32
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = 4
+	}
+	c := &Controller{
+		cfg:          cfg,
+		runtime:      cfg.Runtime,
+		pools:        cfg.WarmPools.Lister(),
+		sandboxes:    cfg.Sandboxes.Lister(),
+		tasks:        cfg.Tasks.Lister(),
+		free:         NewFreeList(),
+		expectations: newExpectations(),
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
+			workqueue.TypedRateLimitingQueueConfig[string]{Name: "warmpools"}),
+		now:      time.Now,
+		failures: map[string]*failureBackoff{},
+	}
+	c.binder = NewBinder(cfg.Runtime, c.free, c.getPool, cfg.Agents)
+
+	cfg.WarmPools.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj interface{}) { c.enqueueObject(obj) },
+		UpdateFunc: func(_, obj interface{}) { c.enqueueObject(obj) },
+		DeleteFunc: func(obj interface{}) { c.enqueueObject(obj) },
+	})
+	enqueueSandboxPool := func(obj interface{}) {
+		if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = tombstone.Obj
+		}
+		if sandbox, ok := obj.(*arlv1alpha1.Sandbox); ok {
+			c.enqueue(sandbox.Namespace + "/" + sandbox.Spec.PoolRef)
+		}
+	}
+	cfg.Sandboxes.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    enqueueSandboxPool,
+		UpdateFunc: func(_, obj interface{}) { enqueueSandboxPool(obj) },
+		DeleteFunc: enqueueSandboxPool,
+	})
+	return c
+}
+
+// Binder binds pods on the Sandbox create path.
+func (c *Controller) Binder() *Binder { return c.binder }
+
+// Run feeds the free list from the runtime's pod events until ctx ends.
+// Every replica runs it.
+func (c *Controller) Run(ctx context.Context) error {
+	return c.runtime.Run(ctx, c.onPodChange)
+}
+
+// HasSynced says pods and ARL objects are all in the caches.
+func (c *Controller) HasSynced() bool {
+	return c.runtime.HasSynced() && c.cfg.WarmPools.Informer().HasSynced() &&
+		c.cfg.Sandboxes.Informer().HasSynced() && c.cfg.Tasks.Informer().HasSynced()
+}
+
+// Lead runs the pool manager until ctx ends: only the elected leader does.
+func (c *Controller) Lead(ctx context.Context) {
+	logger := klog.FromContext(ctx)
+	if !cache.WaitForCacheSync(ctx.Done(), c.HasSynced) {
+		return
+	}
+	c.leading.Store(true)
+	defer c.leading.Store(false)
+	logger.Info("Leading the pool manager")
+
+	for _, pool := range c.listPools() {
+		c.enqueue(pool.Namespace + "/" + pool.Name)
+	}
+	// Pods may belong to pools that are gone: their keys come from the pods.
+	for _, pod := range c.runtime.ListAll() {
+		c.enqueue(pod.PoolKey())
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < c.cfg.Workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c.processNext(ctx) {
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c.runLifecycle(ctx)
+	}()
+	// A periodic resync catches what no event announces: pods that never
+	// become Ready, backoffs that ended.
+	go wait.UntilWithContext(ctx, func(context.Context) {
+		for _, pool := range c.listPools() {
+			c.enqueue(pool.Namespace + "/" + pool.Name)
+		}
+	}, 15*time.Second)
+	<-ctx.Done()
+	c.queue.ShutDown()
+	wg.Wait()
+}
+
+func (c *Controller) onPodChange(pod *Pod, deleted bool) {
+	if deleted {
+		c.free.Observe(pod.Key(), nil)
+	} else {
+		c.free.Observe(pod.Key(), pod)
+	}
+	c.expectations.observe(pod.PoolKey(), pod.Key())
+	c.enqueue(pod.PoolKey())
+}
+
+func (c *Controller) enqueueObject(obj interface{}) {
+	key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj)
+	if err == nil {
+		c.enqueue(key)
+	}
+}
+
+func (c *Controller) enqueue(poolKey string) {
+	if c.leading.Load() {
+		c.queue.Add(poolKey)
+	}
+}
+
+func (c *Controller) processNext(ctx context.Context) bool {
+	key, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(key)
+	requeueAfter, err := c.syncPool(ctx, key)
+	switch {
+	case err != nil:
+		klog.FromContext(ctx).Error(err, "Syncing pool failed; retrying", "pool", key)
+		c.queue.AddRateLimited(key)
+	default:
+		c.queue.Forget(key)
+		if requeueAfter > 0 {
+			c.queue.AddAfter(key, requeueAfter)
+		}
+	}
+	return true
+}
+
+// getPool reads a WarmPool from the cache as an internal object.
+func (c *Controller) getPool(namespace, name string) (*arl.WarmPool, bool) {
+	pool, err := c.pools.WarmPools(namespace).Get(name)
+	if err != nil {
+		return nil, false
+	}
+	return toInternalPool(pool), true
+}
+
+func (c *Controller) listPools() []*arlv1alpha1.WarmPool {
+	pools, _ := c.pools.List(labelsEverything)
+	return pools
+}

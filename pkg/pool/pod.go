@@ -1,0 +1,124 @@
+/*
+Copyright 2026 The ARL Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package pool
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/arl-infra/arl/pkg/apis/arl"
+	"github.com/arl-infra/arl/pkg/sidecar/client"
+)
+
+// Labels ARL sets on every pool pod.
+const (
+	LabelPool         = "arl.infra.io/pool"
+	LabelState        = "arl.infra.io/state"
+	LabelSandbox      = "arl.infra.io/sandbox"
+	LabelTemplateHash = "arl.infra.io/template-hash"
+)
+
+// PodState is a pool pod's allocation state (the LabelState value).
+type PodState string
+
+const (
+	// PodIdle waits in its pool for a Sandbox.
+	PodIdle PodState = "idle"
+	// PodAllocated is bound to the Sandbox named by LabelSandbox.
+	PodAllocated PodState = "allocated"
+)
+
+// Pod is what the pool needs to know of a pod, whatever runs it.
+type Pod struct {
+	Namespace string
+	Name      string
+	UID       types.UID
+	// Version changes on every write; Claim uses it as a precondition.
+	Version string
+
+	Pool         string
+	State        PodState
+	Sandbox      string
+	TemplateHash string
+
+	// Ready: the agent answers its health check.
+	Ready bool
+	// Failed: the pod will never be Ready (it exited, was evicted, cannot
+	// pull its image, ...); FailureReason and FailureMessage say why.
+	Failed         bool
+	FailureReason  string
+	FailureMessage string
+	// Terminating: being deleted.
+	Terminating bool
+
+	IP      string
+	Node    string
+	Created time.Time
+	// ClaimedAt is when the pod was bound; zero when idle.
+	ClaimedAt time.Time
+}
+
+// Key is namespace/name.
+func (p *Pod) Key() string { return p.Namespace + "/" + p.Name }
+
+// PoolKey is the namespace/name of the pod's WarmPool.
+func (p *Pod) PoolKey() string { return p.Namespace + "/" + p.Pool }
+
+// Bindable says whether the pod can be handed to a Sandbox now.
+func (p *Pod) Bindable() bool {
+	return p.State == PodIdle && p.Ready && !p.Failed && !p.Terminating
+}
+
+// ErrConflict says a pod changed since it was read: another replica claimed
+// it, or it stopped being idle.
+var ErrConflict = errors.New("pod changed since it was read")
+
+// Runtime runs pool pods.
+type Runtime interface {
+	// Run watches pods and calls onChange with the latest state of every
+	// pod that changed (deleted: it is gone). It returns when ctx ends.
+	Run(ctx context.Context, onChange func(pod *Pod, deleted bool)) error
+	// HasSynced says the first list of pods has been delivered.
+	HasSynced() bool
+	// Get returns a pod from the runtime's cache.
+	Get(namespace, name string) (*Pod, bool)
+	// List returns the cached pods of one pool.
+	List(namespace, pool string) []*Pod
+	// ListAll returns every cached pool pod.
+	ListAll() []*Pod
+
+	// Create starts a new idle pod for the pool's current template.
+	Create(ctx context.Context, pool *arl.WarmPool) (*Pod, error)
+	// Claim marks an idle pod allocated to sandbox, if it is still at the
+	// version read; otherwise ErrConflict.
+	Claim(ctx context.Context, pod *Pod, sandbox string) (*Pod, error)
+	// Release marks an allocated pod idle again, if it is still at the
+	// version read; otherwise ErrConflict.
+	Release(ctx context.Context, pod *Pod) (*Pod, error)
+	// Delete deletes the pod.
+	Delete(ctx context.Context, pod *Pod) error
+
+	// Target is where the pod's AgentService answers.
+	Target(pod *Pod) client.Target
+	// Address is what Sandbox status reports as the pod's address.
+	Address(pod *Pod) string
+	// TemplateHash identifies what a pod of the pool would be made from now.
+	TemplateHash(pool *arl.WarmPool) string
+}

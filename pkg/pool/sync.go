@@ -1,0 +1,297 @@
+/*
+Copyright 2026 The ARL Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package pool
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/klog/v2"
+
+	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
+)
+
+// orphanGrace is how long an allocated pod may wait for its Sandbox to
+// show up in the cache (it may be being created on another replica).
+const orphanGrace = 30 * time.Second
+
+// Event reasons.
+const (
+	EventPodCreated      = "PodCreated"
+	EventPodFailed       = "PodFailed"
+	EventPodNotReady     = "PodNotReady"
+	EventPodReplaced     = "PodReplaced"
+	EventTemplateChanged = "TemplateChanged"
+	EventBound           = "Bound"
+	EventPodLost         = "PodLost"
+	EventCreateFailed    = "FailedCreate"
+)
+
+// poolPods sorts a pool's pods by what the sync does with them.
+type poolPods struct {
+	idle      []*Pod // current template, healthy, not yet failed
+	allocated []*Pod
+}
+
+// syncPool brings one pool to its desired state; it returns when to look again.
+func (c *Controller) syncPool(ctx context.Context, key string) (time.Duration, error) {
+	logger := klog.FromContext(ctx).WithValues("pool", key)
+	ctx = klog.NewContext(ctx, logger)
+	namespace, name := splitKey(key)
+	now := c.now()
+	pods := c.runtime.List(namespace, name)
+	pool, err := c.pools.WarmPools(namespace).Get(name)
+	if apierrors.IsNotFound(err) {
+		return 0, c.poolDeleted(ctx, namespace, name, pods)
+	}
+	if err != nil {
+		return 0, err
+	}
+	hash := c.runtime.TemplateHash(toInternalPool(pool))
+	sandboxes := c.sandboxesOf(namespace, name)
+	var requeue requeueAfter
+
+	// Classify pods; fail, reclaim or delete the ones that cannot serve.
+	var classified poolPods
+	var errs []error
+	for _, pod := range pods {
+		switch {
+		case pod.Terminating:
+		case pod.Failed:
+			errs = append(errs, c.replaceFailed(ctx, pool, pod, pod.FailureReason, pod.FailureMessage, now))
+		case pod.State == PodAllocated:
+			sandbox := sandboxes[pod.Sandbox]
+			if sandbox != nil && (sandbox.Status.PodName == pod.Name || sandbox.Status.Phase == arlv1alpha1.SandboxPending) {
+				classified.allocated = append(classified.allocated, pod)
+				continue
+			}
+			if wait := orphanGrace - now.Sub(pod.ClaimedAt); wait > 0 {
+				classified.allocated = append(classified.allocated, pod)
+				requeue.at(wait)
+				continue
+			}
+			c.binder.reclaim(ctx, pod, "its Sandbox "+pod.Sandbox+" is gone")
+		case pod.TemplateHash != hash:
+			// Idle pods of an older template are replaced at once; the
+			// Binder never hands them out.
+			c.recordPool(pool, corev1.EventTypeNormal, EventTemplateChanged, "Deleting idle pod %s: the pool's template changed", pod.Name)
+			errs = append(errs, c.deletePod(ctx, pod))
+		case !pod.Ready && now.Sub(pod.Created) > c.cfg.ReadyTimeout:
+			errs = append(errs, c.replaceFailed(ctx, pool, pod, EventPodNotReady,
+				fmt.Sprintf("pod %s was not Ready %s after it was created", pod.Name, c.cfg.ReadyTimeout), now))
+		default:
+			classified.idle = append(classified.idle, pod)
+			if !pod.Ready {
+				requeue.at(c.cfg.ReadyTimeout - now.Sub(pod.Created))
+			}
+		}
+	}
+
+	c.failLostSandboxes(ctx, sandboxes)
+	unbound := c.bindPending(ctx, pool, sandboxes, &classified, now)
+
+	// Keep spec.replicas idle pods, plus one for each Sandbox still waiting.
+	desired := int(*pool.Spec.Replicas) + unbound
+	have := len(classified.idle) + c.expectations.pending(key, now)
+	switch {
+	case have < desired:
+		if b, ok := c.backoff(key); ok && now.Before(b.until) {
+			requeue.at(b.until.Sub(now))
+			break
+		}
+		errs = append(errs, c.createPods(ctx, pool, min(desired-have, c.cfg.CreateBurst), now))
+	case have > desired && c.expectations.pending(key, now) == 0:
+		errs = append(errs, c.deleteExcess(ctx, classified.idle, have-desired))
+	}
+
+	if err := c.updatePoolStatus(ctx, pool, &classified, now); err != nil {
+		errs = append(errs, err)
+	}
+	return requeue.d, utilerrors.NewAggregate(errs)
+}
+
+// sandboxesOf returns a pool's Sandboxes by name.
+func (c *Controller) sandboxesOf(namespace, pool string) map[string]*arlv1alpha1.Sandbox {
+	all, _ := c.sandboxes.Sandboxes(namespace).List(labelsEverything)
+	out := map[string]*arlv1alpha1.Sandbox{}
+	for _, s := range all {
+		if s.Spec.PoolRef == pool {
+			out[s.Name] = s
+		}
+	}
+	return out
+}
+
+// replaceFailed deletes a failed pod, slows the pool down if its pods keep
+// failing, and fails the Sandbox the pod was bound to.
+func (c *Controller) replaceFailed(ctx context.Context, pool *arlv1alpha1.WarmPool, pod *Pod, reason, message string, now time.Time) error {
+	if reason == "" {
+		reason = EventPodFailed
+	}
+	if message == "" {
+		message = "pod " + pod.Name + " failed"
+	}
+	b := c.recordFailure(pool.Namespace+"/"+pool.Name, reason, message, now)
+	c.recordPool(pool, corev1.EventTypeWarning, EventPodReplaced, "Replacing pod %s: %s: %s (next pod in %s)",
+		pod.Name, reason, message, b.until.Sub(now).Round(time.Second))
+	return c.deletePod(ctx, pod)
+}
+
+func (c *Controller) deletePod(ctx context.Context, pod *Pod) error {
+	if err := c.runtime.Delete(ctx, pod); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting pod %s: %w", pod.Key(), err)
+	}
+	return nil
+}
+
+// createPods creates n pods in parallel.
+func (c *Controller) createPods(ctx context.Context, pool *arlv1alpha1.WarmPool, n int, now time.Time) error {
+	internal := toInternalPool(pool)
+	key := pool.Namespace + "/" + pool.Name
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			pod, err := c.runtime.Create(ctx, internal)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			// The cache may not have it yet: count it until it does.
+			if _, seen := c.runtime.Get(pod.Namespace, pod.Name); !seen {
+				c.expectations.expect(key, pod.Key(), now)
+			}
+		}(i)
+	}
+	wg.Wait()
+	err := utilerrors.NewAggregate(errs)
+	if err != nil {
+		b := c.recordFailure(key, EventCreateFailed, err.Error(), now)
+		c.recordPool(pool, corev1.EventTypeWarning, EventCreateFailed, "Creating pods failed (next try in %s): %v", b.until.Sub(now).Round(time.Second), err)
+	} else {
+		c.recordPool(pool, corev1.EventTypeNormal, EventPodCreated, "Created %d pod(s)", n)
+	}
+	return err
+}
+
+// deleteExcess deletes idle pods beyond the desired count: pods that are
+// not Ready first, then the newest.
+func (c *Controller) deleteExcess(ctx context.Context, idle []*Pod, n int) error {
+	sort.SliceStable(idle, func(i, j int) bool {
+		if idle[i].Ready != idle[j].Ready {
+			return !idle[i].Ready
+		}
+		return idle[i].Created.After(idle[j].Created)
+	})
+	var errs []error
+	for _, pod := range idle[:min(n, len(idle))] {
+		errs = append(errs, c.deletePod(ctx, pod))
+	}
+	return utilerrors.NewAggregate(errs)
+}
+
+// poolDeleted deletes every pod of a deleted pool; their Sandboxes fail.
+func (c *Controller) poolDeleted(ctx context.Context, namespace, name string, pods []*Pod) error {
+	var errs []error
+	for _, pod := range pods {
+		if !pod.Terminating {
+			errs = append(errs, c.deletePod(ctx, pod))
+		}
+	}
+	for _, sandbox := range c.sandboxesOf(namespace, name) {
+		if sandbox.Status.Phase == arlv1alpha1.SandboxReady {
+			c.failSandbox(ctx, sandbox, ReasonPoolDeleted, fmt.Sprintf("WarmPool %q was deleted with its pods", name))
+		}
+	}
+	c.clearFailures(namespace + "/" + name)
+	return utilerrors.NewAggregate(errs)
+}
+
+// updatePoolStatus writes the pool's status when it changed.
+func (c *Controller) updatePoolStatus(ctx context.Context, pool *arlv1alpha1.WarmPool, pods *poolPods, now time.Time) error {
+	key := pool.Namespace + "/" + pool.Name
+	status := pool.Status.DeepCopy()
+	status.ObservedGeneration = pool.Generation
+	status.Replicas = int32(len(pods.idle) + len(pods.allocated))
+	status.AllocatedReplicas = int32(len(pods.allocated))
+	status.ReadyReplicas = 0
+	for _, pod := range pods.idle {
+		if pod.Ready {
+			status.ReadyReplicas++
+		}
+	}
+	status.Selector = fmt.Sprintf("%s=%s,%s=%s", LabelPool, pool.Name, LabelState, PodIdle)
+	if status.ReadyReplicas > 0 || len(pods.allocated) > 0 {
+		c.clearFailures(key)
+	}
+
+	ready := metav1.Condition{Type: ConditionReady, Status: metav1.ConditionTrue, Reason: "Available",
+		Message: fmt.Sprintf("%d of %d idle pods are Ready", status.ReadyReplicas, *pool.Spec.Replicas), ObservedGeneration: pool.Generation}
+	if status.ReadyReplicas < *pool.Spec.Replicas {
+		ready.Status, ready.Reason = metav1.ConditionFalse, "Scaling"
+	}
+	failure := metav1.Condition{Type: ConditionReplicaFail, Status: metav1.ConditionFalse, Reason: "NoFailures",
+		Message: "pods start and become Ready", ObservedGeneration: pool.Generation}
+	if b, ok := c.backoff(key); ok {
+		failure.Status, failure.Reason, failure.Message = metav1.ConditionTrue, b.reason, b.message
+		if now.Before(b.until) {
+			ready.Reason = "BackingOff"
+		}
+	}
+	setCondition(&status.Conditions, ready, now)
+	setCondition(&status.Conditions, failure, now)
+
+	if apiequality.Semantic.DeepEqual(*status, pool.Status) {
+		return nil
+	}
+	updated := pool.DeepCopy()
+	updated.Status = *status
+	_, err := c.cfg.Client.WarmPools(pool.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{})
+	if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
+		// The cache is behind; the newer object's event syncs again.
+		return nil
+	}
+	return err
+}
+
+func (c *Controller) recordPool(pool *arlv1alpha1.WarmPool, eventType, reason, format string, args ...interface{}) {
+	if c.cfg.Recorder != nil {
+		c.cfg.Recorder.Eventf(pool, eventType, reason, format, args...)
+	}
+}
+
+// requeueAfter keeps the soonest of several deadlines.
+type requeueAfter struct{ d time.Duration }
+
+func (r *requeueAfter) at(d time.Duration) {
+	if d <= 0 {
+		d = time.Second
+	}
+	if r.d == 0 || d < r.d {
+		r.d = d
+	}
+}

@@ -1,0 +1,89 @@
+/*
+Copyright 2026 The ARL Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package storage
+
+import (
+	"context"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/apiserver/pkg/storage/names"
+	"k8s.io/klog/v2"
+
+	"github.com/arl-infra/arl/pkg/apis/arl"
+	"github.com/arl-infra/arl/pkg/registry/arl/sandbox"
+)
+
+// Binder gives new Sandboxes a pod and takes it back from deleted ones
+// (package pool implements it).
+type Binder interface {
+	// Bind returns the status a new Sandbox starts with, and how to undo
+	// the bind when the Sandbox is not stored after all.
+	Bind(ctx context.Context, sandbox *arl.Sandbox) (arl.SandboxStatus, func(), error)
+	// Bound reports a Sandbox created already bound (for its events).
+	Bound(sandbox *arl.Sandbox)
+	// Release frees the pod of a deleted Sandbox.
+	Release(ctx context.Context, sandbox *arl.Sandbox)
+}
+
+// releaseTimeout bounds how long a delete waits for its pod to be freed;
+// what is not done by then is left to the pool manager.
+const releaseTimeout = 30 * time.Second
+
+// Create binds a pod first, then stores the Sandbox with the bind's status:
+// two writes in all (the pod claim and the Sandbox), and the response
+// already says Ready when the pool had an idle pod.
+func (r *REST) Create(ctx context.Context, obj runtime.Object, createValidation rest.ValidateObjectFunc, options *metav1.CreateOptions) (runtime.Object, error) {
+	sb, ok := obj.(*arl.Sandbox)
+	if !ok || r.binder == nil || len(options.DryRun) > 0 || len(r.CreateStrategy.Validate(ctx, obj)) > 0 {
+		// Invalid objects fail in the store, with the usual 422, and claim nothing.
+		return r.Store.Create(ctx, obj, createValidation, options)
+	}
+	// The pod's label names the Sandbox, so the name is fixed before the bind.
+	if sb.Name == "" && sb.GenerateName != "" {
+		sb.Name = names.SimpleNameGenerator.GenerateName(sb.GenerateName)
+	}
+	status, undo, err := r.binder.Bind(ctx, sb)
+	if err != nil {
+		return nil, err
+	}
+	out, err := r.Store.Create(sandbox.WithInitialStatus(ctx, status), obj, createValidation, options)
+	if err != nil {
+		if undo != nil {
+			undo()
+		}
+		return nil, err
+	}
+	if created := out.(*arl.Sandbox); created.Status.PodName != "" {
+		r.binder.Bound(created)
+	}
+	return out, nil
+}
+
+// afterDelete frees the pod of every deleted Sandbox, single or in a
+// collection delete.
+func (r *REST) afterDelete(obj runtime.Object, _ *metav1.DeleteOptions) {
+	sb, ok := obj.(*arl.Sandbox)
+	if !ok || r.binder == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+	defer cancel()
+	r.binder.Release(klog.NewContext(ctx, klog.Background().WithValues("sandbox", klog.KObj(sb))), sb)
+}
