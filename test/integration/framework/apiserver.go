@@ -19,6 +19,7 @@ package framework
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -57,8 +58,31 @@ func StartStandalone(t testing.TB, args ...string) *Standalone {
 	t.Helper()
 	s := &Standalone{t: t, DataDir: t.TempDir(), Args: args}
 	s.Start()
-	t.Cleanup(s.Stop)
+	t.Cleanup(func() {
+		s.Stop()
+		s.KillSandboxes()
+	})
 	return s
+}
+
+// KillSandboxes kills the local sandboxes the server started: they outlive
+// the server by design, the test's processes must not.
+func (s *Standalone) KillSandboxes() {
+	metas, _ := filepath.Glob(filepath.Join(s.DataDir, "pods", "*", "*", "pod.json"))
+	for _, path := range metas {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		var meta struct {
+			PID int `json:"pid"`
+		}
+		if json.Unmarshal(data, &meta) == nil && meta.PID > 0 {
+			if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", meta.PID)); err == nil && strings.Contains(string(cmdline), "arl-sidecar") {
+				_ = syscall.Kill(meta.PID, syscall.SIGKILL)
+			}
+		}
+	}
 }
 
 // Start starts the server (again) on the same data directory and waits
