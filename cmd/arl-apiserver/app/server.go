@@ -81,7 +81,7 @@ func Run(ctx context.Context, o *options.Options) error {
 		}
 		defer etcd.Close()
 	}
-	config, err := o.Config()
+	config, err := o.Config(ctx)
 	if err != nil {
 		return err
 	}

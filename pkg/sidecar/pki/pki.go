@@ -72,6 +72,40 @@ func NewCA(name string, validity time.Duration) (*CA, error) {
 	return &CA{Cert: cert, CertPEM: pemBlock("CERTIFICATE", der), key: key}, nil
 }
 
+// KeyPEM is the CA's private key, PEM-encoded, to keep the CA (e.g. in a
+// Secret) across restarts and replicas.
+func (ca *CA) KeyPEM() ([]byte, error) {
+	der, err := x509.MarshalECPrivateKey(ca.key)
+	if err != nil {
+		return nil, err
+	}
+	return pemBlock("EC PRIVATE KEY", der), nil
+}
+
+// LoadCA returns the CA kept as certPEM and keyPEM (see KeyPEM).
+func LoadCA(certPEM, keyPEM []byte) (*CA, error) {
+	certBlock, _ := pem.Decode(certPEM)
+	if certBlock == nil || certBlock.Type != "CERTIFICATE" {
+		return nil, fmt.Errorf("no certificate in the CA certificate PEM")
+	}
+	cert, err := x509.ParseCertificate(certBlock.Bytes)
+	if err != nil {
+		return nil, err
+	}
+	keyBlock, _ := pem.Decode(keyPEM)
+	if keyBlock == nil {
+		return nil, fmt.Errorf("no key in the CA key PEM")
+	}
+	key, err := x509.ParseECPrivateKey(keyBlock.Bytes)
+	if err != nil {
+		return nil, err
+	}
+	if !cert.IsCA {
+		return nil, fmt.Errorf("the certificate %q is not a CA", cert.Subject.CommonName)
+	}
+	return &CA{Cert: cert, CertPEM: certPEM, key: key}, nil
+}
+
 // Issue signs a certificate for name with the given extended key usages
 // (x509.ExtKeyUsageServerAuth for serve, ClientAuth for callers) and
 // subject alternative names (DNS names or IP addresses).

@@ -18,6 +18,7 @@ limitations under the License.
 package options
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -148,7 +149,7 @@ func (o *Options) KubeconfigPath() string { return filepath.Join(o.Standalone.Da
 func (o *Options) PKI() *standalone.PKI { return o.Standalone.pki }
 
 // Config turns the flags into a server config.
-func (o *Options) Config() (*apiserver.Config, error) {
+func (o *Options) Config(ctx context.Context) (*apiserver.Config, error) {
 	ro := o.RecommendedOptions
 	if o.Standalone.Enabled {
 		if err := o.Standalone.pki.Ensure([]string{"localhost", "127.0.0.1", ro.SecureServing.BindAddress.String()}); err != nil {
@@ -184,6 +185,8 @@ func (o *Options) Config() (*apiserver.Config, error) {
 		if err := o.Pool.applyLocal(&config.ExtraConfig, o.Standalone.DataDir); err != nil {
 			return nil, err
 		}
+	} else if err := o.Pool.applyKube(ctx, &config.ExtraConfig, serverConfig.ClientConfig); err != nil {
+		return nil, err
 	}
 	return config, nil
 }

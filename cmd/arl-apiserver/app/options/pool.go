@@ -34,16 +34,35 @@ import (
 type PoolOptions struct {
 	// SidecarBinary is the arl-sidecar the local runtime runs.
 	SidecarBinary string
+	// SidecarImage is the arl-sidecar image of Kubernetes pool pods.
+	SidecarImage string
 	// ReadyTimeout replaces pods not Ready this long after creation.
 	ReadyTimeout time.Duration
+	// LeaderElect elects one replica to manage pools (a Lease).
+	LeaderElect bool
+	// Namespace is the server's own: the sidecar CA and the Lease live there.
+	Namespace string
 }
 
 // AddFlags adds the pool's flags.
 func (o *PoolOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.SidecarBinary, "sidecar-binary", o.SidecarBinary,
 		"Standalone mode: the arl-sidecar executable local sandboxes run (default: next to arl-apiserver, else on PATH).")
+	fs.StringVar(&o.SidecarImage, "sidecar-image", "ghcr.io/arl-infra/arl-sidecar:v0.1.0",
+		"The arl-sidecar image every pool pod runs (install init container and sidecar container).")
 	fs.DurationVar(&o.ReadyTimeout, "pod-ready-timeout", 5*time.Minute,
 		"A pool pod that is not Ready this long after it was created is replaced.")
+	fs.BoolVar(&o.LeaderElect, "leader-elect", true,
+		"Elect one replica (a Lease) to manage pools; every replica binds. Off: this replica always manages.")
+	fs.StringVar(&o.Namespace, "namespace", namespaceFromEnv(),
+		"The server's namespace, for the sidecar CA Secret and the leader Lease (default: $POD_NAMESPACE, else arl-system).")
+}
+
+func namespaceFromEnv() string {
+	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
+		return ns
+	}
+	return "arl-system"
 }
 
 // applyLocal configures standalone mode's local runtime: sandboxes are

@@ -1,0 +1,116 @@
+/*
+Copyright 2026 The ARL Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package options
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/uuid"
+	"k8s.io/client-go/kubernetes"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/klog/v2"
+
+	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
+	"github.com/arl-infra/arl/pkg/apiserver"
+	"github.com/arl-infra/arl/pkg/pool/kube"
+	"github.com/arl-infra/arl/pkg/sidecar/client"
+)
+
+// leaseName is the pool manager's leader-election Lease.
+const leaseName = "arl-pool-manager"
+
+// applyKube configures the Kubernetes runtime: pool pods are real pods,
+// Events go to kube-apiserver and one replica (a Lease) manages pools.
+func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfig, kubeConfig *rest.Config) error {
+	if kubeConfig == nil {
+		return fmt.Errorf("pools need a Kubernetes client: run in a cluster, or pass --kubeconfig")
+	}
+	cfg := rest.CopyConfig(kubeConfig)
+	cfg.QPS, cfg.Burst = 200, 400
+	kubeClient, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	identity := os.Getenv("POD_NAME")
+	if identity == "" {
+		identity, _ = os.Hostname()
+	}
+	identity += "_" + string(uuid.NewUUID())
+
+	runtime, err := kube.New(ctx, kube.Options{Client: kubeClient, SidecarImage: o.SidecarImage, Namespace: o.Namespace, Identity: identity})
+	if err != nil {
+		return err
+	}
+	extra.PoolRuntime = runtime
+	extra.Agents = client.NewPool()
+	extra.PoolOptions.ReadyTimeout = o.ReadyTimeout
+
+	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kubeClient.CoreV1().Events("")})
+	extra.Recorder = broadcaster.NewRecorder(eventScheme(), corev1.EventSource{Component: "arl-apiserver"})
+
+	if o.LeaderElect {
+		extra.RunLeaderElected = func(ctx context.Context, lead func(context.Context)) {
+			runLeaderElected(ctx, kubeClient, o.Namespace, identity, lead)
+		}
+	}
+	return nil
+}
+
+// runLeaderElected leads while it holds the Lease, and tries again after
+// losing it, until ctx ends.
+func runLeaderElected(ctx context.Context, kubeClient kubernetes.Interface, namespace, identity string, lead func(context.Context)) {
+	lock := &resourcelock.LeaseLock{
+		LeaseMeta:  metav1.ObjectMeta{Name: leaseName, Namespace: namespace},
+		Client:     kubeClient.CoordinationV1(),
+		LockConfig: resourcelock.ResourceLockConfig{Identity: identity},
+	}
+	for ctx.Err() == nil {
+		leaderelection.RunOrDie(ctx, leaderelection.LeaderElectionConfig{
+			Lock:            lock,
+			LeaseDuration:   15 * time.Second,
+			RenewDeadline:   10 * time.Second,
+			RetryPeriod:     2 * time.Second,
+			ReleaseOnCancel: true,
+			Name:            leaseName,
+			Callbacks: leaderelection.LeaderCallbacks{
+				OnStartedLeading: lead,
+				OnStoppedLeading: func() { klog.InfoS("Stopped leading the pool manager", "identity", identity) },
+			},
+		})
+	}
+}
+
+// eventScheme knows the kinds Events are about.
+func eventScheme() *runtime.Scheme {
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(arlv1alpha1.AddToScheme(scheme))
+	return scheme
+}

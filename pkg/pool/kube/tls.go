@@ -1,0 +1,110 @@
+/*
+Copyright 2026 The ARL Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package kube
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/arl-infra/arl/pkg/sidecar/pki"
+)
+
+const (
+	// CASecret (in the server's namespace) keeps the CA every replica signs
+	// sidecar and client certificates with.
+	CASecret = "arl-sidecar-ca"
+	// SidecarServerName is the name every sidecar certificate carries; pod
+	// IPs change, so clients verify this name instead.
+	SidecarServerName = "arl-sidecar.arl.infra.io"
+
+	caValidity   = 10 * 365 * 24 * time.Hour
+	certValidity = 365 * 24 * time.Hour
+)
+
+// credentials are the mTLS material of the API server's calls to sidecars.
+type credentials struct {
+	ca        *pki.CA
+	clientTLS *tls.Config
+}
+
+// loadCredentials reads the installation's CA from its Secret, creating it
+// the first time (the first replica to create it wins), and issues this
+// replica's client certificate.
+func loadCredentials(ctx context.Context, client kubernetes.Interface, namespace, identity string) (*credentials, error) {
+	secrets := client.CoreV1().Secrets(namespace)
+	secret, err := secrets.Get(ctx, CASecret, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		ca, err := pki.NewCA("arl-sidecar-ca", caValidity)
+		if err != nil {
+			return nil, err
+		}
+		keyPEM, err := ca.KeyPEM()
+		if err != nil {
+			return nil, err
+		}
+		secret, err = secrets.Create(ctx, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: CASecret, Namespace: namespace},
+			Type:       corev1.SecretTypeTLS,
+			Data:       map[string][]byte{corev1.TLSCertKey: ca.CertPEM, corev1.TLSPrivateKeyKey: keyPEM},
+		}, metav1.CreateOptions{})
+		if apierrors.IsAlreadyExists(err) {
+			secret, err = secrets.Get(ctx, CASecret, metav1.GetOptions{})
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sidecar CA Secret %s/%s: %w", namespace, CASecret, err)
+	}
+	ca, err := pki.LoadCA(secret.Data[corev1.TLSCertKey], secret.Data[corev1.TLSPrivateKeyKey])
+	if err != nil {
+		return nil, fmt.Errorf("sidecar CA Secret %s/%s: %w", namespace, CASecret, err)
+	}
+	clientCert, err := ca.Issue(identity, certValidity, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth})
+	if err != nil {
+		return nil, err
+	}
+	clientTLS, err := pki.ClientTLS(clientCert, ca.CertPEM, SidecarServerName)
+	if err != nil {
+		return nil, err
+	}
+	return &credentials{ca: ca, clientTLS: clientTLS}, nil
+}
+
+// sidecarSecret is the per-namespace Secret the sidecars mount: a serving
+// certificate for SidecarServerName and the CA that signs callers.
+func (c *credentials) sidecarSecret(namespace string) (*corev1.Secret, error) {
+	serving, err := c.ca.Issue(SidecarServerName, certValidity, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, SidecarServerName)
+	if err != nil {
+		return nil, err
+	}
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: TLSSecret, Namespace: namespace, Labels: map[string]string{"app.kubernetes.io/managed-by": "arl"}},
+		Type:       corev1.SecretTypeTLS,
+		Data: map[string][]byte{
+			corev1.TLSCertKey:       serving.CertPEM,
+			corev1.TLSPrivateKeyKey: serving.KeyPEM,
+			"ca.crt":                c.ca.CertPEM,
+		},
+	}, nil
+}
