@@ -52,7 +52,12 @@ if [ -S "${ARL_CONTAINERD_SOCK}" ] && arl::running containerd; then
   for id in $(arl::ctr containers ls -q 2>/dev/null); do
     arl::ctr containers delete "${id}" >/dev/null 2>&1
   done
+  [ -n "$(arl::ctr containers ls -q 2>/dev/null)" ] || rm -f "${ARL_CONTAINERD_ROOT}/.in-use"
 fi
+# containerd died with containers in its store (killed, machine stopped): its
+# store is stale; drop it (images are imported again from the cache by up).
+wipe_containerd_root=0
+[ -e "${ARL_CONTAINERD_ROOT}/.in-use" ] && wipe_containerd_root=1
 
 arl::log "stopping the control plane, containerd, etcd"
 for name in arl-svcproxy kube-scheduler kube-controller-manager kube-apiserver containerd etcd; do
@@ -120,8 +125,12 @@ if [ -d /run/netns ] && [ -z "$(ls -A /run/netns 2>/dev/null)" ]; then
   while mountpoint -q /run/netns; do umount /run/netns 2>/dev/null || break; done
   rmdir /run/netns 2>/dev/null
 fi
+if [ "${purge}" = 1 ] || [ "${wipe_containerd_root}" = 1 ]; then
+  [ "${purge}" = 1 ] || arl::log "containerd's store held containers of a cluster that died: dropping it"
+  rm -rf "${ARL_CONTAINERD_ROOT}"
+fi
 if [ "${purge}" = 1 ]; then
-  rm -rf "${ARL_CONTAINERD_ROOT}" "${ARL_CLUSTER_PKI}"
+  rm -rf "${ARL_CLUSTER_PKI}"
 fi
 
 left="$(pids_in_kubepods) $(shim_pids)"

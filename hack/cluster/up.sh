@@ -254,6 +254,8 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     conf_dir = "${ARL_CLUSTER_DIR}/cni/net.d"
     max_conf_num = 1
 EOF
+  # Marks the store as holding containers until down.sh has removed them.
+  touch "${ARL_CONTAINERD_ROOT}/.in-use"
   arl::start containerd containerd --config "${CFG}/containerd.toml"
   arl::wait_daemon containerd 60 "containerd" arl::ctr version
 }
