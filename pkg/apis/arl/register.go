@@ -52,6 +52,10 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&SandboxList{},
 		&Task{},
 		&TaskList{},
+		&TaskLogOptions{},
+		&SandboxProcessList{},
+		&SandboxSignal{},
+		&SandboxReset{},
 	)
 	return nil
 }

@@ -287,3 +287,81 @@ type TaskList struct {
 
 	Items []Task
 }
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// TaskLogOptions are the query parameters of tasks/{name}/log.
+type TaskLogOptions struct {
+	metav1.TypeMeta
+	// Follow streams output as the Task produces it, until it finishes.
+	Follow bool
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// SandboxProcessList is the answer of sandboxes/{name}/processes: the
+// background processes the Sandbox's agent tracks.
+type SandboxProcessList struct {
+	metav1.TypeMeta
+	metav1.ListMeta
+
+	Items []SandboxProcess
+}
+
+// SandboxProcess is one process started in a Sandbox.
+type SandboxProcess struct {
+	PID        int32
+	Tag        string
+	Command    []string
+	State      string
+	Background bool
+	ExitCode   *int32
+	Signal     string
+	StartTime  *metav1.Time
+	// LogTail is the end of a background process's output.
+	LogTail string
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// SandboxSignal is the body and answer of sandboxes/{name}/signal.
+type SandboxSignal struct {
+	metav1.TypeMeta
+	metav1.ObjectMeta
+
+	// PID or Tag picks the process (a PID a Task reported, or a tag).
+	PID int32
+	Tag string
+	// Signal is a name (SIGTERM, TERM, term) or a number; default SIGTERM.
+	Signal string
+	// ProcessOnly signals the process alone, not its process group.
+	ProcessOnly bool
+
+	Status SandboxSignalStatus
+}
+
+// SandboxSignalStatus is what the signal reached.
+type SandboxSignalStatus struct {
+	PID          int32
+	Signal       string
+	ProcessGroup bool
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// SandboxReset is the body and answer of sandboxes/{name}/reset.
+type SandboxReset struct {
+	metav1.TypeMeta
+	metav1.ObjectMeta
+
+	// PreserveFiles kills processes but keeps the workspace.
+	PreserveFiles bool
+
+	Status SandboxResetStatus
+}
+
+// SandboxResetStatus is what the reset killed and removed.
+type SandboxResetStatus struct {
+	Killed  []SandboxProcess
+	Removed []string
+}

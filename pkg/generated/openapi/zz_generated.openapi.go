@@ -38,11 +38,18 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 	return map[string]common.OpenAPIDefinition{
 		v1alpha1.Sandbox{}.OpenAPIModelName():                          schema_pkg_apis_arl_v1alpha1_Sandbox(ref),
 		v1alpha1.SandboxList{}.OpenAPIModelName():                      schema_pkg_apis_arl_v1alpha1_SandboxList(ref),
+		v1alpha1.SandboxProcess{}.OpenAPIModelName():                   schema_pkg_apis_arl_v1alpha1_SandboxProcess(ref),
+		v1alpha1.SandboxProcessList{}.OpenAPIModelName():               schema_pkg_apis_arl_v1alpha1_SandboxProcessList(ref),
+		v1alpha1.SandboxReset{}.OpenAPIModelName():                     schema_pkg_apis_arl_v1alpha1_SandboxReset(ref),
+		v1alpha1.SandboxResetStatus{}.OpenAPIModelName():               schema_pkg_apis_arl_v1alpha1_SandboxResetStatus(ref),
+		v1alpha1.SandboxSignal{}.OpenAPIModelName():                    schema_pkg_apis_arl_v1alpha1_SandboxSignal(ref),
+		v1alpha1.SandboxSignalStatus{}.OpenAPIModelName():              schema_pkg_apis_arl_v1alpha1_SandboxSignalStatus(ref),
 		v1alpha1.SandboxSpec{}.OpenAPIModelName():                      schema_pkg_apis_arl_v1alpha1_SandboxSpec(ref),
 		v1alpha1.SandboxStatus{}.OpenAPIModelName():                    schema_pkg_apis_arl_v1alpha1_SandboxStatus(ref),
 		v1alpha1.StepResult{}.OpenAPIModelName():                       schema_pkg_apis_arl_v1alpha1_StepResult(ref),
 		v1alpha1.Task{}.OpenAPIModelName():                             schema_pkg_apis_arl_v1alpha1_Task(ref),
 		v1alpha1.TaskList{}.OpenAPIModelName():                         schema_pkg_apis_arl_v1alpha1_TaskList(ref),
+		v1alpha1.TaskLogOptions{}.OpenAPIModelName():                   schema_pkg_apis_arl_v1alpha1_TaskLogOptions(ref),
 		v1alpha1.TaskSpec{}.OpenAPIModelName():                         schema_pkg_apis_arl_v1alpha1_TaskSpec(ref),
 		v1alpha1.TaskStatus{}.OpenAPIModelName():                       schema_pkg_apis_arl_v1alpha1_TaskStatus(ref),
 		v1alpha1.TaskStep{}.OpenAPIModelName():                         schema_pkg_apis_arl_v1alpha1_TaskStep(ref),
@@ -471,6 +478,350 @@ func schema_pkg_apis_arl_v1alpha1_SandboxList(ref common.ReferenceCallback) comm
 	}
 }
 
+func schema_pkg_apis_arl_v1alpha1_SandboxProcess(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "SandboxProcess is one process started in a Sandbox.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"pid": {
+						SchemaProps: spec.SchemaProps{
+							Description: "pid is the process id inside the Sandbox.",
+							Default:     0,
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"tag": {
+						SchemaProps: spec.SchemaProps{
+							Description: "tag is the name given at start, if any.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"command": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "command is the process's argv.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+					"state": {
+						SchemaProps: spec.SchemaProps{
+							Description: "state is Running or Exited.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"background": {
+						SchemaProps: spec.SchemaProps{
+							Description: "background says the process was started by a background Command.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"exitCode": {
+						SchemaProps: spec.SchemaProps{
+							Description: "exitCode is set once the process exited.",
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"signal": {
+						SchemaProps: spec.SchemaProps{
+							Description: "signal names the signal that ended it, if one did.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"startTime": {
+						SchemaProps: spec.SchemaProps{
+							Description: "startTime is when it started.",
+							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"logTail": {
+						SchemaProps: spec.SchemaProps{
+							Description: "logTail is the end of a background process's output.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"pid"},
+			},
+		},
+		Dependencies: []string{
+			metav1.Time{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_arl_v1alpha1_SandboxProcessList(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "SandboxProcessList is the answer of GET sandboxes/{name}/processes: the processes the Sandbox's agent tracks (background Commands, with their PIDs).",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ListMeta{}.OpenAPIModelName()),
+						},
+					},
+					"items": {
+						SchemaProps: spec.SchemaProps{
+							Type: []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.SandboxProcess{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"items"},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.SandboxProcess{}.OpenAPIModelName(), metav1.ListMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_arl_v1alpha1_SandboxReset(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "SandboxReset is the body and the answer of POST sandboxes/{name}/reset: kill every process in the Sandbox and empty its workspace.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"preserveFiles": {
+						SchemaProps: spec.SchemaProps{
+							Description: "preserveFiles kills the processes but keeps the workspace's files.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"status": {
+						SchemaProps: spec.SchemaProps{
+							Description: "status is what the reset killed and removed.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1alpha1.SandboxResetStatus{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.SandboxResetStatus{}.OpenAPIModelName(), metav1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_arl_v1alpha1_SandboxResetStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "SandboxResetStatus is what a reset killed and removed.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"killed": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "killed are the processes killed.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.SandboxProcess{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"removed": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "removed are the workspace's top-level entries removed.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.SandboxProcess{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_arl_v1alpha1_SandboxSignal(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "SandboxSignal is the body and the answer of POST sandboxes/{name}/signal: a signal for a process in the Sandbox, by PID or by tag.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"pid": {
+						SchemaProps: spec.SchemaProps{
+							Description: "pid is the process to signal (e.g. a background step's status.steps[].pid).",
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"tag": {
+						SchemaProps: spec.SchemaProps{
+							Description: "tag picks the process by the tag it was started with, instead of pid.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"signal": {
+						SchemaProps: spec.SchemaProps{
+							Description: "signal is a name (SIGTERM, TERM, term) or a number; default SIGTERM.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"processOnly": {
+						SchemaProps: spec.SchemaProps{
+							Description: "processOnly signals the process alone instead of its process group.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"status": {
+						SchemaProps: spec.SchemaProps{
+							Description: "status is what the signal reached.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1alpha1.SandboxSignalStatus{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.SandboxSignalStatus{}.OpenAPIModelName(), metav1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_arl_v1alpha1_SandboxSignalStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "SandboxSignalStatus is what a signal reached.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"pid": {
+						SchemaProps: spec.SchemaProps{
+							Description: "pid is the process signalled.",
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"signal": {
+						SchemaProps: spec.SchemaProps{
+							Description: "signal is the signal sent, by name.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"processGroup": {
+						SchemaProps: spec.SchemaProps{
+							Description: "processGroup says the whole process group was signalled.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+				},
+			},
+		},
+	}
+}
+
 func schema_pkg_apis_arl_v1alpha1_SandboxSpec(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -776,6 +1127,40 @@ func schema_pkg_apis_arl_v1alpha1_TaskList(ref common.ReferenceCallback) common.
 		},
 		Dependencies: []string{
 			v1alpha1.Task{}.OpenAPIModelName(), metav1.ListMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_arl_v1alpha1_TaskLogOptions(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "TaskLogOptions are the query parameters of tasks/{name}/log.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"follow": {
+						SchemaProps: spec.SchemaProps{
+							Description: "follow streams output as the Task produces it, until it finishes.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+				},
+			},
+		},
 	}
 }
 

@@ -50,6 +50,10 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&SandboxList{},
 		&Task{},
 		&TaskList{},
+		&TaskLogOptions{},
+		&SandboxProcessList{},
+		&SandboxSignal{},
+		&SandboxReset{},
 	)
 	metav1.AddToGroupVersion(scheme, SchemeGroupVersion)
 	return nil

@@ -393,3 +393,127 @@ type TaskList struct {
 
 	Items []Task `json:"items"`
 }
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+// +k8s:conversion-gen:explicit-from=net/url.Values
+
+// TaskLogOptions are the query parameters of tasks/{name}/log.
+type TaskLogOptions struct {
+	metav1.TypeMeta `json:",inline"`
+	// follow streams output as the Task produces it, until it finishes.
+	// +optional
+	Follow bool `json:"follow,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// SandboxProcessList is the answer of GET sandboxes/{name}/processes: the
+// processes the Sandbox's agent tracks (background Commands, with their PIDs).
+type SandboxProcessList struct {
+	metav1.TypeMeta `json:",inline"`
+	// +optional
+	metav1.ListMeta `json:"metadata,omitempty"`
+
+	Items []SandboxProcess `json:"items"`
+}
+
+// SandboxProcess is one process started in a Sandbox.
+type SandboxProcess struct {
+	// pid is the process id inside the Sandbox.
+	PID int32 `json:"pid"`
+	// tag is the name given at start, if any.
+	// +optional
+	Tag string `json:"tag,omitempty"`
+	// command is the process's argv.
+	// +optional
+	// +listType=atomic
+	Command []string `json:"command,omitempty"`
+	// state is Running or Exited.
+	// +optional
+	State string `json:"state,omitempty"`
+	// background says the process was started by a background Command.
+	// +optional
+	Background bool `json:"background,omitempty"`
+	// exitCode is set once the process exited.
+	// +optional
+	ExitCode *int32 `json:"exitCode,omitempty"`
+	// signal names the signal that ended it, if one did.
+	// +optional
+	Signal string `json:"signal,omitempty"`
+	// startTime is when it started.
+	// +optional
+	StartTime *metav1.Time `json:"startTime,omitempty"`
+	// logTail is the end of a background process's output.
+	// +optional
+	LogTail string `json:"logTail,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// SandboxSignal is the body and the answer of POST sandboxes/{name}/signal:
+// a signal for a process in the Sandbox, by PID or by tag.
+type SandboxSignal struct {
+	metav1.TypeMeta `json:",inline"`
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// pid is the process to signal (e.g. a background step's status.steps[].pid).
+	// +optional
+	PID int32 `json:"pid,omitempty"`
+	// tag picks the process by the tag it was started with, instead of pid.
+	// +optional
+	Tag string `json:"tag,omitempty"`
+	// signal is a name (SIGTERM, TERM, term) or a number; default SIGTERM.
+	// +optional
+	Signal string `json:"signal,omitempty"`
+	// processOnly signals the process alone instead of its process group.
+	// +optional
+	ProcessOnly bool `json:"processOnly,omitempty"`
+
+	// status is what the signal reached.
+	// +optional
+	Status SandboxSignalStatus `json:"status,omitempty"`
+}
+
+// SandboxSignalStatus is what a signal reached.
+type SandboxSignalStatus struct {
+	// pid is the process signalled.
+	// +optional
+	PID int32 `json:"pid,omitempty"`
+	// signal is the signal sent, by name.
+	// +optional
+	Signal string `json:"signal,omitempty"`
+	// processGroup says the whole process group was signalled.
+	// +optional
+	ProcessGroup bool `json:"processGroup,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// SandboxReset is the body and the answer of POST sandboxes/{name}/reset:
+// kill every process in the Sandbox and empty its workspace.
+type SandboxReset struct {
+	metav1.TypeMeta `json:",inline"`
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// preserveFiles kills the processes but keeps the workspace's files.
+	// +optional
+	PreserveFiles bool `json:"preserveFiles,omitempty"`
+
+	// status is what the reset killed and removed.
+	// +optional
+	Status SandboxResetStatus `json:"status,omitempty"`
+}
+
+// SandboxResetStatus is what a reset killed and removed.
+type SandboxResetStatus struct {
+	// killed are the processes killed.
+	// +optional
+	// +listType=atomic
+	Killed []SandboxProcess `json:"killed,omitempty"`
+	// removed are the workspace's top-level entries removed.
+	// +optional
+	// +listType=atomic
+	Removed []string `json:"removed,omitempty"`
+}

@@ -22,6 +22,7 @@ limitations under the License.
 package v1alpha1
 
 import (
+	url "net/url"
 	unsafe "unsafe"
 
 	arl "github.com/arl-infra/arl/pkg/apis/arl"
@@ -54,6 +55,66 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}
 	if err := s.AddGeneratedConversionFunc((*arl.SandboxList)(nil), (*SandboxList)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_arl_SandboxList_To_v1alpha1_SandboxList(a.(*arl.SandboxList), b.(*SandboxList), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*SandboxProcess)(nil), (*arl.SandboxProcess)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_SandboxProcess_To_arl_SandboxProcess(a.(*SandboxProcess), b.(*arl.SandboxProcess), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*arl.SandboxProcess)(nil), (*SandboxProcess)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_arl_SandboxProcess_To_v1alpha1_SandboxProcess(a.(*arl.SandboxProcess), b.(*SandboxProcess), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*SandboxProcessList)(nil), (*arl.SandboxProcessList)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_SandboxProcessList_To_arl_SandboxProcessList(a.(*SandboxProcessList), b.(*arl.SandboxProcessList), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*arl.SandboxProcessList)(nil), (*SandboxProcessList)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_arl_SandboxProcessList_To_v1alpha1_SandboxProcessList(a.(*arl.SandboxProcessList), b.(*SandboxProcessList), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*SandboxReset)(nil), (*arl.SandboxReset)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_SandboxReset_To_arl_SandboxReset(a.(*SandboxReset), b.(*arl.SandboxReset), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*arl.SandboxReset)(nil), (*SandboxReset)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_arl_SandboxReset_To_v1alpha1_SandboxReset(a.(*arl.SandboxReset), b.(*SandboxReset), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*SandboxResetStatus)(nil), (*arl.SandboxResetStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_SandboxResetStatus_To_arl_SandboxResetStatus(a.(*SandboxResetStatus), b.(*arl.SandboxResetStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*arl.SandboxResetStatus)(nil), (*SandboxResetStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_arl_SandboxResetStatus_To_v1alpha1_SandboxResetStatus(a.(*arl.SandboxResetStatus), b.(*SandboxResetStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*SandboxSignal)(nil), (*arl.SandboxSignal)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_SandboxSignal_To_arl_SandboxSignal(a.(*SandboxSignal), b.(*arl.SandboxSignal), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*arl.SandboxSignal)(nil), (*SandboxSignal)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_arl_SandboxSignal_To_v1alpha1_SandboxSignal(a.(*arl.SandboxSignal), b.(*SandboxSignal), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*SandboxSignalStatus)(nil), (*arl.SandboxSignalStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_SandboxSignalStatus_To_arl_SandboxSignalStatus(a.(*SandboxSignalStatus), b.(*arl.SandboxSignalStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*arl.SandboxSignalStatus)(nil), (*SandboxSignalStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_arl_SandboxSignalStatus_To_v1alpha1_SandboxSignalStatus(a.(*arl.SandboxSignalStatus), b.(*SandboxSignalStatus), scope)
 	}); err != nil {
 		return err
 	}
@@ -104,6 +165,16 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}
 	if err := s.AddGeneratedConversionFunc((*arl.TaskList)(nil), (*TaskList)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_arl_TaskList_To_v1alpha1_TaskList(a.(*arl.TaskList), b.(*TaskList), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*TaskLogOptions)(nil), (*arl.TaskLogOptions)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_TaskLogOptions_To_arl_TaskLogOptions(a.(*TaskLogOptions), b.(*arl.TaskLogOptions), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*arl.TaskLogOptions)(nil), (*TaskLogOptions)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_arl_TaskLogOptions_To_v1alpha1_TaskLogOptions(a.(*arl.TaskLogOptions), b.(*TaskLogOptions), scope)
 	}); err != nil {
 		return err
 	}
@@ -177,6 +248,11 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}); err != nil {
 		return err
 	}
+	if err := s.AddGeneratedConversionFunc((*url.Values)(nil), (*TaskLogOptions)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_url_Values_To_v1alpha1_TaskLogOptions(a.(*url.Values), b.(*TaskLogOptions), scope)
+	}); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -232,6 +308,150 @@ func autoConvert_arl_SandboxList_To_v1alpha1_SandboxList(in *arl.SandboxList, ou
 // Convert_arl_SandboxList_To_v1alpha1_SandboxList is an autogenerated conversion function.
 func Convert_arl_SandboxList_To_v1alpha1_SandboxList(in *arl.SandboxList, out *SandboxList, s conversion.Scope) error {
 	return autoConvert_arl_SandboxList_To_v1alpha1_SandboxList(in, out, s)
+}
+
+func autoConvert_v1alpha1_SandboxProcess_To_arl_SandboxProcess(in *SandboxProcess, out *arl.SandboxProcess, s conversion.Scope) error {
+	*out = *(*arl.SandboxProcess)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1alpha1_SandboxProcess_To_arl_SandboxProcess is an autogenerated conversion function.
+func Convert_v1alpha1_SandboxProcess_To_arl_SandboxProcess(in *SandboxProcess, out *arl.SandboxProcess, s conversion.Scope) error {
+	return autoConvert_v1alpha1_SandboxProcess_To_arl_SandboxProcess(in, out, s)
+}
+
+func autoConvert_arl_SandboxProcess_To_v1alpha1_SandboxProcess(in *arl.SandboxProcess, out *SandboxProcess, s conversion.Scope) error {
+	*out = *(*SandboxProcess)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_arl_SandboxProcess_To_v1alpha1_SandboxProcess is an autogenerated conversion function.
+func Convert_arl_SandboxProcess_To_v1alpha1_SandboxProcess(in *arl.SandboxProcess, out *SandboxProcess, s conversion.Scope) error {
+	return autoConvert_arl_SandboxProcess_To_v1alpha1_SandboxProcess(in, out, s)
+}
+
+func autoConvert_v1alpha1_SandboxProcessList_To_arl_SandboxProcessList(in *SandboxProcessList, out *arl.SandboxProcessList, s conversion.Scope) error {
+	out.ListMeta = in.ListMeta
+	out.Items = *(*[]arl.SandboxProcess)(unsafe.Pointer(&in.Items))
+	return nil
+}
+
+// Convert_v1alpha1_SandboxProcessList_To_arl_SandboxProcessList is an autogenerated conversion function.
+func Convert_v1alpha1_SandboxProcessList_To_arl_SandboxProcessList(in *SandboxProcessList, out *arl.SandboxProcessList, s conversion.Scope) error {
+	return autoConvert_v1alpha1_SandboxProcessList_To_arl_SandboxProcessList(in, out, s)
+}
+
+func autoConvert_arl_SandboxProcessList_To_v1alpha1_SandboxProcessList(in *arl.SandboxProcessList, out *SandboxProcessList, s conversion.Scope) error {
+	out.ListMeta = in.ListMeta
+	out.Items = *(*[]SandboxProcess)(unsafe.Pointer(&in.Items))
+	return nil
+}
+
+// Convert_arl_SandboxProcessList_To_v1alpha1_SandboxProcessList is an autogenerated conversion function.
+func Convert_arl_SandboxProcessList_To_v1alpha1_SandboxProcessList(in *arl.SandboxProcessList, out *SandboxProcessList, s conversion.Scope) error {
+	return autoConvert_arl_SandboxProcessList_To_v1alpha1_SandboxProcessList(in, out, s)
+}
+
+func autoConvert_v1alpha1_SandboxReset_To_arl_SandboxReset(in *SandboxReset, out *arl.SandboxReset, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	out.PreserveFiles = in.PreserveFiles
+	if err := Convert_v1alpha1_SandboxResetStatus_To_arl_SandboxResetStatus(&in.Status, &out.Status, s); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Convert_v1alpha1_SandboxReset_To_arl_SandboxReset is an autogenerated conversion function.
+func Convert_v1alpha1_SandboxReset_To_arl_SandboxReset(in *SandboxReset, out *arl.SandboxReset, s conversion.Scope) error {
+	return autoConvert_v1alpha1_SandboxReset_To_arl_SandboxReset(in, out, s)
+}
+
+func autoConvert_arl_SandboxReset_To_v1alpha1_SandboxReset(in *arl.SandboxReset, out *SandboxReset, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	out.PreserveFiles = in.PreserveFiles
+	if err := Convert_arl_SandboxResetStatus_To_v1alpha1_SandboxResetStatus(&in.Status, &out.Status, s); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Convert_arl_SandboxReset_To_v1alpha1_SandboxReset is an autogenerated conversion function.
+func Convert_arl_SandboxReset_To_v1alpha1_SandboxReset(in *arl.SandboxReset, out *SandboxReset, s conversion.Scope) error {
+	return autoConvert_arl_SandboxReset_To_v1alpha1_SandboxReset(in, out, s)
+}
+
+func autoConvert_v1alpha1_SandboxResetStatus_To_arl_SandboxResetStatus(in *SandboxResetStatus, out *arl.SandboxResetStatus, s conversion.Scope) error {
+	*out = *(*arl.SandboxResetStatus)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1alpha1_SandboxResetStatus_To_arl_SandboxResetStatus is an autogenerated conversion function.
+func Convert_v1alpha1_SandboxResetStatus_To_arl_SandboxResetStatus(in *SandboxResetStatus, out *arl.SandboxResetStatus, s conversion.Scope) error {
+	return autoConvert_v1alpha1_SandboxResetStatus_To_arl_SandboxResetStatus(in, out, s)
+}
+
+func autoConvert_arl_SandboxResetStatus_To_v1alpha1_SandboxResetStatus(in *arl.SandboxResetStatus, out *SandboxResetStatus, s conversion.Scope) error {
+	*out = *(*SandboxResetStatus)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_arl_SandboxResetStatus_To_v1alpha1_SandboxResetStatus is an autogenerated conversion function.
+func Convert_arl_SandboxResetStatus_To_v1alpha1_SandboxResetStatus(in *arl.SandboxResetStatus, out *SandboxResetStatus, s conversion.Scope) error {
+	return autoConvert_arl_SandboxResetStatus_To_v1alpha1_SandboxResetStatus(in, out, s)
+}
+
+func autoConvert_v1alpha1_SandboxSignal_To_arl_SandboxSignal(in *SandboxSignal, out *arl.SandboxSignal, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	out.PID = in.PID
+	out.Tag = in.Tag
+	out.Signal = in.Signal
+	out.ProcessOnly = in.ProcessOnly
+	if err := Convert_v1alpha1_SandboxSignalStatus_To_arl_SandboxSignalStatus(&in.Status, &out.Status, s); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Convert_v1alpha1_SandboxSignal_To_arl_SandboxSignal is an autogenerated conversion function.
+func Convert_v1alpha1_SandboxSignal_To_arl_SandboxSignal(in *SandboxSignal, out *arl.SandboxSignal, s conversion.Scope) error {
+	return autoConvert_v1alpha1_SandboxSignal_To_arl_SandboxSignal(in, out, s)
+}
+
+func autoConvert_arl_SandboxSignal_To_v1alpha1_SandboxSignal(in *arl.SandboxSignal, out *SandboxSignal, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	out.PID = in.PID
+	out.Tag = in.Tag
+	out.Signal = in.Signal
+	out.ProcessOnly = in.ProcessOnly
+	if err := Convert_arl_SandboxSignalStatus_To_v1alpha1_SandboxSignalStatus(&in.Status, &out.Status, s); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Convert_arl_SandboxSignal_To_v1alpha1_SandboxSignal is an autogenerated conversion function.
+func Convert_arl_SandboxSignal_To_v1alpha1_SandboxSignal(in *arl.SandboxSignal, out *SandboxSignal, s conversion.Scope) error {
+	return autoConvert_arl_SandboxSignal_To_v1alpha1_SandboxSignal(in, out, s)
+}
+
+func autoConvert_v1alpha1_SandboxSignalStatus_To_arl_SandboxSignalStatus(in *SandboxSignalStatus, out *arl.SandboxSignalStatus, s conversion.Scope) error {
+	*out = *(*arl.SandboxSignalStatus)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1alpha1_SandboxSignalStatus_To_arl_SandboxSignalStatus is an autogenerated conversion function.
+func Convert_v1alpha1_SandboxSignalStatus_To_arl_SandboxSignalStatus(in *SandboxSignalStatus, out *arl.SandboxSignalStatus, s conversion.Scope) error {
+	return autoConvert_v1alpha1_SandboxSignalStatus_To_arl_SandboxSignalStatus(in, out, s)
+}
+
+func autoConvert_arl_SandboxSignalStatus_To_v1alpha1_SandboxSignalStatus(in *arl.SandboxSignalStatus, out *SandboxSignalStatus, s conversion.Scope) error {
+	*out = *(*SandboxSignalStatus)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_arl_SandboxSignalStatus_To_v1alpha1_SandboxSignalStatus is an autogenerated conversion function.
+func Convert_arl_SandboxSignalStatus_To_v1alpha1_SandboxSignalStatus(in *arl.SandboxSignalStatus, out *SandboxSignalStatus, s conversion.Scope) error {
+	return autoConvert_arl_SandboxSignalStatus_To_v1alpha1_SandboxSignalStatus(in, out, s)
 }
 
 func autoConvert_v1alpha1_SandboxSpec_To_arl_SandboxSpec(in *SandboxSpec, out *arl.SandboxSpec, s conversion.Scope) error {
@@ -346,6 +566,44 @@ func autoConvert_arl_TaskList_To_v1alpha1_TaskList(in *arl.TaskList, out *TaskLi
 // Convert_arl_TaskList_To_v1alpha1_TaskList is an autogenerated conversion function.
 func Convert_arl_TaskList_To_v1alpha1_TaskList(in *arl.TaskList, out *TaskList, s conversion.Scope) error {
 	return autoConvert_arl_TaskList_To_v1alpha1_TaskList(in, out, s)
+}
+
+func autoConvert_v1alpha1_TaskLogOptions_To_arl_TaskLogOptions(in *TaskLogOptions, out *arl.TaskLogOptions, s conversion.Scope) error {
+	out.Follow = in.Follow
+	return nil
+}
+
+// Convert_v1alpha1_TaskLogOptions_To_arl_TaskLogOptions is an autogenerated conversion function.
+func Convert_v1alpha1_TaskLogOptions_To_arl_TaskLogOptions(in *TaskLogOptions, out *arl.TaskLogOptions, s conversion.Scope) error {
+	return autoConvert_v1alpha1_TaskLogOptions_To_arl_TaskLogOptions(in, out, s)
+}
+
+func autoConvert_arl_TaskLogOptions_To_v1alpha1_TaskLogOptions(in *arl.TaskLogOptions, out *TaskLogOptions, s conversion.Scope) error {
+	out.Follow = in.Follow
+	return nil
+}
+
+// Convert_arl_TaskLogOptions_To_v1alpha1_TaskLogOptions is an autogenerated conversion function.
+func Convert_arl_TaskLogOptions_To_v1alpha1_TaskLogOptions(in *arl.TaskLogOptions, out *TaskLogOptions, s conversion.Scope) error {
+	return autoConvert_arl_TaskLogOptions_To_v1alpha1_TaskLogOptions(in, out, s)
+}
+
+func autoConvert_url_Values_To_v1alpha1_TaskLogOptions(in *url.Values, out *TaskLogOptions, s conversion.Scope) error {
+	// WARNING: Field TypeMeta does not have json tag, skipping.
+
+	if values, ok := map[string][]string(*in)["follow"]; ok && len(values) > 0 {
+		if err := runtime.Convert_Slice_string_To_bool(&values, &out.Follow, s); err != nil {
+			return err
+		}
+	} else {
+		out.Follow = false
+	}
+	return nil
+}
+
+// Convert_url_Values_To_v1alpha1_TaskLogOptions is an autogenerated conversion function.
+func Convert_url_Values_To_v1alpha1_TaskLogOptions(in *url.Values, out *TaskLogOptions, s conversion.Scope) error {
+	return autoConvert_url_Values_To_v1alpha1_TaskLogOptions(in, out, s)
 }
 
 func autoConvert_v1alpha1_TaskSpec_To_arl_TaskSpec(in *TaskSpec, out *arl.TaskSpec, s conversion.Scope) error {

@@ -32,6 +32,36 @@ func (in SandboxList) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in SandboxProcess) OpenAPIModelName() string {
+	return "io.infra.arl.v1alpha1.SandboxProcess"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in SandboxProcessList) OpenAPIModelName() string {
+	return "io.infra.arl.v1alpha1.SandboxProcessList"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in SandboxReset) OpenAPIModelName() string {
+	return "io.infra.arl.v1alpha1.SandboxReset"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in SandboxResetStatus) OpenAPIModelName() string {
+	return "io.infra.arl.v1alpha1.SandboxResetStatus"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in SandboxSignal) OpenAPIModelName() string {
+	return "io.infra.arl.v1alpha1.SandboxSignal"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in SandboxSignalStatus) OpenAPIModelName() string {
+	return "io.infra.arl.v1alpha1.SandboxSignalStatus"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in SandboxSpec) OpenAPIModelName() string {
 	return "io.infra.arl.v1alpha1.SandboxSpec"
 }
@@ -54,6 +84,11 @@ func (in Task) OpenAPIModelName() string {
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in TaskList) OpenAPIModelName() string {
 	return "io.infra.arl.v1alpha1.TaskList"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in TaskLogOptions) OpenAPIModelName() string {
+	return "io.infra.arl.v1alpha1.TaskLogOptions"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
