@@ -42,6 +42,15 @@ type ExtraConfig struct {
 	RunLeaderElected func(ctx context.Context, lead func(context.Context))
 	// PoolOptions tune the pool manager.
 	PoolOptions pool.Config
+	// Identity names this replica in the Tasks it runs.
+	Identity string
+	// RunnerAlive says whether another replica that ran Tasks is alive; nil:
+	// none is (standalone: Tasks of an earlier run of this server failed).
+	RunnerAlive func(runner string) bool
+	// TaskOutputBytes is the stdout (and stderr) tail kept in Task status.
+	TaskOutputBytes int
+	// MaxConcurrentTasks bounds the Tasks running at once on this replica.
+	MaxConcurrentTasks int
 }
 
 // Config is the configuration of an ARL API server.
@@ -82,22 +91,26 @@ func (c completedConfig) New() (*ARLServer, error) {
 	}
 	s := &ARLServer{GenericAPIServer: genericServer}
 
-	var binder sandboxBinder
+	var runner *poolRunner
+	var deps storageDeps
 	if c.ExtraConfig.PoolRuntime != nil {
-		p, err := newPoolRunner(c.GenericConfig.LoopbackClientConfig, c.ExtraConfig)
+		runner, err = newPoolRunner(c.GenericConfig.LoopbackClientConfig, c.ExtraConfig)
 		if err != nil {
 			return nil, err
 		}
-		binder = p.controller
-		s.GenericAPIServer.AddPostStartHookOrDie("start-arl-pool", p.start)
-		if err := s.GenericAPIServer.AddReadyzChecks(p.readyzCheck()); err != nil {
-			return nil, err
-		}
+		deps = storageDeps{binder: runner.binder(), executor: runner.executor, agents: runner.executor}
 	}
 
-	apiGroupInfo, err := newAPIGroupInfo(c.GenericConfig.RESTOptionsGetter, binder)
+	apiGroupInfo, stores, err := newAPIGroupInfo(c.GenericConfig.RESTOptionsGetter, deps)
 	if err != nil {
 		return nil, err
+	}
+	if runner != nil {
+		runner.executor.SetStores(stores.taskStatus, stores.sandboxes)
+		s.GenericAPIServer.AddPostStartHookOrDie("start-arl-pool", runner.start)
+		if err := s.GenericAPIServer.AddReadyzChecks(runner.readyzCheck()); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.GenericAPIServer.InstallAPIGroup(apiGroupInfo); err != nil {
 		return nil, err

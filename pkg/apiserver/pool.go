@@ -17,27 +17,33 @@ limitations under the License.
 package apiserver
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/apiserver/pkg/server/healthz"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
+	"github.com/arl-infra/arl/pkg/apis/arl"
+	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
+	"github.com/arl-infra/arl/pkg/executor"
 	clientset "github.com/arl-infra/arl/pkg/generated/clientset/versioned"
 	informers "github.com/arl-infra/arl/pkg/generated/informers/externalversions"
 	"github.com/arl-infra/arl/pkg/pool"
 	sandboxstorage "github.com/arl-infra/arl/pkg/registry/arl/sandbox/storage"
 )
 
-type sandboxBinder = sandboxstorage.Binder
-
-// poolRunner starts the pool with the server: caches of ARL objects read
-// through the loopback client, the runtime's pod events, the leader's manager.
+// poolRunner starts the pool and the executor with the server: caches of
+// ARL objects read through the loopback client, the runtime's pod events,
+// the leader's pool manager, and Tasks left by earlier runs.
 type poolRunner struct {
 	informers  informers.SharedInformerFactory
 	controller *pool.Controller
+	executor   *executor.Executor
 	extra      *ExtraConfig
 }
 
@@ -59,12 +65,49 @@ func newPoolRunner(loopback *rest.Config, extra *ExtraConfig) (*poolRunner, erro
 	poolCfg.Client = arlClient.ArlV1alpha1()
 	poolCfg.Recorder = extra.Recorder
 	poolCfg.Agents = extra.Agents
-	return &poolRunner{informers: factory, controller: pool.New(poolCfg), extra: extra}, nil
+	p := &poolRunner{
+		informers:  factory,
+		controller: pool.New(poolCfg),
+		executor: executor.New(executor.Config{
+			Identity:      extra.Identity,
+			Runtime:       extra.PoolRuntime,
+			Agents:        extra.Agents,
+			Recorder:      extra.Recorder,
+			OutputBytes:   extra.TaskOutputBytes,
+			MaxConcurrent: extra.MaxConcurrentTasks,
+		}),
+		extra: extra,
+	}
+	// Queued Tasks start the moment their Sandbox turns Ready.
+	_, err = poolCfg.Sandboxes.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		UpdateFunc: func(_, obj interface{}) {
+			if sb, ok := obj.(*arlv1alpha1.Sandbox); ok && sb.Status.Phase != arlv1alpha1.SandboxPending {
+				p.executor.Kick(sb.Namespace, sb.Name)
+			}
+		},
+	})
+	return p, err
+}
+
+// binder is the pool's Binder that also stops the Tasks of deleted Sandboxes.
+func (p *poolRunner) binder() sandboxstorage.Binder {
+	return &taskAwareBinder{Controller: p.controller, executor: p.executor}
+}
+
+type taskAwareBinder struct {
+	*pool.Controller
+	executor *executor.Executor
+}
+
+func (b *taskAwareBinder) Release(ctx context.Context, sandbox *arl.Sandbox) {
+	b.executor.SandboxGone(sandbox.Namespace, sandbox.Name)
+	b.Controller.Release(ctx, sandbox)
 }
 
 // start is the post-start hook: everything runs until the server stops.
 func (p *poolRunner) start(hook genericapiserver.PostStartHookContext) error {
 	ctx := klog.NewContext(hook, klog.Background().WithName("pool"))
+	p.executor.Start(ctx)
 	p.informers.Start(ctx.Done())
 	go func() {
 		if err := p.controller.Run(ctx); err != nil {
@@ -76,7 +119,35 @@ func (p *poolRunner) start(hook genericapiserver.PostStartHookContext) error {
 	} else {
 		go p.controller.Lead(ctx)
 	}
+	go p.recoverTasks(ctx)
 	return nil
+}
+
+// recoverTasks fails the Running Tasks of replicas that are gone and
+// queues their Pending ones, once the caches are loaded and then every
+// little while (a replica may die at any time).
+func (p *poolRunner) recoverTasks(ctx context.Context) {
+	if !cache.WaitForCacheSync(ctx.Done(), p.controller.HasSynced) {
+		return
+	}
+	alive := p.extra.RunnerAlive
+	if alive == nil {
+		alive = func(string) bool { return false }
+	}
+	for {
+		if err := p.executor.Recover(ctx, alive); err != nil {
+			klog.FromContext(ctx).Error(err, "Recovering Tasks of lost replicas failed")
+		}
+		if p.extra.RunnerAlive == nil {
+			// Standalone: only an earlier run of this server can have left Tasks.
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(15 * time.Second):
+		}
+	}
 }
 
 // readyzCheck reports the replica not ready until its caches are loaded,

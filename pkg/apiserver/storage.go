@@ -18,6 +18,7 @@ package apiserver
 
 import (
 	"k8s.io/apiserver/pkg/registry/generic"
+	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 
@@ -28,30 +29,49 @@ import (
 	warmpoolstorage "github.com/arl-infra/arl/pkg/registry/arl/warmpool/storage"
 )
 
+// storageDeps are what the storage calls into: all nil when the server
+// runs no pods (Sandboxes stay Pending, Tasks are stored but never run).
+type storageDeps struct {
+	binder   sandboxstorage.Binder
+	executor taskstorage.Executor
+	agents   sandboxstorage.Agents
+}
+
+// stores are the stores the executor writes through.
+type stores struct {
+	taskStatus *genericregistry.Store
+	sandboxes  *genericregistry.Store
+}
+
 // newAPIGroupInfo lists every resource and subresource the server serves.
-func newAPIGroupInfo(optsGetter generic.RESTOptionsGetter, binder sandboxBinder) (*genericapiserver.APIGroupInfo, error) {
+func newAPIGroupInfo(optsGetter generic.RESTOptionsGetter, deps storageDeps) (*genericapiserver.APIGroupInfo, stores, error) {
 	warmPools, err := warmpoolstorage.NewStorage(Scheme, optsGetter)
 	if err != nil {
-		return nil, err
+		return nil, stores{}, err
 	}
-	sandboxes, err := sandboxstorage.NewStorage(Scheme, optsGetter, binder)
+	sandboxes, err := sandboxstorage.NewStorage(Scheme, optsGetter, deps.binder, deps.agents)
 	if err != nil {
-		return nil, err
+		return nil, stores{}, err
 	}
-	tasks, err := taskstorage.NewStorage(Scheme, optsGetter)
+	tasks, err := taskstorage.NewStorage(Scheme, optsGetter, deps.executor, Codecs.UniversalDecoder())
 	if err != nil {
-		return nil, err
+		return nil, stores{}, err
 	}
 
 	apiGroupInfo := genericapiserver.NewDefaultAPIGroupInfo(arl.GroupName, Scheme, ParameterCodec, Codecs)
 	apiGroupInfo.VersionedResourcesStorageMap[v1alpha1.SchemeGroupVersion.Version] = map[string]rest.Storage{
-		"warmpools":        warmPools.WarmPool,
-		"warmpools/status": warmPools.Status,
-		"warmpools/scale":  warmPools.Scale,
-		"sandboxes":        sandboxes.Sandbox,
-		"sandboxes/status": sandboxes.Status,
-		"tasks":            tasks.Task,
-		"tasks/status":     tasks.Status,
+		"warmpools":           warmPools.WarmPool,
+		"warmpools/status":    warmPools.Status,
+		"warmpools/scale":     warmPools.Scale,
+		"sandboxes":           sandboxes.Sandbox,
+		"sandboxes/status":    sandboxes.Status,
+		"sandboxes/processes": sandboxes.Processes,
+		"sandboxes/signal":    sandboxes.Signal,
+		"sandboxes/reset":     sandboxes.Reset,
+		"tasks":               tasks.Task,
+		"tasks/status":        tasks.Status,
+		"tasks/exec":          tasks.Exec,
+		"tasks/log":           tasks.Log,
 	}
-	return &apiGroupInfo, nil
+	return &apiGroupInfo, stores{taskStatus: tasks.StatusStore, sandboxes: sandboxes.Sandbox.Store}, nil
 }

@@ -70,6 +70,7 @@ func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfi
 	extra.PoolRuntime = runtime
 	extra.Agents = client.NewPool()
 	extra.PoolOptions.ReadyTimeout = o.ReadyTimeout
+	extra.Identity = identity
 
 	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kubeClient.CoreV1().Events("")})

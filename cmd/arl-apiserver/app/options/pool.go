@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/util/uuid"
 
 	"github.com/arl-infra/arl/pkg/apiserver"
 	"github.com/arl-infra/arl/pkg/pool/local"
@@ -84,6 +85,7 @@ func (o *PoolOptions) applyLocal(extra *apiserver.ExtraConfig, dataDir string) e
 	extra.PoolRuntime = runtime
 	extra.Agents = client.NewPool()
 	extra.PoolOptions.ReadyTimeout = o.ReadyTimeout
+	extra.Identity = "standalone-" + string(uuid.NewUUID())
 	return nil
 }
 

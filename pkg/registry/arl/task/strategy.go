@@ -56,11 +56,24 @@ func (Strategy) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
 	}
 }
 
-// PrepareForCreate discards the status a client sent: a new Task is Pending.
+// PrepareForCreate discards the status a client sent. A new Task starts
+// with the status the executor decided (see WithInitialStatus), or Pending.
 func (Strategy) PrepareForCreate(ctx context.Context, obj runtime.Object) {
 	task := obj.(*arl.Task)
 	task.Status = arl.TaskStatus{State: arl.TaskPending}
+	if status, ok := ctx.Value(initialStatusKey{}).(*arl.TaskStatus); ok {
+		task.Status = *status
+	}
 	task.Generation = 1
+}
+
+type initialStatusKey struct{}
+
+// WithInitialStatus makes the Task created with ctx start with status: a
+// Task that can run at once is stored Running, saving a write. Only server
+// code can set it.
+func WithInitialStatus(ctx context.Context, status arl.TaskStatus) context.Context {
+	return context.WithValue(ctx, initialStatusKey{}, &status)
 }
 
 // PrepareForUpdate keeps the stored status and bumps the generation when the spec changes.

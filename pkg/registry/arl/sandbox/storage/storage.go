@@ -30,13 +30,17 @@ import (
 
 // SandboxStorage groups the Sandbox resource and its subresources.
 type SandboxStorage struct {
-	Sandbox *REST
-	Status  *statusrest.REST
+	Sandbox   *REST
+	Status    *statusrest.REST
+	Processes *ProcessesREST
+	Signal    *SignalREST
+	Reset     *ResetREST
 }
 
 // NewStorage returns the etcd-backed storage of Sandboxes; binder (nil: no
 // pods, Sandboxes stay Pending) binds pods on create and frees them on delete.
-func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, binder Binder) (SandboxStorage, error) {
+// agents (nil: none) reaches Sandboxes' agents for the host-mode subresources.
+func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, binder Binder, agents Agents) (SandboxStorage, error) {
 	strategy := sandbox.NewStrategy(scheme)
 	store := &genericregistry.Store{
 		NewFunc:                   func() runtime.Object { return &arl.Sandbox{} },
@@ -62,9 +66,13 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, bi
 	statusStore.UpdateStrategy = statusStrategy
 	statusStore.ResetFieldsStrategy = statusStrategy
 
+	host := hostMode{sandboxes: sandboxREST, agents: agents}
 	return SandboxStorage{
-		Sandbox: sandboxREST,
-		Status:  statusrest.New(&statusStore),
+		Sandbox:   sandboxREST,
+		Status:    statusrest.New(&statusStore),
+		Processes: &ProcessesREST{host},
+		Signal:    &SignalREST{host},
+		Reset:     &ResetREST{host},
 	}, nil
 }
 

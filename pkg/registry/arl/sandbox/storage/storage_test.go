@@ -33,7 +33,7 @@ import (
 
 func newStorage(t *testing.T) SandboxStorage {
 	opts, scheme := registrytest.NewRESTOptions(t, "sandboxes")
-	storage, err := NewStorage(scheme, opts, nil)
+	storage, err := NewStorage(scheme, opts, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,10 +32,15 @@ import (
 type TaskStorage struct {
 	Task   *REST
 	Status *statusrest.REST
+	Exec   *ExecREST
+	Log    *LogREST
+	// StatusStore is the store of status writes, for the executor.
+	StatusStore *genericregistry.Store
 }
 
-// NewStorage returns the etcd-backed storage of Tasks.
-func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (TaskStorage, error) {
+// NewStorage returns the etcd-backed storage of Tasks. executor (nil: Tasks
+// are stored, never run) runs them; decoder reads tasks/exec bodies.
+func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, executor Executor, decoder runtime.Decoder) (TaskStorage, error) {
 	strategy := task.NewStrategy(scheme)
 	store := &genericregistry.Store{
 		NewFunc:                   func() runtime.Object { return &arl.Task{} },
@@ -53,20 +58,27 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (T
 		return TaskStorage{}, err
 	}
 
+	taskREST := &REST{Store: store, executor: executor}
+	store.AfterDelete = taskREST.afterDelete
+
 	statusStore := *store
 	statusStrategy := task.NewStatusStrategy(strategy)
 	statusStore.UpdateStrategy = statusStrategy
 	statusStore.ResetFieldsStrategy = statusStrategy
 
 	return TaskStorage{
-		Task:   &REST{store},
-		Status: statusrest.New(&statusStore),
+		Task:        taskREST,
+		Status:      statusrest.New(&statusStore),
+		Exec:        &ExecREST{tasks: taskREST, executor: executor, decoder: decoder},
+		Log:         &LogREST{tasks: taskREST, executor: executor},
+		StatusStore: &statusStore,
 	}, nil
 }
 
 // REST serves Tasks.
 type REST struct {
 	*genericregistry.Store
+	executor Executor
 }
 
 var (

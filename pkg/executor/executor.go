@@ -1,0 +1,420 @@
+/*
+Copyright 2026 The ARL Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package executor runs Tasks: it dispatches their steps straight to the
+// Sandbox's agent over gRPC from the replica that accepted the Task (no
+// controller, no polling), one Task per Sandbox at a time in creation
+// order, and writes the result once. A Task that starts at once is stored
+// Running by its create and written again when it finishes: two writes
+// whatever its number of steps.
+package executor
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
+	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
+	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/client-go/tools/record"
+
+	"github.com/arl-infra/arl/pkg/apis/arl"
+	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
+	"github.com/arl-infra/arl/pkg/pool"
+	"github.com/arl-infra/arl/pkg/sidecar/client"
+)
+
+// Config is what the executor needs from the server.
+type Config struct {
+	// Identity names this replica in the Tasks it runs (status.runner).
+	Identity string
+	// Tasks is the Task status store: the executor writes status only.
+	Tasks *genericregistry.Store
+	// Sandboxes reads Sandboxes (consistently) and deletes one-shot ones.
+	Sandboxes *genericregistry.Store
+	// Runtime finds a Sandbox's pod and how to reach its agent.
+	Runtime pool.Runtime
+	Agents  *client.Pool
+	// Recorder records an Event per finished Task; nil records none.
+	Recorder record.EventRecorder
+	// OutputBytes is the tail of stdout, and of stderr, kept in status.
+	OutputBytes int
+	// MaxConcurrent bounds the Tasks running at once on this replica.
+	MaxConcurrent int
+}
+
+// Defaults.
+const (
+	DefaultOutputBytes   = 128 << 10
+	DefaultMaxConcurrent = 1024
+	// retainedLogBytes is what a late tasks/log reader gets of a running Task.
+	retainedLogBytes = 4 << 20
+	// streamBytes caps what one step may print before the agent drops the rest.
+	streamBytes = 64 << 20
+)
+
+// Executor runs Tasks on this replica.
+type Executor struct {
+	cfg   Config
+	slots chan struct{}
+	ctx   context.Context
+
+	mu      sync.Mutex
+	queues  map[string]*sandboxQueue // sandbox key
+	running map[string]*runningTask  // task key
+}
+
+// sandboxQueue orders one Sandbox's Tasks on this replica.
+type sandboxQueue struct {
+	busy    bool
+	waiting []string // task keys, creation order
+}
+
+// runningTask is a Task this replica runs or queues.
+type runningTask struct {
+	cancel context.CancelFunc
+	output *output
+	done   chan struct{}
+}
+
+// New returns an executor; Start must run before Tasks are admitted.
+func New(cfg Config) *Executor {
+	if cfg.OutputBytes <= 0 {
+		cfg.OutputBytes = DefaultOutputBytes
+	}
+	if cfg.MaxConcurrent <= 0 {
+		cfg.MaxConcurrent = DefaultMaxConcurrent
+	}
+	return &Executor{
+		cfg:     cfg,
+		slots:   make(chan struct{}, cfg.MaxConcurrent),
+		ctx:     context.Background(),
+		queues:  map[string]*sandboxQueue{},
+		running: map[string]*runningTask{},
+	}
+}
+
+// Identity is this replica's runner name.
+func (e *Executor) Identity() string { return e.cfg.Identity }
+
+// Start ties running Tasks to ctx (the server's life) and runs the
+// periodic work: queued Tasks whose Sandbox became Ready start.
+func (e *Executor) Start(ctx context.Context) {
+	e.mu.Lock()
+	e.ctx = ctx
+	e.mu.Unlock()
+	go func() {
+		ticker := time.NewTicker(time.Second)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-ticker.C:
+				e.kickAll()
+			}
+		}
+	}()
+}
+
+func taskKey(namespace, name string) string { return namespace + "/" + name }
+
+// Admit decides how a new Task starts, before it is stored: Running at
+// once when its Sandbox is Ready and free here, Pending when it must wait,
+// Failed when its Sandbox is missing or failed. start hands the stored
+// Task over; undo forgets it when the store refused it.
+func (e *Executor) Admit(ctx context.Context, task *arl.Task) (status arl.TaskStatus, start func(*arl.Task), undo func()) {
+	now := metav1.Now()
+	sandbox, err := e.getSandbox(ctx, task.Namespace, task.Spec.SandboxRef)
+	switch {
+	case apierrors.IsNotFound(err):
+		return finishedStatus(task, now, ReasonSandboxNotFound, fmt.Sprintf("Sandbox %q does not exist in namespace %q", task.Spec.SandboxRef, task.Namespace)), nil, nil
+	case err != nil:
+		return finishedStatus(task, now, ReasonSandboxNotFound, fmt.Sprintf("reading Sandbox %q: %v", task.Spec.SandboxRef, err)), nil, nil
+	case sandbox.Status.Phase == arl.SandboxFailed:
+		return finishedStatus(task, now, ReasonSandboxFailed, fmt.Sprintf("Sandbox %q failed: %s", sandbox.Name, sandboxReason(sandbox))), nil, nil
+	}
+
+	key := taskKey(task.Namespace, task.Name)
+	sbKey := taskKey(task.Namespace, sandbox.Name)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	q := e.queue(sbKey)
+	if sandbox.Status.Phase == arl.SandboxReady && !q.busy && len(q.waiting) == 0 {
+		q.busy = true
+		rt := e.track(key)
+		return runningStatus(e.cfg.Identity, now, 1), func(created *arl.Task) {
+				go e.run(created, sandbox, rt)
+			}, func() {
+				e.mu.Lock()
+				defer e.mu.Unlock()
+				q.busy = false
+				delete(e.running, key)
+			}
+	}
+	e.track(key)
+	q.waiting = append(q.waiting, key)
+	reason, message := ReasonQueued, fmt.Sprintf("waiting for earlier Tasks of Sandbox %q", sandbox.Name)
+	if sandbox.Status.Phase != arl.SandboxReady {
+		reason, message = ReasonWaitingForSandbox, fmt.Sprintf("Sandbox %q is %s", sandbox.Name, sandbox.Status.Phase)
+	}
+	return pendingStatus(e.cfg.Identity, reason, message, now), func(*arl.Task) { go e.kick(sbKey) }, func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		q.remove(key)
+		delete(e.running, key)
+	}
+}
+
+// Adopt queues a stored Pending Task this replica must run (after a restart).
+func (e *Executor) Adopt(task *arl.Task) {
+	key := taskKey(task.Namespace, task.Name)
+	sbKey := taskKey(task.Namespace, task.Spec.SandboxRef)
+	e.mu.Lock()
+	if _, ok := e.running[key]; ok {
+		e.mu.Unlock()
+		return
+	}
+	e.track(key)
+	q := e.queue(sbKey)
+	q.waiting = append(q.waiting, key)
+	e.mu.Unlock()
+	go e.kick(sbKey)
+}
+
+// track registers a Task this replica owns; the caller holds e.mu.
+func (e *Executor) track(key string) *runningTask {
+	rt := &runningTask{output: newOutput(e.cfg.OutputBytes, retainedLogBytes), done: make(chan struct{}), cancel: func() {}}
+	e.running[key] = rt
+	return rt
+}
+
+// queue returns a Sandbox's queue; the caller holds e.mu.
+func (e *Executor) queue(sbKey string) *sandboxQueue {
+	q := e.queues[sbKey]
+	if q == nil {
+		q = &sandboxQueue{}
+		e.queues[sbKey] = q
+	}
+	return q
+}
+
+func (q *sandboxQueue) remove(key string) {
+	for i, k := range q.waiting {
+		if k == key {
+			q.waiting = append(q.waiting[:i:i], q.waiting[i+1:]...)
+			return
+		}
+	}
+}
+
+// kickAll gives every queue a chance to start its next Task.
+func (e *Executor) kickAll() {
+	e.mu.Lock()
+	var keys []string
+	for k, q := range e.queues {
+		if !q.busy && len(q.waiting) > 0 {
+			keys = append(keys, k)
+		}
+	}
+	e.mu.Unlock()
+	for _, k := range keys {
+		e.kick(k)
+	}
+}
+
+// kick starts a Sandbox's next queued Task when the Sandbox is Ready and
+// free, and fails its queued Tasks when it is gone or failed.
+func (e *Executor) kick(sbKey string) {
+	e.mu.Lock()
+	q := e.queue(sbKey)
+	if q.busy || len(q.waiting) == 0 {
+		e.mu.Unlock()
+		return
+	}
+	q.busy = true
+	e.mu.Unlock()
+
+	namespace, name := splitKey(sbKey)
+	ctx := genericapirequest.WithNamespace(e.ctx, namespace)
+	sandbox, err := e.getSandbox(ctx, namespace, name)
+	var failReason, failMessage string
+	switch {
+	case apierrors.IsNotFound(err):
+		failReason, failMessage = ReasonSandboxNotFound, fmt.Sprintf("Sandbox %q was deleted", name)
+	case err != nil:
+		e.release(sbKey)
+		return
+	case sandbox.Status.Phase == arl.SandboxFailed:
+		failReason, failMessage = ReasonSandboxFailed, fmt.Sprintf("Sandbox %q failed: %s", name, sandboxReason(sandbox))
+	case sandbox.Status.Phase != arl.SandboxReady:
+		e.release(sbKey)
+		return
+	}
+	if failReason != "" {
+		e.failQueued(sbKey, failReason, failMessage)
+		return
+	}
+
+	for {
+		e.mu.Lock()
+		if len(q.waiting) == 0 {
+			q.busy = false
+			e.mu.Unlock()
+			return
+		}
+		key := q.waiting[0]
+		q.waiting = q.waiting[1:]
+		rt := e.running[key]
+		e.mu.Unlock()
+		if rt == nil {
+			continue
+		}
+		_, taskName := splitKey(key)
+		now := metav1.Now()
+		started, err := e.updateStatus(ctx, taskName, func(t *arl.Task) error {
+			if t.Status.State != arl.TaskPending {
+				return errNotPending
+			}
+			t.Status = runningStatus(e.cfg.Identity, now, 1)
+			return nil
+		})
+		if err != nil {
+			e.forget(key)
+			continue
+		}
+		go e.run(started, sandbox, rt)
+		return
+	}
+}
+
+// release frees a Sandbox's slot without starting anything.
+func (e *Executor) release(sbKey string) {
+	e.mu.Lock()
+	e.queue(sbKey).busy = false
+	e.mu.Unlock()
+}
+
+// failQueued fails every Task waiting for a Sandbox that cannot serve.
+func (e *Executor) failQueued(sbKey, reason, message string) {
+	e.mu.Lock()
+	q := e.queue(sbKey)
+	waiting := q.waiting
+	q.waiting = nil
+	q.busy = false
+	e.mu.Unlock()
+	namespace, _ := splitKey(sbKey)
+	ctx := genericapirequest.WithNamespace(e.ctx, namespace)
+	for _, key := range waiting {
+		_, name := splitKey(key)
+		now := metav1.Now()
+		if task, err := e.updateStatus(ctx, name, func(t *arl.Task) error {
+			if t.Status.State.IsFinished() {
+				return errNotPending
+			}
+			t.Status = finishedStatus(t, now, reason, message)
+			return nil
+		}); err == nil {
+			e.recordFinished(task)
+		}
+		e.forget(key)
+	}
+}
+
+// forget drops a Task's tracking and wakes its waiters.
+func (e *Executor) forget(key string) {
+	e.mu.Lock()
+	rt := e.running[key]
+	delete(e.running, key)
+	e.mu.Unlock()
+	if rt != nil {
+		rt.output.finish()
+		close(rt.done)
+	}
+}
+
+// Cancel stops a Task this replica runs (it was deleted).
+func (e *Executor) Cancel(namespace, name string) {
+	e.mu.Lock()
+	rt := e.running[taskKey(namespace, name)]
+	e.mu.Unlock()
+	if rt != nil {
+		rt.cancel()
+	}
+}
+
+// SandboxGone fails the Tasks queued for a deleted Sandbox and stops the
+// one running in it.
+func (e *Executor) SandboxGone(namespace, name string) {
+	sbKey := taskKey(namespace, name)
+	e.failQueued(sbKey, ReasonSandboxNotFound, fmt.Sprintf("Sandbox %q was deleted", name))
+}
+
+// Kick tells the executor a Sandbox changed (e.g. became Ready).
+func (e *Executor) Kick(namespace, name string) { go e.kick(taskKey(namespace, name)) }
+
+func (e *Executor) getSandbox(ctx context.Context, namespace, name string) (*arl.Sandbox, error) {
+	obj, err := e.cfg.Sandboxes.Get(genericapirequest.WithNamespace(ctx, namespace), name, &metav1.GetOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return obj.(*arl.Sandbox), nil
+}
+
+// updateStatus applies mutate to the stored Task's status and writes it;
+// the store retries on conflicts with the latest object.
+func (e *Executor) updateStatus(ctx context.Context, name string, mutate func(*arl.Task) error) (*arl.Task, error) {
+	obj, _, err := e.cfg.Tasks.Update(ctx, name, rest.DefaultUpdatedObjectInfo(nil, func(_ context.Context, _, old runtime.Object) (runtime.Object, error) {
+		task := old.(*arl.Task).DeepCopy()
+		if err := mutate(task); err != nil {
+			return nil, err
+		}
+		return task, nil
+	}), nil, nil, false, &metav1.UpdateOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return obj.(*arl.Task), nil
+}
+
+func (e *Executor) recordFinished(task *arl.Task) {
+	if e.cfg.Recorder == nil || task == nil {
+		return
+	}
+	ref := &corev1.ObjectReference{Kind: "Task", APIVersion: arlv1alpha1.SchemeGroupVersion.String(),
+		Namespace: task.Namespace, Name: task.Name, UID: task.UID}
+	eventType := corev1.EventTypeNormal
+	if task.Status.State == arl.TaskFailed {
+		eventType = corev1.EventTypeWarning
+	}
+	reason, message := completeReason(task)
+	e.cfg.Recorder.Event(ref, eventType, reason, message)
+}
+
+func splitKey(key string) (string, string) {
+	for i := 0; i < len(key); i++ {
+		if key[i] == '/' {
+			return key[:i], key[i+1:]
+		}
+	}
+	return "", key
+}

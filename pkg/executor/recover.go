@@ -1,0 +1,66 @@
+/*
+Copyright 2026 The ARL Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package executor
+
+import (
+	"context"
+	"fmt"
+
+	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
+	"k8s.io/klog/v2"
+
+	"github.com/arl-infra/arl/pkg/apis/arl"
+)
+
+// Recover handles the unfinished Tasks of replicas that are gone (alive
+// says which runners still are): a Running one is marked Failed, since
+// its steps may have had effects and are never silently re-run; a Pending
+// one never started, so this replica queues it.
+func (e *Executor) Recover(ctx context.Context, alive func(runner string) bool) error {
+	obj, err := e.cfg.Tasks.List(ctx, &metainternalversion.ListOptions{})
+	if err != nil {
+		return err
+	}
+	for i := range obj.(*arl.TaskList).Items {
+		task := &obj.(*arl.TaskList).Items[i]
+		runner := task.Status.Runner
+		if task.Status.State.IsFinished() || runner == e.cfg.Identity || (runner != "" && alive(runner)) {
+			continue
+		}
+		switch task.Status.State {
+		case arl.TaskRunning:
+			now := metav1.Now()
+			message := fmt.Sprintf("the arl-apiserver replica %q that ran it stopped; its steps are not re-run", runner)
+			failed, err := e.updateStatus(genericapirequest.WithNamespace(ctx, task.Namespace), task.Name, func(t *arl.Task) error {
+				if t.Status.State != arl.TaskRunning || t.Status.Runner != runner {
+					return errNotPending
+				}
+				t.Status = finishedStatus(t, now, ReasonRunnerLost, message)
+				return nil
+			})
+			if err == nil {
+				klog.FromContext(ctx).Info("Failed a Task whose runner is gone", "task", klog.KObj(task), "runner", runner)
+				e.recordFinished(failed)
+			}
+		default:
+			e.Adopt(task)
+		}
+	}
+	return nil
+}

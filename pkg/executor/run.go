@@ -1,0 +1,247 @@
+/*
+Copyright 2026 The ARL Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package executor
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/ptr"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/arl-infra/arl/pkg/apis/arl"
+	"github.com/arl-infra/arl/pkg/sidecar/client"
+	agentv1 "github.com/arl-infra/arl/proto/agent/v1"
+)
+
+// attemptResult is what one attempt of a Task did.
+type attemptResult struct {
+	steps    []arl.StepResult
+	exitCode int32
+	reason   string
+	message  string
+}
+
+// run executes a stored Running Task, writes its result and frees its
+// Sandbox for the next Task.
+func (e *Executor) run(task *arl.Task, sandbox *arl.Sandbox, rt *runningTask) {
+	key := taskKey(task.Namespace, task.Name)
+	sbKey := taskKey(task.Namespace, sandbox.Name)
+	logger := klog.Background().WithValues("task", klog.KObj(task), "sandbox", sandbox.Name)
+	e.mu.Lock()
+	ctx, cancel := context.WithCancel(genericapirequest.WithNamespace(e.ctx, task.Namespace))
+	rt.cancel = cancel
+	e.mu.Unlock()
+	defer cancel()
+
+	e.slots <- struct{}{}
+	result := e.execute(ctx, task, sandbox, rt.output)
+	<-e.slots
+
+	now := metav1.Now()
+	stdout, stderr, stdoutTruncated, stderrTruncated := rt.output.statusOutput()
+	final, err := e.updateStatus(genericapirequest.WithNamespace(e.ctx, task.Namespace), task.Name, func(t *arl.Task) error {
+		s := &t.Status
+		s.State = arl.TaskSucceeded
+		if result.reason != ReasonSucceeded {
+			s.State = arl.TaskFailed
+		}
+		s.ExitCode = ptr.To(result.exitCode)
+		s.Stdout, s.Stderr = stdout, stderr
+		s.StdoutTruncated, s.StderrTruncated = stdoutTruncated, stderrTruncated
+		s.Steps = result.steps
+		s.Attempts = task.Status.Attempts
+		s.CompletionTime = &now
+		if s.StartTime != nil {
+			s.Duration = &metav1.Duration{Duration: now.Sub(s.StartTime.Time)}
+		}
+		s.Conditions = []metav1.Condition{{Type: ConditionComplete, Status: metav1.ConditionTrue,
+			Reason: result.reason, Message: result.message, LastTransitionTime: now}}
+		return nil
+	})
+	switch {
+	case apierrors.IsNotFound(err):
+		logger.V(2).Info("Task deleted while it ran")
+	case err != nil:
+		logger.Error(err, "Writing the Task's result failed")
+	default:
+		e.recordFinished(final)
+	}
+	e.forget(key)
+	e.release(sbKey)
+	go e.kick(sbKey)
+	if !sandbox.Spec.KeepAlive {
+		e.deleteOneShot(sandbox, task.Name)
+	}
+}
+
+// execute runs the attempts of a Task (1 + spec.retries at most).
+func (e *Executor) execute(ctx context.Context, task *arl.Task, sandbox *arl.Sandbox, out *output) attemptResult {
+	pod, ok := e.cfg.Runtime.Get(sandbox.Namespace, sandbox.Status.PodName)
+	if !ok || pod.UID != sandbox.Status.PodUID {
+		return attemptResult{exitCode: 1, reason: ReasonSandboxFailed, message: fmt.Sprintf("the pod %s of Sandbox %q is gone", sandbox.Status.PodName, sandbox.Name)}
+	}
+	agent, err := e.cfg.Agents.Get(ctx, e.cfg.Runtime.Target(pod))
+	if err != nil {
+		return attemptResult{exitCode: 1, reason: ReasonAgentUnreachable, message: err.Error()}
+	}
+	var result attemptResult
+	for attempt := int32(1); ; attempt++ {
+		task.Status.Attempts = attempt
+		if attempt > 1 {
+			out.newAttempt()
+		}
+		result = e.attempt(ctx, agent, task, sandbox, out)
+		if result.reason == ReasonSucceeded || attempt > task.Spec.Retries || ctx.Err() != nil || result.reason == ReasonAgentUnreachable {
+			return result
+		}
+	}
+}
+
+// attempt runs the steps in order and stops at the first failure.
+func (e *Executor) attempt(ctx context.Context, agent *client.Client, task *arl.Task, sandbox *arl.Sandbox, out *output) attemptResult {
+	var deadline time.Time
+	if task.Spec.Timeout != nil {
+		deadline = time.Now().Add(task.Spec.Timeout.Duration)
+	}
+	workDir := sandbox.Status.WorkDir
+	if workDir == "" {
+		workDir = "/workspace"
+	}
+	result := attemptResult{reason: ReasonSucceeded, message: fmt.Sprintf("all %d steps succeeded", len(task.Spec.Steps))}
+	for i := range task.Spec.Steps {
+		step := &task.Spec.Steps[i]
+		var remaining time.Duration
+		if !deadline.IsZero() {
+			if remaining = time.Until(deadline); remaining <= 0 {
+				result.reason, result.message = ReasonTimedOut, fmt.Sprintf("the timeout (%s) ended before step %q", task.Spec.Timeout.Duration, step.Name)
+				result.exitCode = 124
+				return result
+			}
+		}
+		started := metav1.Now()
+		var stepResult arl.StepResult
+		var err error
+		switch step.Type {
+		case arl.StepFilePatch:
+			stepResult, err = e.filePatch(ctx, agent, step, workDir, remaining)
+		default:
+			stepResult, err = e.command(ctx, agent, step, workDir, remaining, out)
+		}
+		// The agent could not be reached: nothing the step did is known.
+		unreachable := err != nil && status.Code(err) == codes.Unavailable
+		stepResult.Name, stepResult.StartTime = step.Name, &started
+		stepResult.Duration = &metav1.Duration{Duration: time.Since(started.Time)}
+		result.steps = append(result.steps, stepResult)
+		result.exitCode = stepResult.ExitCode
+		switch {
+		case stepResult.TimedOut:
+			result.reason, result.message = ReasonTimedOut, fmt.Sprintf("step %q timed out after %s", step.Name, task.Spec.Timeout.Duration)
+			return result
+		case ctx.Err() != nil:
+			result.reason, result.message = ReasonCanceled, fmt.Sprintf("step %q was stopped: the Task or its Sandbox was deleted, or the server stopped", step.Name)
+			return result
+		case unreachable:
+			result.reason, result.message = ReasonAgentUnreachable, stepResult.Message
+			return result
+		case stepResult.ExitCode != 0:
+			result.reason = ReasonStepFailed
+			result.message = fmt.Sprintf("step %q exited with code %d", step.Name, stepResult.ExitCode)
+			if stepResult.Message != "" {
+				result.message += ": " + stepResult.Message
+			}
+			return result
+		}
+	}
+	return result
+}
+
+// filePatch writes one file in the executor container. A refused write
+// (a path the image does not allow) fails the step; the error is returned
+// too so a transport failure can be told apart.
+func (e *Executor) filePatch(ctx context.Context, agent *client.Client, step *arl.TaskStep, workDir string, timeout time.Duration) (arl.StepResult, error) {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	file := &agentv1.File{Path: step.Path, Content: []byte(step.Content)}
+	if !path.IsAbs(step.Path) {
+		file.Path = path.Join(workDir, step.Path)
+	}
+	if step.Mode != nil {
+		file.Mode = uint32(*step.Mode)
+	}
+	_, err := agent.UpdateFiles(ctx, &agentv1.FileRequest{Files: []*agentv1.File{file}, CreateParents: true})
+	if err != nil {
+		timedOut := ctx.Err() == context.DeadlineExceeded
+		return arl.StepResult{ExitCode: 1, TimedOut: timedOut, Message: fmt.Sprintf("writing %s: %s", file.Path, status.Convert(err).Message())}, err
+	}
+	return arl.StepResult{}, nil
+}
+
+// command runs one Command step, streaming its output. The command's own
+// failures are its exit code; the error is the agent's (or transport's).
+func (e *Executor) command(ctx context.Context, agent *client.Client, step *arl.TaskStep, workDir string, timeout time.Duration, out *output) (arl.StepResult, error) {
+	dir := step.WorkDir
+	switch {
+	case dir == "":
+		dir = workDir
+	case !path.IsAbs(dir):
+		dir = path.Join(workDir, dir)
+	}
+	req := &agentv1.ExecRequest{
+		Command:        step.Command,
+		Env:            step.Env,
+		WorkingDir:     dir,
+		Background:     step.Background,
+		TimeoutMillis:  timeout.Milliseconds(),
+		MaxOutputBytes: streamBytes,
+	}
+	if timeout > 0 && req.TimeoutMillis == 0 {
+		req.TimeoutMillis = 1
+	}
+	exit, err := agent.Exec(ctx, req, func(stream client.Stream, chunk []byte) {
+		out.write(stream == client.Stderr, chunk)
+	})
+	if err != nil {
+		return arl.StepResult{ExitCode: 1, Message: fmt.Sprintf("running %q: %s", step.Command[0], status.Convert(err).Message())}, err
+	}
+	result := arl.StepResult{ExitCode: exit.ExitCode, Signal: exit.Signal, TimedOut: exit.TimedOut}
+	if exit.Background {
+		result.PID = exit.Pid
+		result.ExitCode = 0
+	}
+	return result, nil
+}
+
+// deleteOneShot deletes a keepAlive: false Sandbox after its first Task.
+func (e *Executor) deleteOneShot(sandbox *arl.Sandbox, task string) {
+	ctx := genericapirequest.WithNamespace(e.ctx, sandbox.Namespace)
+	_, _, err := e.cfg.Sandboxes.Delete(ctx, sandbox.Name, nil, &metav1.DeleteOptions{Preconditions: metav1.NewUIDPreconditions(string(sandbox.UID))})
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		klog.ErrorS(err, "Deleting a one-shot Sandbox after its Task failed", "sandbox", klog.KObj(sandbox), "task", task)
+	}
+}

@@ -1,0 +1,103 @@
+/*
+Copyright 2026 The ARL Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package executor
+
+import (
+	"errors"
+	"fmt"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/arl-infra/arl/pkg/apis/arl"
+)
+
+// ConditionComplete says whether a Task finished, and why.
+const ConditionComplete = "Complete"
+
+// Reasons of the Complete condition.
+const (
+	ReasonSucceeded         = "Succeeded"
+	ReasonStepFailed        = "StepFailed"
+	ReasonTimedOut          = "TimedOut"
+	ReasonSandboxNotFound   = "SandboxNotFound"
+	ReasonSandboxFailed     = "SandboxFailed"
+	ReasonAgentUnreachable  = "AgentUnreachable"
+	ReasonCanceled          = "Canceled"
+	ReasonRunnerLost        = "RunnerLost"
+	ReasonQueued            = "Queued"
+	ReasonWaitingForSandbox = "WaitingForSandbox"
+	ReasonRunning           = "Running"
+)
+
+var errNotPending = errors.New("task is not pending")
+
+func runningStatus(runner string, now metav1.Time, attempt int32) arl.TaskStatus {
+	return arl.TaskStatus{
+		State:     arl.TaskRunning,
+		Runner:    runner,
+		StartTime: &now,
+		Attempts:  attempt,
+		Conditions: []metav1.Condition{{Type: ConditionComplete, Status: metav1.ConditionFalse,
+			Reason: ReasonRunning, Message: "the steps are running", LastTransitionTime: now}},
+	}
+}
+
+func pendingStatus(runner, reason, message string, now metav1.Time) arl.TaskStatus {
+	return arl.TaskStatus{
+		State:  arl.TaskPending,
+		Runner: runner,
+		Conditions: []metav1.Condition{{Type: ConditionComplete, Status: metav1.ConditionFalse,
+			Reason: reason, Message: message, LastTransitionTime: now}},
+	}
+}
+
+// finishedStatus fails a Task that could not run at all.
+func finishedStatus(task *arl.Task, now metav1.Time, reason, message string) arl.TaskStatus {
+	status := task.Status.DeepCopy()
+	status.State = arl.TaskFailed
+	if status.ExitCode == nil {
+		status.ExitCode = ptr.To[int32](1)
+	}
+	status.CompletionTime = &now
+	if status.StartTime != nil {
+		status.Duration = &metav1.Duration{Duration: now.Sub(status.StartTime.Time)}
+	}
+	status.Conditions = []metav1.Condition{{Type: ConditionComplete, Status: metav1.ConditionTrue,
+		Reason: reason, Message: message, LastTransitionTime: now}}
+	return *status
+}
+
+// completeReason is the reason and message of a finished Task.
+func completeReason(task *arl.Task) (string, string) {
+	for _, c := range task.Status.Conditions {
+		if c.Type == ConditionComplete {
+			return c.Reason, c.Message
+		}
+	}
+	return string(task.Status.State), ""
+}
+
+// sandboxReason is why a Sandbox is not Ready, from its conditions.
+func sandboxReason(sandbox *arl.Sandbox) string {
+	for _, c := range sandbox.Status.Conditions {
+		if c.Type == "Ready" && c.Status != metav1.ConditionTrue {
+			return fmt.Sprintf("%s: %s", c.Reason, c.Message)
+		}
+	}
+	return string(sandbox.Status.Phase)
+}

@@ -1,0 +1,105 @@
+/*
+Copyright 2026 The ARL Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package executor
+
+import (
+	"context"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/watch"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
+
+	"github.com/arl-infra/arl/pkg/apis/arl"
+)
+
+// Wait returns the Task once it has finished, or ctx's error. A Task this
+// replica runs is awaited in memory; any other is watched.
+func (e *Executor) Wait(ctx context.Context, namespace, name string) (*arl.Task, error) {
+	ctx = genericapirequest.WithNamespace(ctx, namespace)
+	e.mu.Lock()
+	rt := e.running[taskKey(namespace, name)]
+	e.mu.Unlock()
+	if rt != nil {
+		select {
+		case <-rt.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	for {
+		obj, err := e.cfg.Tasks.Get(ctx, name, &metav1.GetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		task := obj.(*arl.Task)
+		if task.Status.State.IsFinished() {
+			return task, nil
+		}
+		if err := e.watchUntilFinished(ctx, name, task.ResourceVersion); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// watchUntilFinished returns when the Task finished or went away (the
+// caller re-reads it), from resourceVersion on.
+func (e *Executor) watchUntilFinished(ctx context.Context, name, resourceVersion string) error {
+	w, err := e.cfg.Tasks.Watch(ctx, &metainternalversion.ListOptions{
+		FieldSelector:   fields.OneTermEqualSelector("metadata.name", name),
+		ResourceVersion: resourceVersion,
+	})
+	if err != nil {
+		return err
+	}
+	defer w.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case ev, ok := <-w.ResultChan():
+			if !ok {
+				return nil
+			}
+			switch ev.Type {
+			case watch.Deleted:
+				return apierrors.NewNotFound(arl.Resource("tasks"), name)
+			case watch.Error:
+				return nil
+			}
+			if task, ok := ev.Object.(*arl.Task); ok && task.Status.State.IsFinished() {
+				return nil
+			}
+		}
+	}
+}
+
+// Output is what tasks/{name}/log serves of a Task this replica runs: the
+// output so far and a channel of the rest (closed when it finishes). ok is
+// false when this replica does not run the Task.
+func (e *Executor) Output(namespace, name string) (retained []byte, follow <-chan []byte, stop func(), ok bool) {
+	e.mu.Lock()
+	rt := e.running[taskKey(namespace, name)]
+	e.mu.Unlock()
+	if rt == nil {
+		return nil, nil, nil, false
+	}
+	retained, ch := rt.output.subscribe()
+	return retained, ch, func() { rt.output.unsubscribe(ch) }, true
+}
