@@ -12,6 +12,7 @@
 # Idempotent.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+arl::cluster_lock
 
 NS=arl-system
 APISERVICE=v1alpha1.arl.infra.io

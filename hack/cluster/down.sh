@@ -11,6 +11,7 @@
 #   hack/cluster/down.sh --purge    also drop containerd's image store and the certificates
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+arl::cluster_lock
 
 purge=0
 [ "${1:-}" = "--purge" ] && purge=1

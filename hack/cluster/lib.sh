@@ -54,6 +54,20 @@ arl::in_netns() { nsenter --net="/run/netns/${ARL_NETNS}" -- "$@"; }
 # arl::ctr ARGS...: containerd's ctr on the cluster's socket, Kubernetes namespace.
 arl::ctr() { ctr --address "${ARL_CONTAINERD_SOCK}" --namespace k8s.io "$@"; }
 
+# arl::cluster_lock: serializes up.sh, down.sh and deploy.sh of this machine's
+# one test cluster (several engineers' `make test` may share the machine).
+arl::cluster_lock() {
+  # Held by a parent script (up.sh running down.sh, deploy.sh): nothing to do.
+  [ -z "${ARL_CLUSTER_LOCKED:-}" ] || return 0
+  export ARL_CLUSTER_LOCKED=$$
+  mkdir -p "${ARL_CACHE}"
+  exec 9>"${ARL_CACHE}/cluster.lock"
+  if ! flock -n 9; then
+    arl::log "waiting for another hack/cluster script (lock ${ARL_CACHE}/cluster.lock)"
+    flock 9
+  fi
+}
+
 arl::go_env_key() {
   # go version + GOFLAGS + tags affect the binaries
   printf '%s|%s|%s' "$(go env GOVERSION)" "${GOFLAGS:-}" "${CGO_ENABLED:-}"

@@ -13,6 +13,7 @@
 #   ARL_DEPLOY=0 hack/cluster/up.sh   cluster only
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+arl::cluster_lock
 
 [ "$(id -u)" -eq 0 ] || arl::die "the test cluster needs root (kubelet, containerd, network namespaces)"
 total_start=$SECONDS
@@ -59,8 +60,9 @@ arl::start() {
   local name="$1"; shift
   if arl::running "${name}"; then return 0; fi
   : > "${ARL_CLUSTER_LOGS}/${name}.log"
+  # 9>&-: the daemon must not inherit (and so hold) the cluster lock.
   setsid nsenter --net="/run/netns/${ARL_NETNS}" -- "$@" \
-    >>"${ARL_CLUSTER_LOGS}/${name}.log" 2>&1 </dev/null &
+    >>"${ARL_CLUSTER_LOGS}/${name}.log" 2>&1 </dev/null 9>&- &
   echo $! > "$(arl::pidfile "${name}")"
 }
 

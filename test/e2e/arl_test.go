@@ -421,3 +421,12 @@ func TestNamespaceDeletionRemovesARLObjects(t *testing.T) {
 		}
 	}
 }
+
+// TestControlPlaneLogs: the manual's debugging command works.
+func TestControlPlaneLogs(t *testing.T) {
+	requireARL(t)
+	out := kubectl(t, "logs", "-n", "arl-system", "-l", "app=arl-operator", "--tail=50")
+	if strings.TrimSpace(out) == "" {
+		t.Errorf("kubectl logs -n arl-system -l app=arl-operator printed nothing")
+	}
+}
