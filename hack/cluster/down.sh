@@ -40,6 +40,15 @@ stop kubelet 15
 
 # Containers: through containerd while it runs (kill tasks, delete them and
 # their containers, so the shims exit and snapshots are collected).
+# Pod sandbox and container IDs of our containerd, from its store on disk
+# (also when it is dead): their shim sockets and CNI cache entries live in
+# fixed places outside our directories.
+disk_ids() {
+  ls "${ARL_CONTAINERD_ROOT}/io.containerd.grpc.v1.cri/sandboxes" "${ARL_CONTAINERD_ROOT}/io.containerd.grpc.v1.cri/containers" \
+    "${ARL_CONTAINERD_STATE}/io.containerd.runtime.v2.task/k8s.io" 2>/dev/null | grep -E '^[0-9a-f]{64}$' | sort -u
+}
+ids_on_disk="$(disk_ids)"
+
 arl::log "removing containers"
 ctr_ids=""
 if [ -S "${ARL_CONTAINERD_SOCK}" ] && arl::running containerd; then
@@ -116,7 +125,11 @@ rm -rf "${ARL_CONTAINERD_STATE}" "${ARL_CLUSTER_DIR}/etcd" "${ARL_KUBELET_ROOT}"
 find /var/log/containers -maxdepth 1 -type l -lname "${ARL_POD_LOGS}/*" -delete 2>/dev/null
 # libcni's result cache (fixed at /var/lib/cni/results) for our pod sandboxes.
 rm -f /var/lib/cni/results/"${ARL_CNI_NET}"-* 2>/dev/null
-for id in ${ctr_ids}; do rm -f /var/lib/cni/results/*-"${id}"-* 2>/dev/null; done
+# The shims' sockets: /run/containerd/s/sha256(<our address>/k8s.io/<sandbox id>).
+for id in ${ctr_ids} ${ids_on_disk}; do
+  rm -f /var/lib/cni/results/*-"${id}"-* 2>/dev/null
+  rm -f "/run/containerd/s/$(printf '%s' "${ARL_CONTAINERD_SOCK}/k8s.io/${id}" | sha256sum | cut -c1-64)"
+done
 # Directories that runc, the shims, libcni, kubelet and `ip netns` made in
 # fixed places: removed when empty (a directory in use by anything else is not).
 for d in /run/containerd /var/lib/cni /var/log/containers; do
