@@ -52,3 +52,22 @@ func init() {
 		&metav1.APIResourceList{},
 	)
 }
+
+// jsonOnly offers ARL's group in JSON and YAML only: its types have no
+// protobuf form. Without it a client that prefers protobuf (the namespace
+// controller's delete-collection, "application/vnd.kubernetes.protobuf,
+// */*") gets a 406 instead of JSON, and namespaces never finish deleting.
+type jsonOnly struct {
+	runtime.NegotiatedSerializer
+}
+
+// SupportedMediaTypes implements runtime.NegotiatedSerializer.
+func (s jsonOnly) SupportedMediaTypes() []runtime.SerializerInfo {
+	var out []runtime.SerializerInfo
+	for _, info := range s.NegotiatedSerializer.SupportedMediaTypes() {
+		if info.MediaType != runtime.ContentTypeProtobuf {
+			out = append(out, info)
+		}
+	}
+	return out
+}

@@ -59,6 +59,7 @@ func newAPIGroupInfo(optsGetter generic.RESTOptionsGetter, deps storageDeps) (*g
 	}
 
 	apiGroupInfo := genericapiserver.NewDefaultAPIGroupInfo(arl.GroupName, Scheme, ParameterCodec, Codecs)
+	apiGroupInfo.NegotiatedSerializer = jsonOnly{Codecs}
 	apiGroupInfo.VersionedResourcesStorageMap[v1alpha1.SchemeGroupVersion.Version] = map[string]rest.Storage{
 		"warmpools":           warmPools.WarmPool,
 		"warmpools/status":    warmPools.Status,

@@ -154,6 +154,8 @@ func (e *Executor) Admit(ctx context.Context, task *arl.Task) (status arl.TaskSt
 		return finishedStatus(task, now, ReasonSandboxFailed, fmt.Sprintf("Sandbox %q failed: %s", sandbox.Name, sandboxReason(sandbox))), nil, nil
 	}
 
+	// Nothing is tracked until the Task is stored: a create that fails
+	// (e.g. the name exists) must not disturb the Task of that name.
 	key := taskKey(task.Namespace, task.Name)
 	sbKey := taskKey(task.Namespace, sandbox.Name)
 	e.mu.Lock()
@@ -161,28 +163,20 @@ func (e *Executor) Admit(ctx context.Context, task *arl.Task) (status arl.TaskSt
 	q := e.queue(sbKey)
 	if sandbox.Status.Phase == arl.SandboxReady && !q.busy && len(q.waiting) == 0 {
 		q.busy = true
-		rt := e.track(key)
 		return runningStatus(e.cfg.Identity, now, 1), func(created *arl.Task) {
+				e.mu.Lock()
+				rt := e.track(key)
+				e.mu.Unlock()
 				go e.run(created, sandbox, rt)
 			}, func() {
-				e.mu.Lock()
-				defer e.mu.Unlock()
-				q.busy = false
-				delete(e.running, key)
+				e.release(sbKey)
 			}
 	}
-	e.track(key)
-	q.waiting = append(q.waiting, key)
 	reason, message := ReasonQueued, fmt.Sprintf("waiting for earlier Tasks of Sandbox %q", sandbox.Name)
 	if sandbox.Status.Phase != arl.SandboxReady {
 		reason, message = ReasonWaitingForSandbox, fmt.Sprintf("Sandbox %q is %s", sandbox.Name, sandbox.Status.Phase)
 	}
-	return pendingStatus(e.cfg.Identity, reason, message, now), func(*arl.Task) { go e.kick(sbKey) }, func() {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		q.remove(key)
-		delete(e.running, key)
-	}
+	return pendingStatus(e.cfg.Identity, reason, message, now), e.Adopt, nil
 }
 
 // Adopt queues a stored Pending Task this replica must run (after a restart).

@@ -25,6 +25,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
+	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
 
@@ -240,7 +241,7 @@ func (e *Executor) command(ctx context.Context, agent *client.Client, step *arl.
 // deleteOneShot deletes a keepAlive: false Sandbox after its first Task.
 func (e *Executor) deleteOneShot(sandbox *arl.Sandbox, task string) {
 	ctx := genericapirequest.WithNamespace(e.ctx, sandbox.Namespace)
-	_, _, err := e.cfg.Sandboxes.Delete(ctx, sandbox.Name, nil, &metav1.DeleteOptions{Preconditions: metav1.NewUIDPreconditions(string(sandbox.UID))})
+	_, _, err := e.cfg.Sandboxes.Delete(ctx, sandbox.Name, rest.ValidateAllObjectFunc, &metav1.DeleteOptions{Preconditions: metav1.NewUIDPreconditions(string(sandbox.UID))})
 	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
 		klog.ErrorS(err, "Deleting a one-shot Sandbox after its Task failed", "sandbox", klog.KObj(sandbox), "task", task)
 	}

@@ -40,7 +40,29 @@ const (
 const lifecycleInterval = time.Second
 
 func (c *Controller) runLifecycle(ctx context.Context) {
-	wait.UntilWithContext(ctx, c.expireSandboxes, lifecycleInterval)
+	wait.UntilWithContext(ctx, func(ctx context.Context) {
+		c.expireSandboxes(ctx)
+		c.expireTasks(ctx)
+	}, lifecycleInterval)
+}
+
+// expireTasks deletes finished Tasks past their ttlSecondsAfterFinished.
+func (c *Controller) expireTasks(ctx context.Context) {
+	tasks, err := c.tasks.List(labelsEverything)
+	if err != nil {
+		return
+	}
+	now := c.now()
+	for _, task := range tasks {
+		ttl, done := task.Spec.TTLSecondsAfterFinished, task.Status.CompletionTime
+		if ttl == nil || done == nil || now.Sub(done.Time) < seconds(*ttl) || task.DeletionTimestamp != nil {
+			continue
+		}
+		err := c.cfg.Client.Tasks(task.Namespace).Delete(ctx, task.Name, metav1.DeleteOptions{Preconditions: metav1.NewUIDPreconditions(string(task.UID))})
+		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+			klog.FromContext(ctx).Error(err, "Deleting a finished Task past its TTL failed", "task", klog.KObj(task))
+		}
+	}
 }
 
 // taskActivity is what the Tasks of one Sandbox are doing.

@@ -56,18 +56,18 @@ func loadCredentials(ctx context.Context, client kubernetes.Interface, namespace
 	secrets := client.CoreV1().Secrets(namespace)
 	secret, err := secrets.Get(ctx, CASecret, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		ca, err := pki.NewCA("arl-sidecar-ca", caValidity)
-		if err != nil {
+		var newCA *pki.CA
+		var keyPEM []byte
+		if newCA, err = pki.NewCA("arl-sidecar-ca", caValidity); err != nil {
 			return nil, err
 		}
-		keyPEM, err := ca.KeyPEM()
-		if err != nil {
+		if keyPEM, err = newCA.KeyPEM(); err != nil {
 			return nil, err
 		}
 		secret, err = secrets.Create(ctx, &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Name: CASecret, Namespace: namespace},
 			Type:       corev1.SecretTypeTLS,
-			Data:       map[string][]byte{corev1.TLSCertKey: ca.CertPEM, corev1.TLSPrivateKeyKey: keyPEM},
+			Data:       map[string][]byte{corev1.TLSCertKey: newCA.CertPEM, corev1.TLSPrivateKeyKey: keyPEM},
 		}, metav1.CreateOptions{})
 		if apierrors.IsAlreadyExists(err) {
 			secret, err = secrets.Get(ctx, CASecret, metav1.GetOptions{})

@@ -17,8 +17,14 @@ limitations under the License.
 package apiserver
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+
+	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 
 	"github.com/arl-infra/arl/test/integration/framework"
 )
@@ -121,4 +127,33 @@ spec:
 	if got := k.MustRun("get", "task", "hello-task", "-o", "jsonpath={.spec.steps[1].command[0]}"); got != "python" {
 		t.Errorf("stored command changed to %q", got)
 	}
+}
+
+// TestProtobufClientsGetJSON: ARL's types have no protobuf form; a client
+// that prefers protobuf (kube-controller-manager's namespace controller
+// deleting a namespace's objects) must get JSON, not a 406.
+func TestProtobufClientsGetJSON(t *testing.T) {
+	server := framework.StartStandalone(t)
+	k := server.Kubectl()
+	k.MustRun("apply", "-f", examplesDir(t)+"/task.yaml")
+	rc, err := rest.RESTClientFor(withJSONCodec(server.RESTConfig()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := rc.Delete().AbsPath("/apis/arl.infra.io/v1alpha1/namespaces/default/tasks").
+		SetHeader("Accept", "application/vnd.kubernetes.protobuf, */*").DoRaw(context.Background())
+	if err != nil || !strings.Contains(string(body), `"kind":"TaskList"`) {
+		t.Fatalf("delete-collection preferring protobuf: %v %.200s", err, body)
+	}
+	if out := k.MustRun("get", "tasks", "-o", "name"); out != "" {
+		t.Errorf("tasks left: %s", out)
+	}
+}
+
+func withJSONCodec(cfg *rest.Config) *rest.Config {
+	cfg = rest.CopyConfig(cfg)
+	cfg.GroupVersion = &arlv1alpha1.SchemeGroupVersion
+	cfg.APIPath = "/apis"
+	cfg.NegotiatedSerializer = scheme.Codecs.WithoutConversion()
+	return cfg
 }

@@ -76,6 +76,10 @@ func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfi
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kubeClient.CoreV1().Events("")})
 	extra.Recorder = broadcaster.NewRecorder(eventScheme(), corev1.EventSource{Component: "arl-apiserver"})
 
+	leases := &runnerLeases{client: kubeClient, namespace: o.Namespace, identity: identity}
+	go leases.keep(ctx)
+	extra.RunnerAlive = leases.alive
+
 	if o.LeaderElect {
 		extra.RunLeaderElected = func(ctx context.Context, lead func(context.Context)) {
 			runLeaderElected(ctx, kubeClient, o.Namespace, identity, lead)

@@ -1,0 +1,99 @@
+/*
+Copyright 2026 The ARL Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package options
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/ptr"
+)
+
+// A replica proves it is alive by renewing a Lease of its own; the Tasks it
+// runs name it (status.runner), so the others can tell when it is gone.
+const (
+	runnerLeaseDuration = 20 * time.Second
+	runnerLeaseRenew    = 5 * time.Second
+)
+
+func runnerLeaseName(identity string) string {
+	sum := sha256.Sum256([]byte(identity))
+	return "arl-runner-" + hex.EncodeToString(sum[:8])
+}
+
+// runnerLeases keeps this replica's Lease and answers who else is alive.
+type runnerLeases struct {
+	client    kubernetes.Interface
+	namespace string
+	identity  string
+}
+
+// keep creates and renews this replica's Lease until ctx ends, then deletes it.
+func (r *runnerLeases) keep(ctx context.Context) {
+	leases := r.client.CoordinationV1().Leases(r.namespace)
+	name := runnerLeaseName(r.identity)
+	ticker := time.NewTicker(runnerLeaseRenew)
+	defer ticker.Stop()
+	for {
+		now := metav1.NewMicroTime(time.Now())
+		lease, err := leases.Get(ctx, name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			_, err = leases.Create(ctx, &coordinationv1.Lease{
+				ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"app.kubernetes.io/component": "arl-runner"}},
+				Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To(r.identity), RenewTime: &now,
+					LeaseDurationSeconds: ptr.To(int32(runnerLeaseDuration / time.Second))},
+			}, metav1.CreateOptions{})
+		case err == nil:
+			lease.Spec.RenewTime = &now
+			_, err = leases.Update(ctx, lease, metav1.UpdateOptions{})
+		}
+		if err != nil && ctx.Err() == nil {
+			klog.ErrorS(err, "Renewing this replica's runner Lease failed", "lease", name)
+		}
+		select {
+		case <-ctx.Done():
+			cleanup, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = leases.Delete(cleanup, name, metav1.DeleteOptions{})
+			cancel()
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+// alive says whether runner renewed its Lease recently.
+func (r *runnerLeases) alive(runner string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	lease, err := r.client.CoordinationV1().Leases(r.namespace).Get(ctx, runnerLeaseName(runner), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return false
+	}
+	if err != nil || lease.Spec.RenewTime == nil {
+		// Unsure: never fail another replica's Tasks on a read error.
+		return true
+	}
+	return time.Since(lease.Spec.RenewTime.Time) < runnerLeaseDuration
+}

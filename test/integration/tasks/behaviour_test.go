@@ -1,0 +1,300 @@
+/*
+Copyright 2026 The ARL Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package tasks
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
+	"github.com/arl-infra/arl/test/integration/framework"
+)
+
+// TestTimeoutKillsTheProcessGroup: the Task's timeout ends the step and
+// every process it started.
+func TestTimeoutKillsTheProcessGroup(t *testing.T) {
+	e := newEnv(t, 1, "sb")
+	task := newTask("slow", "sb", bash("slow", "sleep 300 & echo $! > /workspace/child.pid; sleep 300"))
+	task.Spec.Timeout = &metav1.Duration{Duration: 2 * time.Second}
+	done := e.exec(task)
+	mustState(t, done, arlv1alpha1.TaskFailed)
+	if reason(done) != "TimedOut" || !done.Status.Steps[0].TimedOut {
+		t.Fatalf("reason %s steps %+v", reason(done), done.Status.Steps)
+	}
+	check := e.exec(newTask("check", "sb", bash("alive", "kill -0 $(cat /workspace/child.pid) 2>/dev/null && echo alive || echo gone")))
+	if check.Status.Stdout != "gone\n" {
+		t.Errorf("the timed-out step's child survived: %q", check.Status.Stdout)
+	}
+}
+
+// TestNoHiddenCap: upstream capped every step at 30 s whatever the Task's
+// timeout; a 35 s step within a 2 minute timeout succeeds here.
+func TestNoHiddenCap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 35 s step; run without -short")
+	}
+	e := newEnv(t, 1, "sb")
+	task := newTask("long", "sb", bash("long", "sleep 35; echo finished"))
+	task.Spec.Timeout = &metav1.Duration{Duration: 2 * time.Minute}
+	done := e.exec(task)
+	mustState(t, done, arlv1alpha1.TaskSucceeded)
+	if done.Status.Stdout != "finished\n" {
+		t.Errorf("stdout %q", done.Status.Stdout)
+	}
+}
+
+// TestRetries: a failing attempt is retried; status counts attempts and
+// shows the last attempt's output.
+func TestRetries(t *testing.T) {
+	e := newEnv(t, 1, "sb")
+	task := newTask("flaky", "sb", bash("flaky",
+		`n=$(cat /workspace/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /workspace/n; echo "attempt $n"; [ $n -ge 3 ]`))
+	task.Spec.Retries = 3
+	done := e.exec(task)
+	mustState(t, done, arlv1alpha1.TaskSucceeded)
+	if done.Status.Attempts != 3 || done.Status.Stdout != "attempt 3\n" {
+		t.Errorf("attempts %d stdout %q", done.Status.Attempts, done.Status.Stdout)
+	}
+	task = newTask("hopeless", "sb", command("fail", "false"))
+	task.Spec.Retries = 2
+	done = e.exec(task)
+	mustState(t, done, arlv1alpha1.TaskFailed)
+	if done.Status.Attempts != 3 {
+		t.Errorf("attempts %d, want 3 (1 + 2 retries)", done.Status.Attempts)
+	}
+}
+
+// TestLargeOutputStaysOutOfEtcd: 5 MiB of output does not break the
+// status write (upstream looped re-running steps); status keeps the tail
+// with a truncation flag, and the log had everything as it ran.
+func TestLargeOutputStaysOutOfEtcd(t *testing.T) {
+	e := newEnv(t, 1, "sb")
+	task := newTask("big", "sb", bash("big", `head -c 5242880 /dev/zero | tr '\0' 'x'; echo; echo END`))
+	done := e.exec(task)
+	mustState(t, done, arlv1alpha1.TaskSucceeded)
+	if !done.Status.StdoutTruncated || !strings.HasSuffix(done.Status.Stdout, "x\nEND\n") || len(done.Status.Stdout) > 1<<20 {
+		t.Errorf("truncated %v, %d bytes, ends %q", done.Status.StdoutTruncated, len(done.Status.Stdout), done.Status.Stdout[max(0, len(done.Status.Stdout)-10):])
+	}
+}
+
+// TestLogFollow streams output while the Task runs.
+func TestLogFollow(t *testing.T) {
+	e := newEnv(t, 1, "sb")
+	if _, err := e.arl.Tasks(ns).Create(e.ctx, newTask("ticker", "sb", bash("tick", "for i in 1 2 3; do echo tick $i; sleep 1; done; echo oops >&2")), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	stream, err := e.rest.Get().Namespace(ns).Resource("tasks").Name("ticker").SubResource("log").Param("follow", "true").Stream(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Close()
+	first := make([]byte, 7)
+	if _, err := io.ReadFull(stream, first); err != nil || string(first) != "tick 1\n" {
+		t.Fatalf("first bytes %q %v", first, err)
+	}
+	// The first line arrived while the Task still runs.
+	if task, _ := e.arl.Tasks(ns).Get(e.ctx, "ticker", metav1.GetOptions{}); task.Status.State != arlv1alpha1.TaskRunning {
+		t.Errorf("state %s when the first line arrived, want Running", task.Status.State)
+	}
+	rest, _ := io.ReadAll(stream)
+	if got := string(first) + string(rest); got != "tick 1\ntick 2\ntick 3\noops\n" {
+		t.Errorf("log %q", got)
+	}
+	after, err := e.rest.Get().Namespace(ns).Resource("tasks").Name("ticker").SubResource("log").DoRaw(e.ctx)
+	if err != nil || string(after) != "tick 1\ntick 2\ntick 3\noops\n" {
+		t.Errorf("log after completion %q %v", after, err)
+	}
+}
+
+// TestOrderAndParallelism: 64 Tasks across 16 Sandboxes. Tasks of one
+// Sandbox run one at a time in creation order; different Sandboxes run
+// at the same time (upstream ran one Task at a time cluster-wide).
+func TestOrderAndParallelism(t *testing.T) {
+	const sandboxes, perSandbox = 16, 4
+	var names []string
+	for i := 0; i < sandboxes; i++ {
+		names = append(names, fmt.Sprintf("sb-%d", i))
+	}
+	e := newEnv(t, sandboxes, names...)
+	var wg sync.WaitGroup
+	for j := 0; j < perSandbox; j++ {
+		for _, sb := range names {
+			task := newTask(fmt.Sprintf("%s-t%d", sb, j), sb, bash("run",
+				fmt.Sprintf(`echo "start %d $(date +%%s%%N)" >> /workspace/log; sleep 0.3; echo "end %d $(date +%%s%%N)" >> /workspace/log`, j, j)))
+			if _, err := e.arl.Tasks(ns).Create(e.ctx, task, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	type span struct{ start, end int64 }
+	spans := map[string][]span{}
+	var mu sync.Mutex
+	for _, sb := range names {
+		wg.Add(1)
+		go func(sb string) {
+			defer wg.Done()
+			for j := 0; j < perSandbox; j++ {
+				mustState(t, e.waitTask(fmt.Sprintf("%s-t%d", sb, j)), arlv1alpha1.TaskSucceeded)
+			}
+			log := e.exec(newTask(sb+"-log", sb, command("cat", "cat", "/workspace/log"))).Status.Stdout
+			lines := strings.Fields(log)
+			var got []span
+			for i := 0; i+5 < len(lines); i += 6 {
+				s, _ := strconv.ParseInt(lines[i+2], 10, 64)
+				end, _ := strconv.ParseInt(lines[i+5], 10, 64)
+				if lines[i+1] != lines[i+4] || lines[i+1] != strconv.Itoa(len(got)) {
+					t.Errorf("%s ran out of order or interleaved:\n%s", sb, log)
+				}
+				got = append(got, span{s, end})
+			}
+			mu.Lock()
+			spans[sb] = got
+			mu.Unlock()
+		}(sb)
+	}
+	wg.Wait()
+	var all []span
+	for _, s := range spans {
+		all = append(all, s...)
+	}
+	if len(all) != sandboxes*perSandbox {
+		t.Fatalf("%d runs recorded, want %d", len(all), sandboxes*perSandbox)
+	}
+	// Some Task started before another (of another Sandbox) ended.
+	sort.Slice(all, func(i, j int) bool { return all[i].start < all[j].start })
+	overlap := false
+	for i := 1; i < len(all); i++ {
+		if all[i].start < all[i-1].end {
+			overlap = true
+		}
+	}
+	if !overlap {
+		t.Error("no two Tasks ran at the same time")
+	}
+}
+
+// TestExecSurvivesClientDisconnect: a client that goes away mid-exec does
+// not lose the result, and posting the same Task again awaits it.
+func TestExecSurvivesClientDisconnect(t *testing.T) {
+	e := newEnv(t, 1, "sb")
+	task := newTask("patient", "sb", bash("work", "sleep 3; echo done"))
+	ctx, cancel := context.WithTimeout(e.ctx, time.Second)
+	defer cancel()
+	if _, err := e.execCtx(ctx, task.DeepCopy()); err == nil {
+		t.Fatal("the exec call should have been cut by the client")
+	}
+	again := e.exec(task.DeepCopy())
+	mustState(t, again, arlv1alpha1.TaskSucceeded)
+	if again.Status.Stdout != "done\n" || again.Status.Attempts != 1 {
+		t.Errorf("stdout %q attempts %d", again.Status.Stdout, again.Status.Attempts)
+	}
+	other := newTask("patient", "sb", command("different", "true"))
+	if _, err := e.execCtx(e.ctx, other); !apierrors.IsConflict(err) {
+		t.Errorf("exec of a different Task under an existing name: %v, want Conflict", err)
+	}
+	empty, err := e.rest.Post().Namespace(ns).Resource("tasks").Name("patient").SubResource("exec").DoRaw(e.ctx)
+	if err != nil || !strings.Contains(string(empty), `"stdout":"done\n"`) {
+		t.Errorf("exec without a body: %v %s", err, empty)
+	}
+	if _, err := e.rest.Post().Namespace(ns).Resource("tasks").Name("nonexistent").SubResource("exec").DoRaw(e.ctx); !apierrors.IsNotFound(err) {
+		t.Errorf("exec of a missing Task: %v, want NotFound", err)
+	}
+}
+
+// TestRestartMidTaskNeverReRuns: a Task running when the server stops is
+// marked Failed (RunnerLost) and its steps are not run again.
+func TestRestartMidTaskNeverReRuns(t *testing.T) {
+	e := newEnv(t, 1, "sb")
+	if _, err := e.arl.Tasks(ns).Create(e.ctx, newTask("interrupted", "sb",
+		bash("count", "echo run >> /workspace/runs; sleep 20")), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	framework.Eventually(t, time.Minute, "the Task started", func() bool {
+		task, err := e.arl.Tasks(ns).Get(e.ctx, "interrupted", metav1.GetOptions{})
+		return err == nil && task.Status.State == arlv1alpha1.TaskRunning
+	})
+	time.Sleep(500 * time.Millisecond) // let the step append its line
+	e.server.Stop()
+	e.server.Start()
+	e.arl = e.server.Clientset().ArlV1alpha1()
+	task := e.waitTask("interrupted")
+	mustState(t, task, arlv1alpha1.TaskFailed)
+	if reason(task) != "RunnerLost" {
+		t.Errorf("reason %s, want RunnerLost", reason(task))
+	}
+	e.rest = e.server.Clientset().ArlV1alpha1().RESTClient()
+	runs := e.exec(newTask("runs", "sb", command("cat", "cat", "/workspace/runs")))
+	if runs.Status.Stdout != "run\n" {
+		t.Errorf("the interrupted step ran %q", runs.Status.Stdout)
+	}
+}
+
+// TestOneShotSandboxAndTTL: a keepAlive: false Sandbox is deleted after its
+// first Task; a Task with ttlSecondsAfterFinished is deleted after it.
+func TestOneShotSandboxAndTTL(t *testing.T) {
+	e := newEnv(t, 1)
+	e.sandbox("once", false)
+	task := newTask("only", "once", command("hi", "echo", "hi"))
+	task.Spec.TTLSecondsAfterFinished = ptr.To[int32](1)
+	mustState(t, e.exec(task), arlv1alpha1.TaskSucceeded)
+	framework.Eventually(t, time.Minute, "the one-shot Sandbox is deleted", func() bool {
+		_, err := e.arl.Sandboxes(ns).Get(e.ctx, "once", metav1.GetOptions{})
+		return apierrors.IsNotFound(err)
+	})
+	framework.Eventually(t, time.Minute, "the Task is deleted after its TTL", func() bool {
+		_, err := e.arl.Tasks(ns).Get(e.ctx, "only", metav1.GetOptions{})
+		return apierrors.IsNotFound(err)
+	})
+}
+
+// TestSandboxStates: a Task for a Pending Sandbox waits and then runs; a
+// Task for a missing Sandbox fails at once with the reason.
+func TestSandboxStates(t *testing.T) {
+	e := newEnv(t, 0)
+	missing, err := e.arl.Tasks(ns).Create(e.ctx, newTask("orphan", "nobody", command("x", "true")), metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if missing.Status.State != arlv1alpha1.TaskFailed || reason(missing) != "SandboxNotFound" {
+		t.Errorf("task of a missing sandbox: %s %s", missing.Status.State, reason(missing))
+	}
+	if _, err := e.arl.Sandboxes(ns).Create(e.ctx, &arlv1alpha1.Sandbox{
+		ObjectMeta: metav1.ObjectMeta{Name: "later"}, Spec: arlv1alpha1.SandboxSpec{PoolRef: "python-pool", KeepAlive: true},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waiting, err := e.arl.Tasks(ns).Create(e.ctx, newTask("patient", "later", command("x", "echo", "ran")), metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if waiting.Status.State != arlv1alpha1.TaskPending {
+		t.Errorf("task of a Pending sandbox: %s, want Pending", waiting.Status.State)
+	}
+	done := e.waitTask("patient")
+	mustState(t, done, arlv1alpha1.TaskSucceeded)
+}
