@@ -1,0 +1,184 @@
+"""How the SDK reaches arl.infra.io: the official Kubernetes Python client.
+
+Authentication, TLS and proxies come from the kubeconfig or the in-cluster
+service account, exactly as for any Kubernetes client, so the same code works
+against ``make run``'s standalone server and through a cluster's aggregation
+layer. Objects go through ``CustomObjectsApi``; the subresources that are not
+CRUD (``tasks/{name}/exec``, ``tasks/{name}/log``, ``sandboxes/{name}/...``)
+through ``ApiClient.call_api``, which applies the same auth settings.
+
+Every ``ApiException`` leaves this module as an ``arl.errors.ApiError``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import threading
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes.client.rest import ApiException
+
+from .errors import wrap_api_exception
+from .types import GROUP, VERSION
+
+#: Idle connections kept per API server. The client's default (5 per CPU)
+#: makes a 16-session ThreadPoolExecutor on a small machine open and discard
+#: connections; TLS handshakes then dominate small calls.
+CONNECTION_POOL_SIZE = 64
+
+_AUTH = ["BearerToken"]
+
+_lock = threading.Lock()
+_defaults: Dict[Tuple[str, str], k8s.ApiClient] = {}
+
+
+def load_api_client(kubeconfig: Optional[str] = None, context: Optional[str] = None) -> k8s.ApiClient:
+    """A new ApiClient from a kubeconfig, else from the in-cluster config.
+
+    The kubeconfig is ``kubeconfig``, else ``$KUBECONFIG`` (read now, not when
+    the kubernetes package was imported), else ``~/.kube/config``. Inside a
+    pod with none of these, the service account is used.
+    """
+    cfg = k8s.Configuration()
+    path = kubeconfig or os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
+    in_cluster = not kubeconfig and not os.environ.get("KUBECONFIG") and not os.path.exists(path) \
+        and bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
+    if in_cluster:
+        k8s_config.load_incluster_config(client_configuration=cfg)
+    else:
+        k8s_config.load_kube_config(config_file=path, context=context, client_configuration=cfg)
+    cfg.connection_pool_maxsize = max(cfg.connection_pool_maxsize or 0, CONNECTION_POOL_SIZE)
+    return k8s.ApiClient(cfg)
+
+
+def default_api_client() -> k8s.ApiClient:
+    """The process-wide ApiClient, loaded once per ``$KUBECONFIG`` value.
+
+    Sharing it lets concurrent sessions reuse TLS connections; loading a
+    kubeconfig per session would also write its certificates to temp files
+    each time.
+    """
+    key = (os.environ.get("KUBECONFIG", ""), os.environ.get("KUBERNETES_SERVICE_HOST", ""))
+    with _lock:
+        api = _defaults.get(key)
+        if api is None:
+            api = _defaults[key] = load_api_client()
+        return api
+
+
+class ArlClient:
+    """The namespaced arl.infra.io/v1alpha1 API: objects and subresources."""
+
+    def __init__(self, api_client: Optional[k8s.ApiClient] = None):
+        self.api_client = api_client or default_api_client()
+        self.custom = k8s.CustomObjectsApi(self.api_client)
+
+    # --- objects -------------------------------------------------------------
+
+    def create(self, namespace: str, plural: str, body: Dict[str, Any]) -> Dict[str, Any]:
+        try:
+            return self.custom.create_namespaced_custom_object(GROUP, VERSION, namespace, plural, body)
+        except ApiException as e:
+            raise wrap_api_exception(e) from None
+
+    def get(self, namespace: str, plural: str, name: str) -> Dict[str, Any]:
+        try:
+            return self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, plural, name)
+        except ApiException as e:
+            raise wrap_api_exception(e) from None
+
+    def list(self, namespace: str, plural: str, **kwargs: Any) -> Dict[str, Any]:
+        """The list object (``items`` and ``metadata.resourceVersion``)."""
+        try:
+            return self.custom.list_namespaced_custom_object(GROUP, VERSION, namespace, plural, **kwargs)
+        except ApiException as e:
+            raise wrap_api_exception(e) from None
+
+    def delete(self, namespace: str, plural: str, name: str, missing_ok: bool = True) -> None:
+        try:
+            self.custom.delete_namespaced_custom_object(GROUP, VERSION, namespace, plural, name)
+        except ApiException as e:
+            if not (missing_ok and e.status == 404):
+                raise wrap_api_exception(e) from None
+
+    def patch(self, namespace: str, plural: str, name: str, body: Dict[str, Any]) -> Dict[str, Any]:
+        """A JSON merge patch of the main resource."""
+        try:
+            return self.custom.patch_namespaced_custom_object(GROUP, VERSION, namespace, plural, name, body)
+        except ApiException as e:
+            raise wrap_api_exception(e) from None
+
+    def get_scale(self, namespace: str, plural: str, name: str) -> Dict[str, Any]:
+        try:
+            return self.custom.get_namespaced_custom_object_scale(GROUP, VERSION, namespace, plural, name)
+        except ApiException as e:
+            raise wrap_api_exception(e) from None
+
+    def patch_scale(self, namespace: str, plural: str, name: str, replicas: int) -> Dict[str, Any]:
+        try:
+            return self.custom.patch_namespaced_custom_object_scale(
+                GROUP, VERSION, namespace, plural, name, {"spec": {"replicas": replicas}})
+        except ApiException as e:
+            raise wrap_api_exception(e) from None
+
+    # --- subresources --------------------------------------------------------
+
+    def path(self, namespace: str, plural: str, name: str, subresource: str = "") -> str:
+        p = f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{plural}/{name}"
+        return f"{p}/{subresource}" if subresource else p
+
+    def call(self, method: str, path: str, body: Optional[Dict[str, Any]] = None,
+             query: Optional[List[Tuple[str, str]]] = None) -> Dict[str, Any]:
+        """One JSON request to ``path``; the decoded JSON answer.
+
+        No client-side timeout: ``tasks/{name}/exec`` answers when the Task
+        finishes, which may be minutes away (the server sets no deadline
+        either).
+        """
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        try:
+            return self.api_client.call_api(
+                path, method, query_params=query or [], header_params=headers, body=body,
+                response_type="object", auth_settings=_AUTH, _return_http_data_only=True)
+        except ApiException as e:
+            raise wrap_api_exception(e) from None
+
+    def open_stream(self, path: str, query: Optional[List[Tuple[str, str]]] = None) -> Any:
+        """A GET whose answer is read as it arrives: the urllib3 response.
+
+        The caller reads it with ``.stream()`` and must ``.release_conn()``.
+        Accept is ``*/*``: log subresources answer text/plain, which the
+        server's content negotiation does not list.
+        """
+        try:
+            return self.api_client.call_api(
+                path, "GET", query_params=query or [], header_params={"Accept": "*/*"},
+                auth_settings=_AUTH, _return_http_data_only=True, _preload_content=False)
+        except ApiException as e:
+            raise wrap_api_exception(e) from None
+
+
+def iter_text(response: Any) -> Iterator[str]:
+    """Decodes a streamed HTTP body as UTF-8 text, chunk by chunk, as it arrives.
+
+    A chunked answer is yielded per chunk the server flushed (urllib3 reads
+    chunked bodies chunk by chunk), so output shows up while the Task runs.
+    Multi-byte characters split across chunks are decoded whole.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    try:
+        for data in response.stream(64 * 1024, decode_content=True):
+            text = decoder.decode(data)
+            if text:
+                yield text
+        tail = decoder.decode(b"", final=True)
+        if tail:
+            yield tail
+    finally:
+        response.close()
+        response.release_conn()
