@@ -80,17 +80,18 @@ class AsyncSandboxSession:
 
     async def open(self) -> "AsyncSandboxSession":
         """Creates the Sandbox and waits until it is Ready."""
-        loop = asyncio.get_running_loop()
         executor = self._executor or default_executor()
-        future = loop.run_in_executor(executor, self.session.open)
+        opening = executor.submit(self.session.open)
         try:
-            await asyncio.shield(future)
+            await asyncio.shield(asyncio.wrap_future(opening))
         except asyncio.CancelledError:
-            # The thread cannot be stopped; delete what it creates.
-            def cleanup(f: "asyncio.Future[Any]") -> None:
+            # The thread cannot be stopped: delete what it creates. The
+            # callback is on the thread's future, not the event loop's, so it
+            # runs even when the loop is closed by then.
+            def cleanup(f: "concurrent.futures.Future[Any]") -> None:
                 if not f.cancelled() and f.exception() is None:
-                    executor.submit(self.session.close)
-            future.add_done_callback(cleanup)
+                    self.session.delete()
+            opening.add_done_callback(cleanup)
             raise
         return self
 

@@ -68,6 +68,7 @@ class SandboxSession:
         self._client = ArlClient(api_client)
         self._requested_name = name
         self._sandbox: Optional[Sandbox] = None
+        self._name: Optional[str] = None  # kept after close, for messages and logs
         self._owned = True  # False when attached: exit then never deletes
         self._seq = itertools.count(1)
 
@@ -80,7 +81,7 @@ class SandboxSession:
         session._owned = False
         sandbox = session._client.get(namespace, "sandboxes", name)
         session.pool_ref = sandbox.get("spec", {}).get("poolRef", "")
-        session._sandbox = sandbox
+        session._sandbox, session._name = sandbox, name
         session._sandbox = session._wait_ready(sandbox)
         return session
 
@@ -99,7 +100,7 @@ class SandboxSession:
         if self._sandbox is not None:
             return self
         created = self._create()
-        self._sandbox = created
+        self._sandbox, self._name = created, created["metadata"]["name"]
         try:
             self._sandbox = self._wait_ready(created)
         except BaseException:
@@ -117,7 +118,7 @@ class SandboxSession:
         """Deletes the Sandbox now (already gone is fine)."""
         if self._sandbox is None:
             return
-        self._client.delete(self.namespace, "sandboxes", self.name)
+        self._client.delete(self.namespace, "sandboxes", self._sandbox["metadata"]["name"])
         self._sandbox = None
 
     def _delete_quietly(self) -> None:
@@ -180,8 +181,10 @@ class SandboxSession:
 
     @property
     def name(self) -> str:
-        """The Sandbox's name."""
-        return self._require()["metadata"]["name"]
+        """The Sandbox's name (still readable after the session closed)."""
+        if self._name is None:
+            raise RuntimeError("the session has not created its Sandbox yet")
+        return self._name
 
     @property
     def sandbox(self) -> Sandbox:
@@ -195,8 +198,11 @@ class SandboxSession:
 
     def refresh(self) -> Sandbox:
         """Reads the Sandbox again."""
-        self._sandbox = self._client.get(self.namespace, "sandboxes", self.name)  # type: ignore[assignment]
+        self._sandbox = self._client.get(self.namespace, "sandboxes", self._live_name())  # type: ignore[assignment]
         return self._sandbox  # type: ignore[return-value]
+
+    def _live_name(self) -> str:
+        return self._require()["metadata"]["name"]
 
     def _require(self) -> Sandbox:
         if self._sandbox is None:
@@ -228,8 +234,8 @@ class SandboxSession:
 
     def _task(self, steps: Sequence[Step], timeout: Timeout, retries: Optional[int],
               ttl: Optional[int]) -> Task:
-        name = names.task_name(self.name, next(self._seq))
-        return task_body(name, self.name, steps, timeout, retries, ttl)
+        sandbox = self._live_name()
+        return task_body(names.task_name(sandbox, next(self._seq)), sandbox, steps, timeout, retries, ttl)
 
     def _exec(self, body: Task) -> Task:
         path = self._client.path(self.namespace, "tasks", body["metadata"]["name"], "exec")
@@ -297,7 +303,7 @@ class SandboxSession:
 
     def list_processes(self) -> List[Process]:
         """The processes the Sandbox's agent started (background ones stay listed after they exit)."""
-        path = self._client.path(self.namespace, "sandboxes", self.name, "processes")
+        path = self._client.path(self.namespace, "sandboxes", self._live_name(), "processes")
         return self._client.call("GET", path).get("items") or []
 
     def signal(self, pid: Optional[int] = None, signal: Signal = "SIGTERM", *, tag: Optional[str] = None,
@@ -313,15 +319,16 @@ class SandboxSession:
             body["pid"] = int(pid)
         else:
             body["tag"] = tag
-        path = self._client.path(self.namespace, "sandboxes", self.name, "signal")
+        path = self._client.path(self.namespace, "sandboxes", self._live_name(), "signal")
         return self._client.call("POST", path, body).get("status") or {}
 
     def reset(self, preserve_files: bool = False) -> ResetStatus:
         """Kills every process in the Sandbox and, unless ``preserve_files``,
         empties its workspace."""
         body = {"apiVersion": API_VERSION, "kind": "SandboxReset", "preserveFiles": preserve_files}
-        path = self._client.path(self.namespace, "sandboxes", self.name, "reset")
-        return self._client.call("POST", path, body).get("status") or {}
+        path = self._client.path(self.namespace, "sandboxes", self._live_name(), "reset")
+        status = self._client.call("POST", path, body).get("status") or {}
+        return {"killed": [], "removed": [], **status}  # the server omits empty lists
 
 
 def _ready_condition(obj: Mapping[str, Any]) -> tuple:

@@ -41,13 +41,16 @@ def wait_for(client: ArlClient, namespace: str, plural: str, current: Dict[str, 
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return obj, False
+        # The server's watch timeout is whole seconds; under one second left,
+        # the client's read timeout is what ends the wait in time.
         seconds = max(1, int(remaining + 0.999))
+        read_timeout = remaining if remaining < 1 else remaining + _READ_SLACK
         w = watch.Watch()
         try:
             for event in w.stream(client.custom.list_namespaced_custom_object, GROUP, VERSION, namespace, plural,
                                   field_selector=f"metadata.name={name}",
                                   resource_version=obj["metadata"]["resourceVersion"],
-                                  timeout_seconds=seconds, _request_timeout=(30, seconds + _READ_SLACK)):
+                                  timeout_seconds=seconds, _request_timeout=(30, read_timeout)):
                 kind = event.get("type")
                 if kind not in ("ADDED", "MODIFIED", "DELETED"):
                     continue
@@ -55,6 +58,8 @@ def wait_for(client: ArlClient, namespace: str, plural: str, current: Dict[str, 
                 if check(obj, kind == "DELETED"):
                     w.stop()
                     return obj, True
+                if time.monotonic() >= deadline:
+                    return obj, False
         except ApiException as e:
             if e.status != 410:
                 raise wrap_api_exception(e) from None
