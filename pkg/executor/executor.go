@@ -366,8 +366,17 @@ func (e *Executor) SandboxGone(namespace, name string) {
 // Kick tells the executor a Sandbox changed (e.g. became Ready).
 func (e *Executor) Kick(namespace, name string) { go e.kick(taskKey(namespace, name)) }
 
+// getSandbox reads a Sandbox from the watch cache, and from etcd when the
+// cache says it is missing or not Ready (it may lag a Sandbox just bound):
+// the common case costs no etcd read on a Task's path.
 func (e *Executor) getSandbox(ctx context.Context, namespace, name string) (*arl.Sandbox, error) {
-	obj, err := e.cfg.Sandboxes.Get(genericapirequest.WithNamespace(ctx, namespace), name, &metav1.GetOptions{})
+	ctx = genericapirequest.WithNamespace(ctx, namespace)
+	if obj, err := e.cfg.Sandboxes.Get(ctx, name, &metav1.GetOptions{ResourceVersion: "0"}); err == nil {
+		if sandbox := obj.(*arl.Sandbox); sandbox.Status.Phase == arl.SandboxReady {
+			return sandbox, nil
+		}
+	}
+	obj, err := e.cfg.Sandboxes.Get(ctx, name, &metav1.GetOptions{})
 	if err != nil {
 		return nil, err
 	}

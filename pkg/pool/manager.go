@@ -73,6 +73,8 @@ type Controller struct {
 
 	failuresMu sync.Mutex
 	failures   map[string]*failureBackoff // pool key
+
+	statusWrites writeTimes
 }
 
 // New returns a controller; its informers must be started by the caller.

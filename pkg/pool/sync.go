@@ -126,8 +126,10 @@ func (c *Controller) syncPool(ctx context.Context, key string) (time.Duration, e
 		errs = append(errs, c.deleteExcess(ctx, classified.idle, have-desired))
 	}
 
-	if err := c.updatePoolStatus(ctx, pool, &classified, now); err != nil {
+	if wait, err := c.updatePoolStatus(ctx, pool, &classified, now); err != nil {
 		errs = append(errs, err)
+	} else if wait > 0 {
+		requeue.at(wait)
 	}
 	return requeue.d, utilerrors.NewAggregate(errs)
 }
@@ -231,8 +233,15 @@ func (c *Controller) poolDeleted(ctx context.Context, namespace, name string, po
 	return utilerrors.NewAggregate(errs)
 }
 
-// updatePoolStatus writes the pool's status when it changed.
-func (c *Controller) updatePoolStatus(ctx context.Context, pool *arlv1alpha1.WarmPool, pods *poolPods, now time.Time) error {
+// statusInterval is the least time between two status writes of a pool:
+// every bind and refill changes its counts, and a write each would cost
+// more etcd writes than the binds themselves.
+const statusInterval = time.Second
+
+// updatePoolStatus writes the pool's status when it changed, at most once
+// per statusInterval unless the spec changed; it returns when to look
+// again if it held a write back.
+func (c *Controller) updatePoolStatus(ctx context.Context, pool *arlv1alpha1.WarmPool, pods *poolPods, now time.Time) (time.Duration, error) {
 	key := pool.Namespace + "/" + pool.Name
 	status := pool.Status.DeepCopy()
 	status.ObservedGeneration = pool.Generation
@@ -266,16 +275,46 @@ func (c *Controller) updatePoolStatus(ctx context.Context, pool *arlv1alpha1.War
 	setCondition(&status.Conditions, failure, now)
 
 	if apiequality.Semantic.DeepEqual(*status, pool.Status) {
-		return nil
+		return 0, nil
+	}
+	// A new spec is acknowledged at once; counts and the conditions that
+	// follow them (Ready flips with every bind of a small pool) wait.
+	if wait := c.statusWrites.wait(key, now); status.ObservedGeneration == pool.Status.ObservedGeneration && wait > 0 {
+		return wait, nil
 	}
 	updated := pool.DeepCopy()
 	updated.Status = *status
 	_, err := c.cfg.Client.WarmPools(pool.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{})
 	if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
 		// The cache is behind; the newer object's event syncs again.
-		return nil
+		return 0, nil
 	}
-	return err
+	if err == nil {
+		c.statusWrites.wrote(key, now)
+	}
+	return 0, err
+}
+
+// writeTimes remembers when each pool's status was last written.
+type writeTimes struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+// wait is how long to hold a write of key back.
+func (w *writeTimes) wait(key string, now time.Time) time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return statusInterval - now.Sub(w.last[key])
+}
+
+func (w *writeTimes) wrote(key string, now time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.last == nil {
+		w.last = map[string]time.Time{}
+	}
+	w.last[key] = now
 }
 
 func (c *Controller) recordPool(pool *arlv1alpha1.WarmPool, eventType, reason, format string, args ...interface{}) {
