@@ -127,6 +127,10 @@ def server() -> Iterator[Server]:
     if reuse:
         yield Server(reuse, "standalone")
         return
+    # Standalone sandboxes run the host's programs with the server's PATH,
+    # and the manual (so the examples and this suite) runs `python`.
+    if not shutil.which("python"):
+        pytest.fail("no `python` on PATH for standalone sandboxes: apt-get install python-is-python3")
     standalone = _Standalone()
     try:
         yield Server(standalone.kubeconfig, "standalone", standalone.data_dir)
