@@ -51,6 +51,9 @@ type ExtraConfig struct {
 	TaskOutputBytes int
 	// MaxConcurrentTasks bounds the Tasks running at once on this replica.
 	MaxConcurrentTasks int
+	// ServeEvents serves core/v1 Events and records ARL's Events there:
+	// standalone mode has no kube-apiserver to keep them.
+	ServeEvents bool
 }
 
 // Config is the configuration of an ARL API server.
@@ -90,6 +93,16 @@ func (c completedConfig) New() (*ARLServer, error) {
 		return nil, err
 	}
 	s := &ARLServer{GenericAPIServer: genericServer}
+
+	if c.ExtraConfig.ServeEvents {
+		recorder, err := installEvents(s.GenericAPIServer, c.GenericConfig.RESTOptionsGetter, c.GenericConfig.LoopbackClientConfig)
+		if err != nil {
+			return nil, err
+		}
+		if c.ExtraConfig.Recorder == nil {
+			c.ExtraConfig.Recorder = recorder
+		}
+	}
 
 	var runner *poolRunner
 	var deps storageDeps

@@ -25,6 +25,7 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 
 	"github.com/arl-infra/arl/pkg/apis/arl/install"
+	"github.com/arl-infra/arl/pkg/registry/core/event"
 )
 
 var (
@@ -40,6 +41,8 @@ func init() {
 	install.Install(Scheme)
 	// warmpools/scale speaks autoscaling/v1 Scale, as Deployments do.
 	utilruntime.Must(autoscalingv1.AddToScheme(Scheme))
+	// Standalone mode serves core/v1 Events (see ExtraConfig.ServeEvents).
+	utilruntime.Must(event.AddToScheme(Scheme))
 
 	// The generic server decodes list and get options as unversioned v1 types.
 	metav1.AddToGroupVersion(Scheme, schema.GroupVersion{Version: "v1"})

@@ -27,6 +27,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
@@ -67,17 +68,30 @@ func TestClientset(t *testing.T) {
 		t.Errorf("defaults not applied: replicas=%d reusePolicy=%q generation=%d", *pool.Spec.Replicas, pool.Spec.ReusePolicy, pool.Generation)
 	}
 
-	// Scale through the typed client.
-	scale, err := cs.WarmPools(ns).GetScale(ctx, "python-pool", metav1.GetOptions{})
+	// Scale through the typed client; the pool manager writes the pool's
+	// status meanwhile, so the read-modify-write retries on conflicts.
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		scale, err := cs.WarmPools(ns).GetScale(ctx, "python-pool", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		scale.Spec.Replicas = 4
+		_, err = cs.WarmPools(ns).UpdateScale(ctx, "python-pool", scale, metav1.UpdateOptions{})
+		return err
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	scale.Spec.Replicas = 4
-	if _, err := cs.WarmPools(ns).UpdateScale(ctx, "python-pool", scale, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if pool, _ = cs.WarmPools(ns).Get(ctx, "python-pool", metav1.GetOptions{}); *pool.Spec.Replicas != 4 || pool.Generation != 2 {
 		t.Errorf("after UpdateScale: replicas=%d generation=%d, want 4, 2", *pool.Spec.Replicas, pool.Generation)
+	}
+
+	// Sandboxes of a pool that does not exist wait, and so do their Tasks.
+	for _, name := range []string{"sb-a", "sb-b"} {
+		if _, err := cs.Sandboxes(ns).Create(ctx, &arlv1alpha1.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec: arlv1alpha1.SandboxSpec{PoolRef: "no-such-pool"}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	// Watch tasks of one sandbox only, then create tasks of two sandboxes.

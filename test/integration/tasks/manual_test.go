@@ -51,6 +51,11 @@ func TestQuickStartWithKubectl(t *testing.T) {
 			t.Errorf("describe lacks %q:\n%s", want, out)
 		}
 	}
+	// Events tell the story in standalone mode too.
+	framework.Eventually(t, 30*time.Second, "describe shows the Task's and the Sandbox's Events", func() bool {
+		return strings.Contains(k.MustRun("describe", "task", "hello-task"), "Normal  Succeeded") &&
+			strings.Contains(k.MustRun("describe", "sandbox", "my-workspace"), "Normal  Bound")
+	})
 	if out := k.MustRun("get", "task", "hello-task"); !strings.Contains(out, "Succeeded") || !strings.Contains(out, " 0 ") {
 		t.Errorf("get task:\n%s", out)
 	}

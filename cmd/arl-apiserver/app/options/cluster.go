@@ -57,11 +57,11 @@ func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfi
 	if err != nil {
 		return err
 	}
-	identity := os.Getenv("POD_NAME")
-	if identity == "" {
-		identity, _ = os.Hostname()
+	instance := os.Getenv("POD_NAME")
+	if instance == "" {
+		instance, _ = os.Hostname()
 	}
-	identity += "_" + string(uuid.NewUUID())
+	identity := instance + "_" + string(uuid.NewUUID())
 
 	runtime, err := kube.New(ctx, kube.Options{Client: kubeClient, SidecarImage: o.SidecarImage, Namespace: o.Namespace, Identity: identity})
 	if err != nil {
@@ -69,12 +69,14 @@ func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfi
 	}
 	extra.PoolRuntime = runtime
 	extra.Agents = client.NewPool()
-	extra.PoolOptions.ReadyTimeout = o.ReadyTimeout
+	o.applyTasks(extra)
 	extra.Identity = identity
 
 	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kubeClient.CoreV1().Events("")})
-	extra.Recorder = broadcaster.NewRecorder(eventScheme(), corev1.EventSource{Component: "arl-apiserver"})
+	// Host names the replica (the Event's reportingInstance): with several
+	// replicas, `kubectl describe` tells which one bound a Sandbox.
+	extra.Recorder = broadcaster.NewRecorder(eventScheme(), corev1.EventSource{Component: "arl-apiserver", Host: instance})
 
 	leases := &runnerLeases{client: kubeClient, namespace: o.Namespace, identity: identity}
 	go leases.keep(ctx)

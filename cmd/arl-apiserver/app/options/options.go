@@ -19,12 +19,13 @@ package options
 
 import (
 	"context"
+
 	"fmt"
 	"io"
+	corev1 "k8s.io/api/core/v1"
 	"net"
 	"path/filepath"
 
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apimachinery/pkg/util/sets"
@@ -45,6 +46,10 @@ import (
 
 // EtcdPathPrefix is where ARL objects live in etcd.
 const EtcdPathPrefix = "/registry/arl.infra.io"
+
+// storageVersions are how objects are stored: ARL's as v1alpha1, and the
+// core/v1 Events standalone mode serves as v1.
+var storageVersions = schema.GroupVersions{v1alpha1.SchemeGroupVersion, corev1.SchemeGroupVersion}
 
 // Options are arl-apiserver's flags.
 type Options struct {
@@ -71,11 +76,11 @@ type StandaloneOptions struct {
 // NewOptions returns the defaults: an aggregated server on port 8443.
 func NewOptions(out io.Writer) *Options {
 	o := &Options{
-		RecommendedOptions: genericoptions.NewRecommendedOptions(EtcdPathPrefix, apiserver.Codecs.LegacyCodec(v1alpha1.SchemeGroupVersion)),
+		RecommendedOptions: genericoptions.NewRecommendedOptions(EtcdPathPrefix, apiserver.Codecs.LegacyCodec(storageVersions...)),
 		Standalone:         StandaloneOptions{DataDir: ".arl"},
 		StdOut:             out,
 	}
-	o.RecommendedOptions.Etcd.StorageConfig.EncodeVersioner = runtime.NewMultiGroupVersioner(v1alpha1.SchemeGroupVersion, schema.GroupKind{Group: v1alpha1.GroupName})
+	o.RecommendedOptions.Etcd.StorageConfig.EncodeVersioner = storageVersions
 	o.RecommendedOptions.SecureServing.BindPort = 8443
 	return o
 }

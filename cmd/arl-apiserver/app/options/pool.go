@@ -41,6 +41,10 @@ type PoolOptions struct {
 	ReadyTimeout time.Duration
 	// LeaderElect elects one replica to manage pools (a Lease).
 	LeaderElect bool
+	// TaskOutputBytes is the tail of stdout (and of stderr) kept in Task status.
+	TaskOutputBytes int
+	// MaxConcurrentTasks bounds the Tasks running at once on one replica.
+	MaxConcurrentTasks int
 	// Namespace is the server's own: the sidecar CA and the Lease live there.
 	Namespace string
 }
@@ -53,6 +57,10 @@ func (o *PoolOptions) AddFlags(fs *pflag.FlagSet) {
 		"The arl-sidecar image every pool pod runs (install init container and sidecar container).")
 	fs.DurationVar(&o.ReadyTimeout, "pod-ready-timeout", 5*time.Minute,
 		"A pool pod that is not Ready this long after it was created is replaced.")
+	fs.IntVar(&o.TaskOutputBytes, "task-output-bytes", 128<<10,
+		"Bytes of a Task's stdout, and of its stderr, kept in its status (the last ones; the log streams all).")
+	fs.IntVar(&o.MaxConcurrentTasks, "max-concurrent-tasks", 1024,
+		"Tasks running at once on this replica; more wait. Tasks of one Sandbox always run one at a time.")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", true,
 		"Elect one replica (a Lease) to manage pools; every replica binds. Off: this replica always manages.")
 	fs.StringVar(&o.Namespace, "namespace", namespaceFromEnv(),
@@ -84,8 +92,9 @@ func (o *PoolOptions) applyLocal(extra *apiserver.ExtraConfig, dataDir string) e
 	}
 	extra.PoolRuntime = runtime
 	extra.Agents = client.NewPool()
-	extra.PoolOptions.ReadyTimeout = o.ReadyTimeout
+	o.applyTasks(extra)
 	extra.Identity = "standalone-" + string(uuid.NewUUID())
+	extra.ServeEvents = true
 	return nil
 }
 
@@ -108,4 +117,11 @@ func (o *PoolOptions) sidecarBinary() (string, error) {
 func fileExists(path string) bool {
 	info, err := os.Stat(path)
 	return err == nil && !info.IsDir()
+}
+
+// applyTasks sets what both runtimes share: pool and Task tuning.
+func (o *PoolOptions) applyTasks(extra *apiserver.ExtraConfig) {
+	extra.PoolOptions.ReadyTimeout = o.ReadyTimeout
+	extra.TaskOutputBytes = o.TaskOutputBytes
+	extra.MaxConcurrentTasks = o.MaxConcurrentTasks
 }
