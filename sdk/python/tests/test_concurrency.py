@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from arl import AsyncSandboxSession, InvalidError, SandboxSession, names
-from conftest import POOL, sandbox_names
+from arl import AsyncSandboxSession, InvalidError, SandboxSession, WarmPoolManager, names, pod_template
+from conftest import POOL, sandbox_names, wait_gone
 
 SESSIONS = 16
 
@@ -108,15 +108,15 @@ def test_async_stream_host_mode_and_errors(namespace, api_client, arl_api):
 
 
 def test_cancelled_async_enter_deletes_the_sandbox(fresh_namespace, api_client, arl_api):
-    """A coroutine cancelled while its Sandbox waits for a pod: the Sandbox
-    created in the meantime is deleted once creation returns."""
-    from arl import WarmPoolManager
-    WarmPoolManager(fresh_namespace, api_client=api_client).create("empty", replicas=0)
+    """A coroutine cancelled while its Sandbox waits for a pod: the Sandbox,
+    which becomes Ready only after the cancellation, is deleted then."""
+    pools = WarmPoolManager(fresh_namespace, api_client=api_client)
+    pools.create("gate", replicas=0, command=["false"])  # no pod of it can become Ready
 
     async def main():
-        session = AsyncSandboxSession("empty", fresh_namespace, timeout=600, api_client=api_client)
+        session = AsyncSandboxSession("gate", fresh_namespace, timeout=600, api_client=api_client)
         entering = asyncio.ensure_future(session.open())
-        while not sandbox_names(arl_api, fresh_namespace):  # created, not yet Ready
+        while not sandbox_names(arl_api, fresh_namespace):  # created, Pending
             await asyncio.sleep(0.05)
         entering.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -124,5 +124,9 @@ def test_cancelled_async_enter_deletes_the_sandbox(fresh_namespace, api_client, 
         return session
 
     session = asyncio.run(main())
-    from conftest import wait_gone
-    wait_gone(arl_api, fresh_namespace, "sandboxes", session.name, timeout=600)
+    name = session.name
+    assert arl_api.get(fresh_namespace, "sandboxes", name)["status"]["phase"] == "Pending"
+    # Now let the pool make pods that start: the Sandbox binds, open() returns
+    # in its thread, and the session deletes what nobody is waiting for.
+    arl_api.patch(fresh_namespace, "warmpools", "gate", {"spec": {"template": pod_template()}})
+    wait_gone(arl_api, fresh_namespace, "sandboxes", name, timeout=600)
