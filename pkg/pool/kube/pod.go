@@ -26,9 +26,12 @@ import (
 )
 
 // Container waiting reasons that mean the pod will not become Ready by
-// itself: the pool replaces such a pod (with backoff).
+// itself: the pool replaces such a pod (with backoff). The image reasons
+// are kubelet's (pkg/kubelet/images): ErrImageNeverPull is what a missing
+// image with imagePullPolicy Never (or a node without a registry) gives.
 var stuckReasons = map[string]bool{
 	"ErrImagePull": true, "ImagePullBackOff": true, "InvalidImageName": true,
+	"ErrImageNeverPull": true, "ImageInspectError": true,
 	"CrashLoopBackOff": true, "CreateContainerConfigError": true,
 	"CreateContainerError": true, "RunContainerError": true,
 }
