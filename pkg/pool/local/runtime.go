@@ -462,7 +462,9 @@ func (r *Runtime) Delete(ctx context.Context, p *pool.Pod) error {
 	delete(r.pods, p.Key())
 	r.mu.Unlock()
 	r.notify(snap, true)
-	// Removing a large workspace takes time; nobody waits for it.
+	// The pod is gone once its pod.json is; removing a large workspace
+	// takes time, and nobody waits for it.
+	_ = os.Remove(filepath.Join(lp.dir, "pod.json"))
 	go os.RemoveAll(lp.dir)
 	return nil
 }

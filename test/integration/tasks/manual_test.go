@@ -23,6 +23,8 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 	"github.com/arl-infra/arl/test/integration/framework"
 )
@@ -120,6 +122,17 @@ func TestManualExamples(t *testing.T) {
 		mustState(t, task, arlv1alpha1.TaskSucceeded)
 		if task.Status.Stdout != "ran\n" {
 			t.Errorf("stdout %q: FilePatch must add nothing", task.Status.Stdout)
+		}
+	})
+
+	t.Run("the generated clientset's Exec", func(t *testing.T) {
+		task, err := e.arl.Tasks(ns).Exec(e.ctx, "typed", newTask("typed", "my-workspace", command("hi", "echo", "typed client")), metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustState(t, task, arlv1alpha1.TaskSucceeded)
+		if task.Status.Stdout != "typed client\n" {
+			t.Errorf("stdout %q", task.Status.Stdout)
 		}
 	})
 

@@ -206,6 +206,7 @@ type SandboxList struct {
 }
 
 // +genclient
+// +genclient:method=Exec,verb=create,subresource=exec,input=Task,result=Task
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
 
 // Task runs ordered steps (FilePatch, Command) inside a Sandbox; what the

@@ -47,6 +47,8 @@ type TaskInterface interface {
 	List(ctx context.Context, opts v1.ListOptions) (*arlv1alpha1.TaskList, error)
 	Watch(ctx context.Context, opts v1.ListOptions) (watch.Interface, error)
 	Patch(ctx context.Context, name string, pt types.PatchType, data []byte, opts v1.PatchOptions, subresources ...string) (result *arlv1alpha1.Task, err error)
+	Exec(ctx context.Context, taskName string, task *arlv1alpha1.Task, opts v1.CreateOptions) (*arlv1alpha1.Task, error)
+
 	TaskExpansion
 }
 
@@ -67,4 +69,19 @@ func newTasks(c *ArlV1alpha1Client, namespace string) *tasks {
 			func() *arlv1alpha1.TaskList { return &arlv1alpha1.TaskList{} },
 		),
 	}
+}
+
+// Exec takes the representation of a task and creates it.  Returns the server's representation of the task, and an error, if there is any.
+func (c *tasks) Exec(ctx context.Context, taskName string, task *arlv1alpha1.Task, opts v1.CreateOptions) (result *arlv1alpha1.Task, err error) {
+	result = &arlv1alpha1.Task{}
+	err = c.GetClient().Post().
+		Namespace(c.GetNamespace()).
+		Resource("tasks").
+		Name(taskName).
+		SubResource("exec").
+		VersionedParams(&opts, scheme.ParameterCodec).
+		Body(task).
+		Do(ctx).
+		Into(result)
+	return
 }

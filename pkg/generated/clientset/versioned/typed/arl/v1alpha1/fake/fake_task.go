@@ -19,9 +19,13 @@ limitations under the License.
 package fake
 
 import (
+	context "context"
+
 	v1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/generated/clientset/versioned/typed/arl/v1alpha1"
+	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gentype "k8s.io/client-go/gentype"
+	testing "k8s.io/client-go/testing"
 )
 
 // fakeTasks implements TaskInterface
@@ -45,4 +49,16 @@ func newFakeTasks(fake *FakeArlV1alpha1, namespace string) arlv1alpha1.TaskInter
 		),
 		fake,
 	}
+}
+
+// Exec takes the representation of a task and creates it.  Returns the server's representation of the task, and an error, if there is any.
+func (c *fakeTasks) Exec(ctx context.Context, taskName string, task *v1alpha1.Task, opts v1.CreateOptions) (result *v1alpha1.Task, err error) {
+	emptyResult := &v1alpha1.Task{}
+	obj, err := c.Fake.
+		Invokes(testing.NewCreateSubresourceActionWithOptions(c.Resource(), taskName, "exec", c.Namespace(), task, opts), emptyResult)
+
+	if obj == nil {
+		return emptyResult, err
+	}
+	return obj.(*v1alpha1.Task), err
 }
