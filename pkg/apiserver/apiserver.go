@@ -119,7 +119,7 @@ func (c completedConfig) New() (*ARLServer, error) {
 		return nil, err
 	}
 	if runner != nil {
-		runner.executor.SetStores(stores.taskStatus, stores.sandboxes)
+		runner.executor.SetStores(stores.taskStatus, stores.sandboxes, stores.sandboxStatus)
 		s.GenericAPIServer.AddPostStartHookOrDie("start-arl-pool", runner.start)
 		if err := s.GenericAPIServer.AddReadyzChecks(runner.readyzCheck()); err != nil {
 			return nil, err

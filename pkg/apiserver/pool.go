@@ -61,7 +61,6 @@ func newPoolRunner(loopback *rest.Config, extra *ExtraConfig) (*poolRunner, erro
 	poolCfg.Runtime = extra.PoolRuntime
 	poolCfg.WarmPools = factory.Arl().V1alpha1().WarmPools()
 	poolCfg.Sandboxes = factory.Arl().V1alpha1().Sandboxes()
-	poolCfg.Tasks = factory.Arl().V1alpha1().Tasks()
 	poolCfg.Client = arlClient.ArlV1alpha1()
 	poolCfg.Recorder = extra.Recorder
 	poolCfg.Agents = extra.Agents

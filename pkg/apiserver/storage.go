@@ -39,8 +39,9 @@ type storageDeps struct {
 
 // stores are the stores the executor writes through.
 type stores struct {
-	taskStatus *genericregistry.Store
-	sandboxes  *genericregistry.Store
+	taskStatus    *genericregistry.Store
+	sandboxes     *genericregistry.Store
+	sandboxStatus *genericregistry.Store
 }
 
 // newAPIGroupInfo lists every resource and subresource the server serves.
@@ -74,5 +75,5 @@ func newAPIGroupInfo(optsGetter generic.RESTOptionsGetter, deps storageDeps) (*g
 		"tasks/exec":          tasks.Exec,
 		"tasks/log":           tasks.Log,
 	}
-	return &apiGroupInfo, stores{taskStatus: tasks.StatusStore, sandboxes: sandboxes.Sandbox.Store}, nil
+	return &apiGroupInfo, stores{taskStatus: tasks.StatusStore, sandboxes: sandboxes.Sandbox.Store, sandboxStatus: sandboxes.StatusStore}, nil
 }

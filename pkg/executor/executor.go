@@ -78,6 +78,8 @@ type Executor struct {
 	slots chan struct{}
 	ctx   context.Context
 
+	sandboxStatus *genericregistry.Store
+
 	mu      sync.Mutex
 	queues  map[string]*sandboxQueue // sandbox key
 	running map[string]*runningTask  // task key
@@ -94,6 +96,8 @@ type runningTask struct {
 	cancel context.CancelFunc
 	output *output
 	done   chan struct{}
+	// final is the finished Task as written, set before done closes.
+	final *arl.Task
 }
 
 // New returns an executor; Start must run before Tasks are admitted.
@@ -122,15 +126,19 @@ func (e *Executor) Start(ctx context.Context) {
 	e.mu.Lock()
 	e.ctx = ctx
 	e.mu.Unlock()
+	go e.releaseWaitersOnStop(ctx)
 	go func() {
 		ticker := time.NewTicker(time.Second)
 		defer ticker.Stop()
-		for {
+		for i := 0; ; i++ {
 			select {
 			case <-ctx.Done():
 				return
 			case <-ticker.C:
 				e.kickAll()
+				if i%ttlSweepEvery == 0 {
+					e.sweepExpired(ctx)
+				}
 			}
 		}
 	}()
@@ -335,12 +343,17 @@ func (e *Executor) failQueued(sbKey, reason, message string) {
 }
 
 // forget drops a Task's tracking and wakes its waiters.
-func (e *Executor) forget(key string) {
+func (e *Executor) forget(key string) { e.finish(key, nil) }
+
+// finish drops a Task's tracking and hands its waiters the finished Task
+// (nil: they read it from the store).
+func (e *Executor) finish(key string, final *arl.Task) {
 	e.mu.Lock()
 	rt := e.running[key]
 	delete(e.running, key)
 	e.mu.Unlock()
 	if rt != nil {
+		rt.final = final
 		rt.output.finish()
 		close(rt.done)
 	}

@@ -28,6 +28,11 @@ import (
 	"github.com/arl-infra/arl/pkg/apis/arl"
 )
 
+// runnerLostMessage says why a Task whose replica stopped failed.
+func runnerLostMessage(runner string) string {
+	return fmt.Sprintf("the arl-apiserver replica %q that ran it stopped; its steps are not re-run", runner)
+}
+
 // Recover handles the unfinished Tasks of replicas that are gone (alive
 // says which runners still are): a Running one is marked Failed, since
 // its steps may have had effects and are never silently re-run; a Pending
@@ -46,7 +51,7 @@ func (e *Executor) Recover(ctx context.Context, alive func(runner string) bool) 
 		switch task.Status.State {
 		case arl.TaskRunning:
 			now := metav1.Now()
-			message := fmt.Sprintf("the arl-apiserver replica %q that ran it stopped; its steps are not re-run", runner)
+			message := runnerLostMessage(runner)
 			failed, err := e.updateStatus(genericapirequest.WithNamespace(ctx, task.Namespace), task.Name, func(t *arl.Task) error {
 				if t.Status.State != arl.TaskRunning || t.Status.Runner != runner {
 					return errNotPending

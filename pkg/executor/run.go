@@ -37,6 +37,9 @@ import (
 	agentv1 "github.com/arl-infra/arl/proto/agent/v1"
 )
 
+// resultWriteTimeout bounds the write of a Task's result.
+const resultWriteTimeout = 10 * time.Second
+
 // attemptResult is what one attempt of a Task did.
 type attemptResult struct {
 	steps    []arl.StepResult
@@ -61,9 +64,18 @@ func (e *Executor) run(task *arl.Task, sandbox *arl.Sandbox, rt *runningTask) {
 	result := e.execute(ctx, task, sandbox, rt.output)
 	<-e.slots
 
+	// A Task cut short because this server is stopping lost its runner;
+	// its result is written all the same, with a context the stop does not
+	// cancel, so its tasks/exec clients get it before the server exits
+	// (and none waits on this replica until it is killed).
+	if result.reason == ReasonCanceled && e.serverContext().Err() != nil {
+		result.reason, result.message = ReasonRunnerLost, runnerLostMessage(e.cfg.Identity)
+	}
+	writeCtx, cancelWrite := context.WithTimeout(context.WithoutCancel(genericapirequest.WithNamespace(e.ctx, task.Namespace)), resultWriteTimeout)
+	defer cancelWrite()
 	now := metav1.Now()
 	stdout, stderr, stdoutTruncated, stderrTruncated := rt.output.statusOutput()
-	final, err := e.updateStatus(genericapirequest.WithNamespace(e.ctx, task.Namespace), task.Name, func(t *arl.Task) error {
+	final, err := e.updateStatus(writeCtx, task.Name, func(t *arl.Task) error {
 		s := &t.Status
 		s.State = arl.TaskSucceeded
 		if result.reason != ReasonSucceeded {
@@ -89,12 +101,15 @@ func (e *Executor) run(task *arl.Task, sandbox *arl.Sandbox, rt *runningTask) {
 		logger.Error(err, "Writing the Task's result failed")
 	default:
 		e.recordFinished(final)
+		e.expireLater(final)
 	}
-	e.forget(key)
+	e.finish(key, final)
 	e.release(sbKey)
 	go e.kick(sbKey)
 	if !sandbox.Spec.KeepAlive {
 		e.deleteOneShot(sandbox, task.Name)
+	} else {
+		e.touch(sandbox)
 	}
 }
 

@@ -28,8 +28,8 @@ import (
 
 // SetStores gives the executor the stores it writes through; the storage
 // that calls the executor is built with it, so they arrive after New.
-func (e *Executor) SetStores(taskStatus, sandboxes *genericregistry.Store) {
-	e.cfg.Tasks, e.cfg.Sandboxes = taskStatus, sandboxes
+func (e *Executor) SetStores(taskStatus, sandboxes, sandboxStatus *genericregistry.Store) {
+	e.cfg.Tasks, e.cfg.Sandboxes, e.sandboxStatus = taskStatus, sandboxes, sandboxStatus
 }
 
 // AgentFor returns a client of the agent of a Sandbox's pod.

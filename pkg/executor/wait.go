@@ -42,6 +42,9 @@ func (e *Executor) Wait(ctx context.Context, namespace, name string) (*arl.Task,
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
+		if rt.final != nil {
+			return rt.final, nil
+		}
 	}
 	for {
 		obj, err := e.cfg.Tasks.Get(ctx, name, &metav1.GetOptions{})
@@ -69,10 +72,13 @@ func (e *Executor) watchUntilFinished(ctx context.Context, name, resourceVersion
 		return err
 	}
 	defer w.Stop()
+	stopping := e.serverContext().Done()
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-stopping:
+			return errStopping(name)
 		case ev, ok := <-w.ResultChan():
 			if !ok {
 				return nil

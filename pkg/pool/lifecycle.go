@@ -24,6 +24,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/klog/v2"
 
@@ -40,74 +41,31 @@ const (
 const lifecycleInterval = time.Second
 
 func (c *Controller) runLifecycle(ctx context.Context) {
-	wait.UntilWithContext(ctx, func(ctx context.Context) {
-		c.expireSandboxes(ctx)
-		c.expireTasks(ctx)
-	}, lifecycleInterval)
-}
-
-// expireTasks deletes finished Tasks past their ttlSecondsAfterFinished.
-func (c *Controller) expireTasks(ctx context.Context) {
-	tasks, err := c.tasks.List(labelsEverything)
-	if err != nil {
-		return
-	}
-	now := c.now()
-	for _, task := range tasks {
-		ttl, done := task.Spec.TTLSecondsAfterFinished, task.Status.CompletionTime
-		if ttl == nil || done == nil || now.Sub(done.Time) < seconds(*ttl) || task.DeletionTimestamp != nil {
-			continue
-		}
-		err := c.cfg.Client.Tasks(task.Namespace).Delete(ctx, task.Name, metav1.DeleteOptions{Preconditions: metav1.NewUIDPreconditions(string(task.UID))})
-		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
-			klog.FromContext(ctx).Error(err, "Deleting a finished Task past its TTL failed", "task", klog.KObj(task))
-		}
-	}
-}
-
-// taskActivity is what the Tasks of one Sandbox are doing.
-type taskActivity struct {
-	busy bool // a Task is Pending or Running
-	last time.Time
+	wait.UntilWithContext(ctx, c.expireSandboxes, lifecycleInterval)
 }
 
 // expireSandboxes deletes Sandboxes past their idle timeout or maximum
-// lifetime, never while one of their Tasks is pending or running.
+// lifetime, never while one of their Tasks is pending or running. Idleness
+// counts from status.lastActivityTime, which the executor keeps current
+// for Sandboxes with an idle timeout.
 func (c *Controller) expireSandboxes(ctx context.Context) {
 	sandboxes, err := c.sandboxes.List(labelsEverything)
 	if err != nil {
 		return
 	}
-	var activity map[string]*taskActivity
 	now := c.now()
 	for _, sandbox := range sandboxes {
 		spec := sandbox.Spec
 		if (spec.IdleTimeoutSeconds == nil && spec.MaxLifetimeSeconds == nil) || sandbox.DeletionTimestamp != nil {
 			continue
 		}
-		if activity == nil {
-			activity = c.taskActivity()
-		}
-		act := activity[sandbox.Namespace+"/"+sandbox.Name]
-		if act != nil && act.busy {
-			continue
-		}
 		var reason, message string
 		if limit := spec.MaxLifetimeSeconds; limit != nil && now.Sub(sandbox.CreationTimestamp.Time) >= seconds(*limit) {
 			reason, message = EventMaxLifetime, fmt.Sprintf("deleted: older than maxLifetimeSeconds (%d)", *limit)
-		} else if limit := spec.IdleTimeoutSeconds; limit != nil {
-			last := sandbox.CreationTimestamp.Time
-			if t := sandbox.Status.LastActivityTime; t != nil && t.After(last) {
-				last = t.Time
-			}
-			if act != nil && act.last.After(last) {
-				last = act.last
-			}
-			if now.Sub(last) >= seconds(*limit) {
-				reason, message = EventIdleTimeout, fmt.Sprintf("deleted: no Task for idleTimeoutSeconds (%d)", *limit)
-			}
+		} else if limit := spec.IdleTimeoutSeconds; limit != nil && now.Sub(lastActivity(sandbox)) >= seconds(*limit) {
+			reason, message = EventIdleTimeout, fmt.Sprintf("deleted: no Task for idleTimeoutSeconds (%d)", *limit)
 		}
-		if reason == "" {
+		if reason == "" || c.busy(ctx, sandbox) {
 			continue
 		}
 		c.recordSandbox(sandbox, corev1.EventTypeNormal, reason, "%s", message)
@@ -118,28 +76,30 @@ func (c *Controller) expireSandboxes(ctx context.Context) {
 	}
 }
 
-// taskActivity summarises every Sandbox's Tasks from the cache.
-func (c *Controller) taskActivity() map[string]*taskActivity {
-	tasks, _ := c.tasks.List(labelsEverything)
-	out := map[string]*taskActivity{}
-	for _, task := range tasks {
-		key := task.Namespace + "/" + task.Spec.SandboxRef
-		act := out[key]
-		if act == nil {
-			act = &taskActivity{}
-			out[key] = act
-		}
-		switch task.Status.State {
-		case arlv1alpha1.TaskPending, arlv1alpha1.TaskRunning, "":
-			act.busy = true
-		}
-		for _, t := range []*metav1.Time{task.Status.StartTime, task.Status.CompletionTime} {
-			if t != nil && t.After(act.last) {
-				act.last = t.Time
-			}
+// lastActivity is when a Sandbox last bound or ran a Task.
+func lastActivity(sandbox *arlv1alpha1.Sandbox) time.Time {
+	last := sandbox.CreationTimestamp.Time
+	for _, t := range []*metav1.Time{sandbox.Status.BoundTime, sandbox.Status.LastActivityTime} {
+		if t != nil && t.After(last) {
+			last = t.Time
 		}
 	}
-	return out
+	return last
+}
+
+// busy says whether a Sandbox has a Task pending or running: asked of the
+// server (it filters) only for a Sandbox about to expire, so the pool does
+// not have to watch every Task.
+func (c *Controller) busy(ctx context.Context, sandbox *arlv1alpha1.Sandbox) bool {
+	tasks, err := c.cfg.Client.Tasks(sandbox.Namespace).List(ctx, metav1.ListOptions{
+		FieldSelector: fields.AndSelectors(
+			fields.OneTermEqualSelector("spec.sandboxRef", sandbox.Name),
+			fields.OneTermNotEqualSelector("status.state", string(arlv1alpha1.TaskSucceeded)),
+			fields.OneTermNotEqualSelector("status.state", string(arlv1alpha1.TaskFailed)),
+		).String(),
+	})
+	// Unsure means busy: never cut a Task.
+	return err != nil || len(tasks.Items) > 0
 }
 
 func seconds(n int32) time.Duration { return time.Duration(n) * time.Second }

@@ -41,8 +41,8 @@ type Config struct {
 	Runtime   Runtime
 	WarmPools arlinformers.WarmPoolInformer
 	Sandboxes arlinformers.SandboxInformer
-	Tasks     arlinformers.TaskInformer
-	// Client writes WarmPool and Sandbox status and deletes Sandboxes.
+	// Client writes WarmPool and Sandbox status, deletes Sandboxes and
+	// asks whether a Sandbox about to expire runs a Task.
 	Client   arlclient.ArlV1alpha1Interface
 	Recorder record.EventRecorder
 	// Agents reaches pods' sidecars (reset, health).
@@ -62,7 +62,6 @@ type Controller struct {
 	runtime   Runtime
 	pools     arllisters.WarmPoolLister
 	sandboxes arllisters.SandboxLister
-	tasks     arllisters.TaskLister
 
 	free         *FreeList
 	binder       *Binder
@@ -93,7 +92,6 @@ func New(cfg Config) *Controller {
 		runtime:      cfg.Runtime,
 		pools:        cfg.WarmPools.Lister(),
 		sandboxes:    cfg.Sandboxes.Lister(),
-		tasks:        cfg.Tasks.Lister(),
 		free:         NewFreeList(),
 		expectations: newExpectations(),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
@@ -135,8 +133,7 @@ func (c *Controller) Run(ctx context.Context) error {
 
 // HasSynced says pods and ARL objects are all in the caches.
 func (c *Controller) HasSynced() bool {
-	return c.runtime.HasSynced() && c.cfg.WarmPools.Informer().HasSynced() &&
-		c.cfg.Sandboxes.Informer().HasSynced() && c.cfg.Tasks.Informer().HasSynced()
+	return c.runtime.HasSynced() && c.cfg.WarmPools.Informer().HasSynced() && c.cfg.Sandboxes.Informer().HasSynced()
 }
 
 // Lead runs the pool manager until ctx ends: only the elected leader does.

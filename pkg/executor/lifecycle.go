@@ -1,0 +1,98 @@
+/*
+Copyright 2026 The ARL Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package executor
+
+import (
+	"context"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
+	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/klog/v2"
+
+	"github.com/arl-infra/arl/pkg/apis/arl"
+)
+
+// ttlSweepEvery (seconds) is how often every replica looks for finished
+// Tasks past their TTL that no timer of its own covers (after a restart,
+// or Tasks another replica ran).
+const ttlSweepEvery = 30
+
+// expireLater deletes a finished Task when its ttlSecondsAfterFinished ends.
+func (e *Executor) expireLater(task *arl.Task) {
+	ttl := task.Spec.TTLSecondsAfterFinished
+	if ttl == nil {
+		return
+	}
+	time.AfterFunc(time.Duration(*ttl)*time.Second, func() { e.deleteTask(task) })
+}
+
+// sweepExpired deletes the finished Tasks past their TTL, from the cache.
+func (e *Executor) sweepExpired(ctx context.Context) {
+	if e.cfg.Tasks == nil {
+		return
+	}
+	obj, err := e.cfg.Tasks.List(ctx, &metainternalversion.ListOptions{ResourceVersion: "0"})
+	if err != nil {
+		return
+	}
+	now := time.Now()
+	for i := range obj.(*arl.TaskList).Items {
+		task := &obj.(*arl.TaskList).Items[i]
+		ttl, done := task.Spec.TTLSecondsAfterFinished, task.Status.CompletionTime
+		if ttl != nil && done != nil && now.Sub(done.Time) >= time.Duration(*ttl)*time.Second {
+			e.deleteTask(task)
+		}
+	}
+}
+
+func (e *Executor) deleteTask(task *arl.Task) {
+	ctx := genericapirequest.WithNamespace(e.ctx, task.Namespace)
+	_, _, err := e.cfg.Tasks.Delete(ctx, task.Name, rest.ValidateAllObjectFunc, &metav1.DeleteOptions{Preconditions: metav1.NewUIDPreconditions(string(task.UID))})
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		klog.ErrorS(err, "Deleting a finished Task past its TTL failed", "task", klog.KObj(task))
+	}
+}
+
+// touch records a finished Task as the Sandbox's latest activity, which its
+// idle timeout counts from. Only Sandboxes with an idle timeout pay the
+// write, at most once per quarter of that timeout.
+func (e *Executor) touch(sandbox *arl.Sandbox) {
+	limit := sandbox.Spec.IdleTimeoutSeconds
+	if limit == nil || e.sandboxStatus == nil {
+		return
+	}
+	now := metav1.Now()
+	every := time.Duration(*limit) * time.Second / 4
+	ctx := genericapirequest.WithNamespace(e.ctx, sandbox.Namespace)
+	_, _, err := e.sandboxStatus.Update(ctx, sandbox.Name, rest.DefaultUpdatedObjectInfo(nil, func(_ context.Context, _, old runtime.Object) (runtime.Object, error) {
+		current := old.(*arl.Sandbox)
+		if last := current.Status.LastActivityTime; last != nil && now.Sub(last.Time) < every {
+			return nil, errNotPending
+		}
+		updated := current.DeepCopy()
+		updated.Status.LastActivityTime = &now
+		return updated, nil
+	}), nil, nil, false, &metav1.UpdateOptions{})
+	if err != nil && err != errNotPending && !apierrors.IsNotFound(err) {
+		klog.ErrorS(err, "Recording a Sandbox's activity failed", "sandbox", klog.KObj(sandbox))
+	}
+}
