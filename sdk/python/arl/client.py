@@ -13,10 +13,13 @@ Every ``ApiException`` leaves this module as an ``arl.errors.ApiError``.
 from __future__ import annotations
 
 import codecs
+import logging
 import os
 import threading
+import time
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
+import urllib3
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.client.rest import ApiException
@@ -24,12 +27,21 @@ from kubernetes.client.rest import ApiException
 from .errors import wrap_api_exception
 from .types import GROUP, VERSION
 
+#: How long ``exec_task`` keeps reconnecting when the call is cut (the
+#: connection dropped, or the aggregation layer answered 502/503/504 because
+#: arl-apiserver restarted or rolled). Posting the same Task again awaits the
+#: stored Task instead of running it twice, so reconnecting is safe.
+EXEC_RETRY_SECONDS = 120.0
+_RETRY_STATUSES = (502, 503, 504)
+
 #: Idle connections kept per API server. The client's default (5 per CPU)
 #: makes a 16-session ThreadPoolExecutor on a small machine open and discard
 #: connections; TLS handshakes then dominate small calls.
 CONNECTION_POOL_SIZE = 64
 
 _AUTH = ["BearerToken"]
+
+log = logging.getLogger("arl")
 
 _lock = threading.Lock()
 _defaults: Dict[Tuple[str, str], k8s.ApiClient] = {}
@@ -147,6 +159,33 @@ class ArlClient:
                 response_type="object", auth_settings=_AUTH, _return_http_data_only=True)
         except ApiException as e:
             raise wrap_api_exception(e) from None
+
+    def exec_task(self, namespace: str, name: str, body: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        """POST ``tasks/{name}/exec``: runs the Task ``body`` (without a body:
+        the stored Task) and answers it finished, however long that takes.
+
+        A cut call is posted again, with the same body, until the server
+        answers or ``EXEC_RETRY_SECONDS`` pass: the server then awaits the
+        Task already running (or reports why it was lost, e.g. RunnerLost)
+        rather than starting it again.
+        """
+        path = self.path(namespace, "tasks", name, "exec")
+        deadline = time.monotonic() + EXEC_RETRY_SECONDS
+        backoff = 0.25
+        while True:
+            try:
+                return self.call("POST", path, body)
+            except urllib3.exceptions.HTTPError as e:
+                if time.monotonic() + backoff > deadline:
+                    raise
+                cut: Exception = e
+            except ApiException as e:
+                if e.status not in _RETRY_STATUSES or time.monotonic() + backoff > deadline:
+                    raise
+                cut = e
+            log.info("tasks/%s/exec was cut (%s); posting it again in %.2fs", name, cut, backoff)
+            time.sleep(backoff)  # let the server (or its next replica) come back
+            backoff = min(backoff * 2, 5.0)
 
     def open_stream(self, path: str, query: Optional[List[Tuple[str, str]]] = None) -> Any:
         """A GET whose answer is read as it arrives: the urllib3 response.

@@ -21,7 +21,6 @@ import signal as _signal
 import time
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
-import urllib3
 from kubernetes.client import ApiClient
 
 from . import names
@@ -31,11 +30,6 @@ from .streaming import TaskStream
 from .tasks import Timeout, task_body
 from .types import (API_VERSION, Process, ResetStatus, Sandbox, SignalStatus, Step, Task)
 from .waiting import wait_for
-
-#: Reconnects of one ``tasks/{name}/exec`` call after the connection dropped.
-#: The same body posted again awaits the stored Task instead of running it
-#: twice, so this is safe.
-EXEC_RECONNECTS = 3
 
 #: Seconds a session waits for its Sandbox to be Ready unless told otherwise.
 DEFAULT_TIMEOUT = 300.0
@@ -238,15 +232,7 @@ class SandboxSession:
         return task_body(names.task_name(sandbox, next(self._seq)), sandbox, steps, timeout, retries, ttl)
 
     def _exec(self, body: Task) -> Task:
-        path = self._client.path(self.namespace, "tasks", body["metadata"]["name"], "exec")
-        for attempt in range(EXEC_RECONNECTS + 1):
-            try:
-                return self._client.call("POST", path, body)  # type: ignore[arg-type,return-value]
-            except urllib3.exceptions.HTTPError:
-                if attempt == EXEC_RECONNECTS:
-                    raise
-                time.sleep(0.5 * (attempt + 1))  # let a restarting server come back
-        raise AssertionError("unreachable")
+        return self._client.exec_task(self.namespace, body["metadata"]["name"], body)  # type: ignore[return-value]
 
     # --- files -----------------------------------------------------------------
 

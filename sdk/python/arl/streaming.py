@@ -42,8 +42,7 @@ class TaskStream:
         self._result = self._finish()
 
     def _finish(self) -> Task:
-        path = self._client.path(self.namespace, "tasks", self.name, "exec")
-        return check_task(self._client.call("POST", path))  # type: ignore[arg-type]
+        return check_task(self._client.exec_task(self.namespace, self.name))  # type: ignore[arg-type]
 
     @property
     def result(self) -> Task:

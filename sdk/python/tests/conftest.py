@@ -58,25 +58,32 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-class _Standalone:
+class Standalone:
     """``arl-apiserver --standalone`` started by the suite (as the Go suites'
-    test/integration/framework does)."""
+    test/integration/framework does), on its own data directory and port."""
 
     def __init__(self) -> None:
-        binary = os.environ.get("ARL_APISERVER_BIN") or str(REPO / "bin" / "arl-apiserver")
-        if not os.access(binary, os.X_OK):
-            pytest.fail(f"{binary} is missing: run hack/build.sh (or set ARL_APISERVER_BIN)")
+        self.binary = os.environ.get("ARL_APISERVER_BIN") or str(REPO / "bin" / "arl-apiserver")
+        if not os.access(self.binary, os.X_OK):
+            pytest.fail(f"{self.binary} is missing: run hack/build.sh (or set ARL_APISERVER_BIN)")
         self.data_dir = Path(tempfile.mkdtemp(prefix="arl-sdk-test-"))
-        self.log = open(self.data_dir / "apiserver.log", "wb")
-        self.proc = subprocess.Popen(
-            [binary, "--standalone", "--data-dir", str(self.data_dir), "--secure-port", str(_free_port())],
-            stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.port = _free_port()
+        self.proc: Optional[subprocess.Popen] = None
+        self.start()
+
+    def start(self) -> None:
+        """Starts the server (again, on the same data) and waits until it serves."""
+        with open(self.data_dir / "apiserver.log", "ab") as log:
+            self.proc = subprocess.Popen(
+                [self.binary, "--standalone", "--data-dir", str(self.data_dir), "--secure-port", str(self.port)],
+                stdout=subprocess.PIPE, stderr=log, text=True)
         announced: list = []
         done = threading.Event()
+        proc = self.proc
 
         def read() -> None:
-            assert self.proc.stdout is not None
-            for line in self.proc.stdout:
+            assert proc.stdout is not None
+            for line in proc.stdout:
                 if line.startswith("export KUBECONFIG=") and not announced:
                     announced.append(line.split("=", 1)[1].strip())
                     done.set()
@@ -92,15 +99,20 @@ class _Standalone:
         return (self.data_dir / "apiserver.log").read_text(errors="replace")[-5000:]
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
+        """Stops the server (SIGTERM, SIGKILL after 20 s); its sandboxes live on."""
+        if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.log.close()
+
+    def destroy(self) -> None:
+        """Stops the server, kills its sandboxes, removes its data."""
+        self.stop()
         self.kill_sandboxes()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def kill_sandboxes(self) -> None:
         """SIGKILLs the local sandboxes' agents, found in DIR/pods/*/*/pod.json."""
@@ -131,12 +143,22 @@ def server() -> Iterator[Server]:
     # and the manual (so the examples and this suite) runs `python`.
     if not shutil.which("python"):
         pytest.fail("no `python` on PATH for standalone sandboxes: apt-get install python-is-python3")
-    standalone = _Standalone()
+    standalone = Standalone()
     try:
         yield Server(standalone.kubeconfig, "standalone", standalone.data_dir)
     finally:
-        standalone.stop()
-        shutil.rmtree(standalone.data_dir, ignore_errors=True)
+        standalone.destroy()
+
+
+@pytest.fixture
+def private_server() -> Iterator[Standalone]:
+    """A standalone server of one test's own, which it may stop and restart
+    (whichever server the suite runs against)."""
+    standalone = Standalone()
+    try:
+        yield standalone
+    finally:
+        standalone.destroy()
 
 
 @pytest.fixture(scope="session")
