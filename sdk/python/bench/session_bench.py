@@ -1,0 +1,181 @@
+"""What the Python SDK costs: ``SandboxSession`` enter + ``execute([Command
+true])`` + exit, p50/p99, next to the floor: the same three requests
+(POST the Sandbox, POST ``tasks/{name}/exec``, DELETE the Sandbox) made as
+raw HTTP calls through the same urllib3 connection pool and credentials,
+with json.dumps/json.loads and nothing else. Iterations alternate the two,
+so both see the same load; each starts with a warm pool (refilled, untimed,
+in between), so every enter is a synchronous bind.
+
+Run it with hack/bench/python.sh (docs/performance.md, "Python SDK").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import secrets
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Dict, List
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests")]
+
+from arl import SandboxSession, WarmPoolManager, load_api_client  # noqa: E402
+from arl.types import API_VERSION  # noqa: E402
+
+POOL = "bench-pool"
+TRUE = [{"name": "true", "type": "Command", "command": ["true"]}]
+
+
+def percentile(samples: List[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    s = sorted(samples)
+    return s[max(0, math.ceil(p * len(s)) - 1)]
+
+
+class Raw:
+    """The floor: the session's three requests, by hand."""
+
+    def __init__(self, api_client, namespace: str):
+        cfg = api_client.configuration
+        self.pool = api_client.rest_client.pool_manager
+        self.base = f"{cfg.host}/apis/{API_VERSION}/namespaces/{namespace}"
+        self.headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        token = cfg.get_api_key_with_prefix("authorization")
+        if token:
+            self.headers["Authorization"] = token
+
+    def request(self, method: str, path: str, body: Dict | None = None) -> Dict:
+        r = self.pool.request(method, self.base + path, headers=self.headers,
+                              body=json.dumps(body) if body is not None else None)
+        if r.status >= 300:
+            raise RuntimeError(f"{method} {path}: {r.status} {r.data[:300]!r}")
+        return json.loads(r.data)
+
+    def session(self) -> None:
+        name = f"{POOL}-raw-{secrets.token_hex(5)}"
+        sandbox = self.request("POST", "/sandboxes", {"apiVersion": API_VERSION, "kind": "Sandbox",
+                                                      "metadata": {"name": name},
+                                                      "spec": {"poolRef": POOL, "keepAlive": True}})
+        if sandbox["status"].get("phase") != "Ready":
+            raise RuntimeError(f"cold bind in the floor: {sandbox['status']}")
+        task = f"{name}-1"
+        done = self.request("POST", f"/tasks/{task}/exec", {
+            "apiVersion": API_VERSION, "kind": "Task", "metadata": {"name": task},
+            "spec": {"sandboxRef": name, "steps": TRUE}})
+        if done["status"]["state"] != "Succeeded":
+            raise RuntimeError(f"true failed: {done['status']}")
+        self.request("DELETE", f"/sandboxes/{name}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--kubeconfig", default="", help="server to measure (default: start a standalone one from bin/)")
+    ap.add_argument("--namespace", default="arl-bench-py")
+    ap.add_argument("--iterations", type=int, default=200)
+    ap.add_argument("--warmup", type=int, default=10)
+    ap.add_argument("--pool-replicas", type=int, default=4)
+    args = ap.parse_args()
+
+    server = None
+    kubeconfig = args.kubeconfig
+    if not kubeconfig:
+        from standalone import Standalone
+        server = Standalone()
+        kubeconfig = server.kubeconfig
+    try:
+        return run(args, kubeconfig, "standalone (direct to arl-apiserver)" if server else kubeconfig)
+    finally:
+        if server is not None:
+            server.destroy()
+
+
+def run(args, kubeconfig: str, label: str) -> int:
+    api = load_api_client(kubeconfig)
+    ns = args.namespace
+    if server_has_namespaces(api):
+        from kubernetes import client
+        try:
+            client.CoreV1Api(api).create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=ns)))
+        except client.ApiException as e:
+            if e.status != 409:
+                raise
+    pools = WarmPoolManager(ns, api_client=api)
+    pools.delete(POOL)
+    pools.create(POOL, replicas=args.pool_replicas)
+    try:
+        pools.wait_ready(POOL, timeout=600)
+        raw = Raw(api, ns)
+        phases: Dict[str, List[float]] = {"enter": [], "execute": [], "exit": []}
+        totals: Dict[str, List[float]] = {"sdk": [], "raw": []}
+
+        def sdk() -> None:
+            t0 = time.perf_counter()
+            session = SandboxSession(POOL, ns, api_client=api)
+            session.__enter__()
+            t1 = time.perf_counter()
+            result = session.execute(TRUE)
+            t2 = time.perf_counter()
+            session.__exit__(None, None, None)
+            t3 = time.perf_counter()
+            if result["status"]["state"] != "Succeeded":
+                raise RuntimeError(f"true failed: {result['status']}")
+            if measuring:
+                phases["enter"].append(t1 - t0)
+                phases["execute"].append(t2 - t1)
+                phases["exit"].append(t3 - t2)
+
+        variants: Dict[str, Callable[[], None]] = {"sdk": sdk, "raw": raw.session}
+        measuring = False
+        for i in range(args.warmup + args.iterations):
+            measuring = i >= args.warmup
+            order = ["sdk", "raw"] if i % 2 == 0 else ["raw", "sdk"]
+            for which in order:
+                refill(pools, args.pool_replicas)
+                t0 = time.perf_counter()
+                variants[which]()
+                if measuring:
+                    totals[which].append(time.perf_counter() - t0)
+    finally:
+        pools.delete(POOL)
+
+    print(f"# Python SDK benchmark: {label}, {args.iterations} iterations, "
+          f"load average {' '.join(open('/proc/loadavg').read().split()[:3])}\n")
+    print("| what | n | p50 | p99 |")
+    print("|---|---|---|---|")
+
+    def row(what: str, xs: List[float]) -> None:
+        print(f"| {what} | {len(xs)} | {percentile(xs, .5) * 1e3:.2f} ms | {percentile(xs, .99) * 1e3:.2f} ms |")
+
+    row("SDK: SandboxSession enter + execute([Command true]) + exit", totals["sdk"])
+    row("  enter (create, Ready in the answer)", phases["enter"])
+    row("  execute (tasks/exec)", phases["execute"])
+    row("  exit (delete)", phases["exit"])
+    row("floor: the same 3 requests as raw HTTP (same connections)", totals["raw"])
+    diff = percentile(totals["sdk"], .5) - percentile(totals["raw"], .5)
+    print(f"| **SDK − floor, p50** | | **{diff * 1e3:+.2f} ms** | |")
+    return 0
+
+
+def refill(pools: WarmPoolManager, replicas: int) -> None:
+    """Waits (untimed) until the pool has its idle pods again, when it is low."""
+    if (pools.get(POOL).get("status") or {}).get("readyReplicas", 0) < min(2, replicas):
+        pools.wait_ready(POOL, timeout=600)
+
+
+def server_has_namespaces(api) -> bool:
+    """Standalone serves only arl.infra.io; a cluster needs the namespace."""
+    from kubernetes import client
+    try:
+        client.CoreV1Api(api).read_namespace("default")
+        return True
+    except client.ApiException:
+        return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())
