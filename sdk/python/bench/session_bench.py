@@ -56,20 +56,38 @@ class Raw:
             raise RuntimeError(f"{method} {path}: {r.status} {r.data[:300]!r}")
         return json.loads(r.data)
 
-    def session(self) -> None:
+    def session(self) -> List[float]:
+        """Runs the three requests; the times at which each ended."""
         name = f"{POOL}-raw-{secrets.token_hex(5)}"
         sandbox = self.request("POST", "/sandboxes", {"apiVersion": API_VERSION, "kind": "Sandbox",
                                                       "metadata": {"name": name},
                                                       "spec": {"poolRef": POOL, "keepAlive": True}})
+        t1 = time.perf_counter()
         if sandbox["status"].get("phase") != "Ready":
             raise RuntimeError(f"cold bind in the floor: {sandbox['status']}")
         task = f"{name}-1"
         done = self.request("POST", f"/tasks/{task}/exec", {
             "apiVersion": API_VERSION, "kind": "Task", "metadata": {"name": task},
             "spec": {"sandboxRef": name, "steps": TRUE}})
+        t2 = time.perf_counter()
         if done["status"]["state"] != "Succeeded":
             raise RuntimeError(f"true failed: {done['status']}")
         self.request("DELETE", f"/sandboxes/{name}")
+        return [t1, t2, time.perf_counter()]
+
+
+def sdk_session(api_client, namespace: str) -> List[float]:
+    """The SDK's session; the times at which enter, execute and exit ended."""
+    session = SandboxSession(POOL, namespace, api_client=api_client)
+    session.__enter__()
+    t1 = time.perf_counter()
+    result = session.execute(TRUE)
+    t2 = time.perf_counter()
+    session.__exit__(None, None, None)
+    t3 = time.perf_counter()
+    if result["status"]["state"] != "Succeeded":
+        raise RuntimeError(f"true failed: {result['status']}")
+    return [t1, t2, t3]
 
 
 def main() -> int:
@@ -110,55 +128,39 @@ def run(args, kubeconfig: str, label: str) -> int:
     try:
         pools.wait_ready(POOL, timeout=600)
         raw = Raw(api, ns)
-        phases: Dict[str, List[float]] = {"enter": [], "execute": [], "exit": []}
-        totals: Dict[str, List[float]] = {"sdk": [], "raw": []}
-
-        def sdk() -> None:
-            t0 = time.perf_counter()
-            session = SandboxSession(POOL, ns, api_client=api)
-            session.__enter__()
-            t1 = time.perf_counter()
-            result = session.execute(TRUE)
-            t2 = time.perf_counter()
-            session.__exit__(None, None, None)
-            t3 = time.perf_counter()
-            if result["status"]["state"] != "Succeeded":
-                raise RuntimeError(f"true failed: {result['status']}")
-            if measuring:
-                phases["enter"].append(t1 - t0)
-                phases["execute"].append(t2 - t1)
-                phases["exit"].append(t3 - t2)
-
-        variants: Dict[str, Callable[[], None]] = {"sdk": sdk, "raw": raw.session}
-        measuring = False
+        variants: Dict[str, Callable[[], List[float]]] = {"sdk": lambda: sdk_session(api, ns), "raw": raw.session}
+        # samples[variant] = [(enter, execute, exit, total, client CPU), ...] in seconds
+        samples: Dict[str, List[List[float]]] = {"sdk": [], "raw": []}
         for i in range(args.warmup + args.iterations):
-            measuring = i >= args.warmup
             order = ["sdk", "raw"] if i % 2 == 0 else ["raw", "sdk"]
             for which in order:
                 refill(pools, args.pool_replicas)
-                t0 = time.perf_counter()
-                variants[which]()
-                if measuring:
-                    totals[which].append(time.perf_counter() - t0)
+                c0, t0 = time.process_time(), time.perf_counter()
+                t1, t2, t3 = variants[which]()
+                cpu = time.process_time() - c0
+                if i >= args.warmup:
+                    samples[which].append([t1 - t0, t2 - t1, t3 - t2, t3 - t0, cpu])
     finally:
         pools.delete(POOL)
 
     print(f"# Python SDK benchmark: {label}, {args.iterations} iterations, "
           f"load average {' '.join(open('/proc/loadavg').read().split()[:3])}\n")
-    print("| what | n | p50 | p99 |")
-    print("|---|---|---|---|")
-
-    def row(what: str, xs: List[float]) -> None:
-        print(f"| {what} | {len(xs)} | {percentile(xs, .5) * 1e3:.2f} ms | {percentile(xs, .99) * 1e3:.2f} ms |")
-
-    row("SDK: SandboxSession enter + execute([Command true]) + exit", totals["sdk"])
-    row("  enter (create, Ready in the answer)", phases["enter"])
-    row("  execute (tasks/exec)", phases["execute"])
-    row("  exit (delete)", phases["exit"])
-    row("floor: the same 3 requests as raw HTTP (same connections)", totals["raw"])
-    diff = percentile(totals["sdk"], .5) - percentile(totals["raw"], .5)
-    print(f"| **SDK − floor, p50** | | **{diff * 1e3:+.2f} ms** | |")
+    print("| what | n | SDK p50 | SDK p99 | raw HTTP p50 | raw HTTP p99 | SDK − raw, p50 |")
+    print("|---|---|---|---|---|---|---|")
+    what = ["enter: POST sandboxes (Ready in the answer)", "execute([Command true]): POST tasks/{name}/exec",
+            "exit: DELETE the sandbox", "**session: enter + execute + exit**",
+            "client CPU per session (this process)"]
+    for k, label_k in enumerate(what):
+        sdk = [x[k] for x in samples["sdk"]]
+        floor = [x[k] for x in samples["raw"]]
+        print(f"| {label_k} | {len(sdk)} | {ms(percentile(sdk, .5))} | {ms(percentile(sdk, .99))} | "
+              f"{ms(percentile(floor, .5))} | {ms(percentile(floor, .99))} | "
+              f"{(percentile(sdk, .5) - percentile(floor, .5)) * 1e3:+.2f} ms |")
     return 0
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.2f} ms"
 
 
 def refill(pools: WarmPoolManager, replicas: int) -> None:
