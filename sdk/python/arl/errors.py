@@ -17,7 +17,7 @@ caller can read stdout, stderr and conditions without another request.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, NamedTuple, Optional
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 from kubernetes.client.rest import ApiException
 
@@ -99,11 +99,16 @@ def _status_body(body: Any) -> Dict[str, Any]:
 
 # --- Task outcomes ----------------------------------------------------------
 
-def _reason_and_message(task: Task) -> tuple:
-    for c in (task.get("status") or {}).get("conditions") or []:
-        if c.get("type") == "Complete":
+def condition(obj: Mapping[str, Any], kind: str) -> Tuple[str, str]:
+    """(reason, message) of the object's condition of that type, or empty strings."""
+    for c in (obj.get("status") or {}).get("conditions") or []:
+        if c.get("type") == kind:
             return c.get("reason", ""), c.get("message", "")
     return "", ""
+
+
+def _reason_and_message(task: Task) -> Tuple[str, str]:
+    return condition(task, "Complete")  # type: ignore[arg-type]
 
 
 class TaskError(RuntimeError):

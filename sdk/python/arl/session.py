@@ -25,7 +25,8 @@ from kubernetes.client import ApiClient
 
 from . import names
 from .client import ArlClient
-from .errors import ConflictError, NotFoundError, SandboxError, SandboxTimeoutError, TaskError, check_task
+from .errors import (ConflictError, NotFoundError, SandboxError, SandboxTimeoutError, TaskError, check_task,
+                     condition)
 from .streaming import TaskStream
 from .tasks import Timeout, task_body
 from .types import (API_VERSION, Process, ResetStatus, Sandbox, SignalStatus, Step, Task)
@@ -75,7 +76,7 @@ class SandboxSession:
         session._owned = False
         sandbox = session._client.get(namespace, "sandboxes", name)
         session.pool_ref = sandbox.get("spec", {}).get("poolRef", "")
-        session._sandbox, session._name = sandbox, name
+        session._name = name
         session._sandbox = session._wait_ready(sandbox)
         return session
 
@@ -146,7 +147,7 @@ class SandboxSession:
             nonlocal pool_checked
             status = obj.get("status") or {}
             phase = status.get("phase", "")
-            reason, message = _ready_condition(obj)
+            reason, message = condition(obj, "Ready")
             if deleted:
                 raise SandboxError(f"sandbox {name} was deleted before it was Ready", obj, "Deleted")  # type: ignore[arg-type]
             if phase == "Ready":
@@ -166,7 +167,7 @@ class SandboxSession:
         obj, ok = wait_for(self._client, self.namespace, "sandboxes", sandbox, ready,  # type: ignore[arg-type]
                            time.monotonic() + self.timeout)
         if not ok:
-            reason, message = _ready_condition(obj)
+            reason, message = condition(obj, "Ready")
             raise SandboxTimeoutError(f"sandbox {name} not Ready after {self.timeout:g}s: {reason}: {message}",
                                       obj)  # type: ignore[arg-type]
         return obj  # type: ignore[return-value]
@@ -216,7 +217,7 @@ class SandboxSession:
         raise ``InvalidError`` naming the field.
         """
         body = self._task(steps, timeout, retries, ttl_seconds_after_finished)
-        return check_task(self._exec(body))
+        return check_task(self._client.exec_task(self.namespace, body["metadata"]["name"], body))  # type: ignore[arg-type]
 
     def stream(self, steps: Sequence[Step], timeout: Timeout = None, *, retries: Optional[int] = None,
                ttl_seconds_after_finished: Optional[int] = None) -> TaskStream:
@@ -230,9 +231,6 @@ class SandboxSession:
               ttl: Optional[int]) -> Task:
         sandbox = self._live_name()
         return task_body(names.task_name(sandbox, next(self._seq)), sandbox, steps, timeout, retries, ttl)
-
-    def _exec(self, body: Task) -> Task:
-        return self._client.exec_task(self.namespace, body["metadata"]["name"], body)  # type: ignore[return-value]
 
     # --- files -----------------------------------------------------------------
 
@@ -315,13 +313,6 @@ class SandboxSession:
         path = self._client.path(self.namespace, "sandboxes", self._live_name(), "reset")
         status = self._client.call("POST", path, body).get("status") or {}
         return {"killed": [], "removed": [], **status}  # the server omits empty lists
-
-
-def _ready_condition(obj: Mapping[str, Any]) -> tuple:
-    for c in (obj.get("status") or {}).get("conditions") or []:
-        if c.get("type") == "Ready":
-            return c.get("reason", ""), c.get("message", "")
-    return "", ""
 
 
 def _signal_name(sig: Signal) -> str:
