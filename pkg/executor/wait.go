@@ -23,6 +23,7 @@ import (
 	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 
@@ -89,7 +90,13 @@ func (e *Executor) watchUntilFinished(ctx context.Context, name, resourceVersion
 			case watch.Error:
 				return nil
 			}
-			if task, ok := ev.Object.(*arl.Task); ok && task.Status.State.IsFinished() {
+			// The watch cache hands out its objects wrapped (a
+			// runtime.CacheableObject); the Task is inside.
+			obj := ev.Object
+			if cached, ok := obj.(runtime.CacheableObject); ok {
+				obj = cached.GetObject()
+			}
+			if task, ok := obj.(*arl.Task); ok && task.Status.State.IsFinished() {
 				return nil
 			}
 		}
