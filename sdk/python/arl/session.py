@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import itertools
+import logging
 import signal as _signal
 import time
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
@@ -36,6 +37,8 @@ from .waiting import wait_for
 DEFAULT_TIMEOUT = 300.0
 
 Signal = Union[str, int, _signal.Signals]
+
+log = logging.getLogger("arl")
 
 
 class SandboxSession:
@@ -88,7 +91,14 @@ class SandboxSession:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        self.close()
+        if exc is None:
+            self.close()
+            return
+        try:
+            self.close()
+        except Exception:
+            # The block's own error is the one to see; this one is logged.
+            log.warning("deleting sandbox %s after an error in the session failed", self._name, exc_info=True)
 
     def open(self) -> "SandboxSession":
         """Creates the Sandbox and waits until it is Ready (``with`` does this)."""

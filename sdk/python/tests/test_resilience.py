@@ -1,9 +1,11 @@
-"""``execute`` across a server restart: the cut ``tasks/{name}/exec`` call
-is posted again and answers the stored Task instead of failing with a
-connection error or running the Task twice."""
+"""Sessions when the server goes away: ``execute`` across a restart (the cut
+``tasks/{name}/exec`` call is posted again and answers the stored Task
+instead of failing with a connection error or running the Task twice), and
+a block's error that stays the one raised when the Sandbox cannot be deleted."""
 
 import threading
 
+import pytest
 from kubernetes import watch
 
 from arl import ArlClient, SandboxSession, TaskError, WarmPoolManager, load_api_client
@@ -58,3 +60,15 @@ def test_execute_survives_a_server_restart(private_server):
     assert isinstance(err, TaskError), outcome
     assert err.reason == "RunnerLost", err
     assert err.task["metadata"]["name"] == running
+
+
+def test_the_blocks_error_wins_when_the_sandbox_cannot_be_deleted(private_server, caplog):
+    api = load_api_client(private_server.kubeconfig)
+    pools = WarmPoolManager("default", api_client=api)
+    pools.create(POOL, replicas=1)
+    pools.wait_ready(POOL, timeout=120)
+    with pytest.raises(ZeroDivisionError):
+        with SandboxSession(POOL, api_client=api) as session:
+            private_server.stop()  # the delete on exit cannot reach it
+            1 / 0
+    assert f"deleting sandbox {session.name} after an error in the session failed" in caplog.text
