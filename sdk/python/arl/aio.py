@@ -76,7 +76,7 @@ class AsyncSandboxSession:
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
-        await self.close()
+        await self._run(self.session.__exit__, *exc)
 
     async def open(self) -> "AsyncSandboxSession":
         """Creates the Sandbox and waits until it is Ready."""
