@@ -25,6 +25,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"net"
 	"path/filepath"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
@@ -46,6 +47,10 @@ import (
 
 // EtcdPathPrefix is where ARL objects live in etcd.
 const EtcdPathPrefix = "/registry/arl.infra.io"
+
+// shutdownWatchGrace bounds how long a stopping server waits for its
+// watches to end once it told them to.
+const shutdownWatchGrace = 5 * time.Second
 
 // storageVersions are how objects are stored: ARL's as v1alpha1, and the
 // core/v1 Events standalone mode serves as v1.
@@ -178,6 +183,12 @@ func (o *Options) Config(ctx context.Context) (*apiserver.Config, error) {
 	// output: neither may be cut by the server's request timeout
 	// (kube-apiserver's aggregator treats both names as long-running too).
 	serverConfig.LongRunningFunc = genericfilters.BasicLongRunningRequestCheck(sets.NewString("watch"), sets.NewString("exec", "log"))
+	// On SIGTERM, end the watches in flight (kubectl get -w, controllers'
+	// informers, through the aggregator) so their connections close: with
+	// the default (0) they stay open, the HTTP server's shutdown waits its
+	// full timeout, past the pod's grace period, and every rollout of
+	// arl-apiserver ended in a SIGKILL.
+	serverConfig.ShutdownWatchTerminationGracePeriod = shutdownWatchGrace
 
 	if err := ro.ApplyTo(serverConfig); err != nil {
 		return nil, err
