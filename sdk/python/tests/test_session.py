@@ -193,7 +193,7 @@ def test_seventy_second_task_through_execute(namespace, api_client):
     assert result["status"]["stdout"] == "done\n"
 
 
-def test_stream_yields_output_while_the_task_runs(namespace, api_client):
+def test_stream_yields_output_while_the_task_runs(namespace, api_client, arl_api):
     """The first line arrives while the command still waits for a signal
     that the test sends only after it read that line."""
     script = "echo first; trap 'echo second; exit 0' USR1; while :; do sleep 0.1; done"
@@ -203,6 +203,9 @@ def test_stream_yields_output_while_the_task_runs(namespace, api_client):
             stream.result  # not read yet
         chunks = iter(stream)
         first = next(chunks)
+        state = arl_api.get(namespace, "tasks", stream.name)["status"].get("state")
+        assert state == "Running", (f"the first output arrived when the Task was {state} ({first!r}): "
+                                    "tasks/log did not stream it as it was printed")
         assert first == "first\n"
         running = [p for p in session.list_processes() if p.get("state") == "Running" and not p.get("background")]
         assert len(running) == 1, running
