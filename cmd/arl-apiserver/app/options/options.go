@@ -19,14 +19,13 @@ package options
 
 import (
 	"context"
-
 	"fmt"
 	"io"
-	corev1 "k8s.io/api/core/v1"
 	"net"
 	"path/filepath"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apimachinery/pkg/util/sets"
