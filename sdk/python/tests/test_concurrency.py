@@ -111,7 +111,8 @@ def test_cancelled_async_enter_deletes_the_sandbox(fresh_namespace, api_client, 
     """A coroutine cancelled while its Sandbox waits for a pod: the Sandbox,
     which becomes Ready only after the cancellation, is deleted then."""
     pools = WarmPoolManager(fresh_namespace, api_client=api_client)
-    pools.create("gate", replicas=0, command=["false"])  # no pod of it can become Ready
+    # The agent serves only once the main command runs: this one never does.
+    pools.create("gate", replicas=0, command=["/no/such/command"])  # no pod of it can become Ready
 
     async def main():
         session = AsyncSandboxSession("gate", fresh_namespace, timeout=600, api_client=api_client)
@@ -121,10 +122,10 @@ def test_cancelled_async_enter_deletes_the_sandbox(fresh_namespace, api_client, 
         entering.cancel()
         with pytest.raises(asyncio.CancelledError):
             await entering
-        return session
 
-    session = asyncio.run(main())
-    name = session.name
+    asyncio.run(main())
+    # The server's name: the session's thread may not have read its create's answer yet.
+    (name,) = sandbox_names(arl_api, fresh_namespace)
     assert arl_api.get(fresh_namespace, "sandboxes", name)["status"]["phase"] == "Pending"
     # Now let the pool make pods that start: the Sandbox binds, open() returns
     # in its thread, and the session deletes what nobody is waiting for.

@@ -58,7 +58,7 @@ def test_reset_policy_custom_template_and_refusals(fresh_namespace, api_client):
 
 def test_wait_ready_times_out_on_a_pool_that_cannot_start(fresh_namespace, api_client):
     pools = WarmPoolManager(fresh_namespace, api_client=api_client)
-    pools.create("broken", replicas=1, command=["false"])  # its pods exit at once
+    pools.create("broken", replicas=1, command=["/no/such/command"])  # its pods never serve
     with pytest.raises(TimeoutError) as info:
         pools.wait_ready("broken", timeout=3)
     assert "0/1" in str(info.value)
