@@ -51,6 +51,9 @@ type attemptResult struct {
 // run executes a stored Running Task, writes its result and frees its
 // Sandbox for the next Task.
 func (e *Executor) run(task *arl.Task, sandbox *arl.Sandbox, rt *runningTask) {
+	// The Task's duration counts from here: status.startTime went through
+	// the store, which keeps whole seconds.
+	began := time.Now()
 	key := taskKey(task.Namespace, task.Name)
 	sbKey := taskKey(task.Namespace, sandbox.Name)
 	logger := klog.Background().WithValues("task", klog.KObj(task), "sandbox", sandbox.Name)
@@ -87,9 +90,7 @@ func (e *Executor) run(task *arl.Task, sandbox *arl.Sandbox, rt *runningTask) {
 		s.Steps = result.steps
 		s.Attempts = task.Status.Attempts
 		s.CompletionTime = &now
-		if s.StartTime != nil {
-			s.Duration = &metav1.Duration{Duration: now.Sub(s.StartTime.Time)}
-		}
+		s.Duration = &metav1.Duration{Duration: now.Sub(began)}
 		s.Conditions = []metav1.Condition{{Type: ConditionComplete, Status: metav1.ConditionTrue,
 			Reason: result.reason, Message: result.message, LastTransitionTime: now}}
 		return nil

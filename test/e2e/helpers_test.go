@@ -110,6 +110,7 @@ type taskObj struct {
 		StdoutTruncated bool         `json:"stdoutTruncated"`
 		Steps           []stepResult `json:"steps"`
 		Attempts        int          `json:"attempts"`
+		Duration        string       `json:"duration"`
 		Runner          string       `json:"runner"`
 		Conditions      []condition  `json:"conditions"`
 	} `json:"status"`

@@ -133,6 +133,20 @@ spec:
 		}
 	})
 
+	t.Run("a Task lasts no longer than the call that ran it", func(t *testing.T) {
+		// Not a speed check: whatever the machine, status.duration of a
+		// Task run by one tasks/exec call fits within that call.
+		for i := 0; i < 5; i++ {
+			began := time.Now()
+			task := execTask(t, ns, newTask(fmt.Sprintf("quick-%d", i), "my-workspace", command("true", "true")))
+			call := time.Since(began)
+			d, err := time.ParseDuration(task.Status.Duration)
+			if err != nil || d > call {
+				t.Errorf("status.duration %q (%v), the exec call took %s: %s", task.Status.Duration, err, call, task)
+			}
+		}
+	})
+
 	t.Run("timeout kills the process group", func(t *testing.T) {
 		task := execTask(t, ns, newTask("slow", "my-workspace",
 			bash("slow", "sleep 300 & echo $! > /workspace/child.pid; sleep 300")).set("timeout", "2s"))
