@@ -126,13 +126,23 @@ def main() -> int:
 def run(args, kubeconfig: str, label: str) -> int:
     api = load_api_client(kubeconfig)
     ns = args.namespace
+    created_namespace = False
     if server_has_namespaces(api):
         from kubernetes import client
         try:
             client.CoreV1Api(api).create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=ns)))
+            created_namespace = True
         except client.ApiException as e:
             if e.status != 409:
                 raise
+    try:
+        return measure(args, api, ns, label)
+    finally:
+        if created_namespace:
+            client.CoreV1Api(api).delete_namespace(ns)
+
+
+def measure(args, api, ns: str, label: str) -> int:
     pools = WarmPoolManager(ns, api_client=api)
     pools.delete(POOL)
     pools.create(POOL, replicas=args.pool_replicas)
@@ -201,8 +211,11 @@ def ms(seconds: float) -> str:
 
 
 def refill(pools: WarmPoolManager, replicas: int) -> None:
-    """Waits (untimed) until the pool has its idle pods again, when it is low."""
-    if (pools.get(POOL).get("status") or {}).get("readyReplicas", 0) < min(2, replicas):
+    """Waits (untimed) until the pool has all its idle pods again. Not just
+    one or two: the pool's status trails the binds by a moment, so a status
+    that says 2 may already be 0, while one that says all is at least
+    all − 2 (each iteration takes two pods)."""
+    if (pools.get(POOL).get("status") or {}).get("readyReplicas", 0) < replicas:
         pools.wait_ready(POOL, timeout=600)
 
 
