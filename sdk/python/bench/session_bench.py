@@ -127,7 +127,8 @@ def run(args, kubeconfig: str, label: str) -> int:
     api = load_api_client(kubeconfig)
     ns = args.namespace
     created_namespace = False
-    if server_has_namespaces(api):
+    cluster = server_has_namespaces(api)
+    if cluster:
         from kubernetes import client
         try:
             client.CoreV1Api(api).create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=ns)))
@@ -136,14 +137,18 @@ def run(args, kubeconfig: str, label: str) -> int:
             if e.status != 409:
                 raise
     try:
-        return measure(args, api, ns, label)
+        return measure(args, api, ns, label, cluster)
     finally:
         if created_namespace:
-            client.CoreV1Api(api).delete_namespace(ns)
+            cleanup(lambda: client.CoreV1Api(api).delete_namespace(ns), f"namespace {ns}")
 
 
-def measure(args, api, ns: str, label: str) -> int:
+def measure(args, api, ns: str, label: str, cluster: bool) -> int:
     pools = WarmPoolManager(ns, api_client=api)
+    pods = None
+    if cluster:
+        from kubernetes import client
+        pods = client.CoreV1Api(api)
     pools.delete(POOL)
     pools.create(POOL, replicas=args.pool_replicas)
     try:
@@ -155,7 +160,7 @@ def measure(args, api, ns: str, label: str) -> int:
         for i in range(args.warmup + args.iterations):
             order = ["sdk", "raw"] if i % 2 == 0 else ["raw", "sdk"]
             for which in order:
-                refill(pools, args.pool_replicas)
+                refill(pools, args.pool_replicas, pods)
                 c0, t0 = time.process_time(), time.perf_counter()
                 t1, t2, t3, t4 = variants[which]()
                 cpu = time.process_time() - c0
@@ -184,7 +189,7 @@ def measure(args, api, ns: str, label: str) -> int:
                     if i >= args.warmup:
                         steady[which].append(time.perf_counter() - t0)
     finally:
-        pools.delete(POOL)
+        cleanup(lambda: pools.delete(POOL), f"warmpool {POOL}")
 
     print(f"# Python SDK benchmark: {label}, {args.iterations} iterations, "
           f"load average {' '.join(open('/proc/loadavg').read().split()[:3])}\n")
@@ -210,13 +215,42 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1e3:.2f} ms"
 
 
-def refill(pools: WarmPoolManager, replicas: int) -> None:
-    """Waits (untimed) until the pool has all its idle pods again. Not just
-    one or two: the pool's status trails the binds by a moment, so a status
-    that says 2 may already be 0, while one that says all is at least
-    all − 2 (each iteration takes two pods)."""
-    if (pools.get(POOL).get("status") or {}).get("readyReplicas", 0) < replicas:
-        pools.wait_ready(POOL, timeout=600)
+def cleanup(delete: Callable[[], object], what: str) -> None:
+    """Deletes what the run created; a failure is reported, not raised, so
+    it cannot hide the error that ended the run."""
+    try:
+        delete()
+    except Exception as e:  # noqa: BLE001
+        print(f"could not delete {what}: {e}", file=sys.stderr)
+
+
+def refill(pools: WarmPoolManager, replicas: int, pods=None) -> None:
+    """Waits (untimed) until the pool has its idle pods again.
+
+    In a cluster the pods themselves say it (``pods``: a CoreV1Api): the
+    pool's status trails the binds by more than a session takes there.
+    Standalone has no pods API; its status keeps up, and the pool refills
+    in milliseconds.
+    """
+    if pods is None:
+        if (pools.get(POOL).get("status") or {}).get("readyReplicas", 0) < replicas:
+            pools.wait_ready(POOL, timeout=600)
+        return
+    from kubernetes import watch
+    selector = pools.get_scale(POOL)["status"]["selector"]  # the pool's idle pods
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        listed = pods.list_namespaced_pod(pools.namespace, label_selector=selector)
+        if sum(map(_ready, listed.items)) >= replicas:
+            return
+        for _ in watch.Watch().stream(pods.list_namespaced_pod, pools.namespace, label_selector=selector,
+                                      resource_version=listed.metadata.resource_version, timeout_seconds=5):
+            break  # something changed: count again
+    raise TimeoutError(f"{POOL} did not get {replicas} idle Ready pods back")
+
+
+def _ready(pod) -> bool:
+    return any(c.type == "Ready" and c.status == "True" for c in (pod.status.conditions or []))
 
 
 def server_has_namespaces(api) -> bool:
