@@ -34,9 +34,10 @@ from .types import GROUP, VERSION
 EXEC_RETRY_SECONDS = 120.0
 _RETRY_STATUSES = (502, 503, 504)
 
-#: Idle connections kept per API server. The client's default (5 per CPU)
-#: makes a 16-session ThreadPoolExecutor on a small machine open and discard
-#: connections; TLS handshakes then dominate small calls.
+#: Idle connections kept per API server. With the client's default (5 per
+#: CPU: 10 on 2 CPUs), a 16-session ThreadPoolExecutor has urllib3 discard
+#: the connections beyond it ("Connection pool is full") and open new TLS
+#: connections for the next calls.
 CONNECTION_POOL_SIZE = 64
 
 _AUTH = ["BearerToken"]
