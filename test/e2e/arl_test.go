@@ -204,7 +204,8 @@ func startWatch(t *testing.T, ns, resource string) *watcher {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, kubectlBin, "--kubeconfig", kubeconfig, "--cache-dir", cacheDir,
-		"get", resource, "-n", ns, "--watch-only", "--output-watch-events", "-o", "json")
+		"get", resource, "-n", ns, "--watch-only", "--output-watch-events", "-o", "json",
+		"-v=7") // the requests, on stderr: what a watch that shows nothing waits for
 	w := &watcher{cancel: cancel, done: make(chan struct{})}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

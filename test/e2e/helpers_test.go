@@ -529,7 +529,7 @@ func restartARL(t *testing.T, ns string) {
 func startRawWatch(t *testing.T, path string) *watcher {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, kubectlBin, "--kubeconfig", kubeconfig, "--cache-dir", cacheDir, "get", "--raw", path)
+	cmd := exec.CommandContext(ctx, kubectlBin, "--kubeconfig", kubeconfig, "--cache-dir", cacheDir, "get", "--raw", path, "-v=7")
 	w := &watcher{cancel: cancel, done: make(chan struct{})}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
