@@ -509,3 +509,30 @@ func TestMissingImageReportsReplicaFailure(t *testing.T) {
 		})
 	}
 }
+
+// TestRecreatedNamespace: a namespace deleted and created again under the
+// same name (as CI jobs do) gets working pool pods again: its sidecar TLS
+// Secret went with the first namespace and must be made anew.
+func TestRecreatedNamespace(t *testing.T) {
+	requireARL(t)
+	ns := fmt.Sprintf("e2e-recreated-%s", randSuffix())
+	t.Cleanup(func() { runKubectl(kubeconfig, "", "delete", "namespace", ns, "--wait=false", "--ignore-not-found") })
+	for round := 1; round <= 2; round++ {
+		kubectl(t, "create", "namespace", ns)
+		waitFor(t, time.Minute, "serviceaccount default in "+ns, func() (bool, string) {
+			r := runKubectl(kubeconfig, "", "get", "serviceaccount", "default", "-n", ns)
+			return r.err == nil, r.stderr
+		})
+		createPool(t, ns, 1)
+		waitPool(t, ns, poolName, 1, 0)
+		if s := createSandbox(t, ns, "sb", true); s.Status.Phase != "Ready" {
+			t.Fatalf("round %d: Sandbox %+v", round, s.Status)
+		}
+		if task := execTask(t, ns, newTask("hi", "sb", command("hi", "echo", "hi"))); task.Status.Stdout != "hi\n" {
+			t.Fatalf("round %d: %s", round, task)
+		}
+		if round == 1 {
+			kubectl(t, "delete", "namespace", ns, "--timeout=180s")
+		}
+	}
+}

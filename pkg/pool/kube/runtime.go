@@ -25,7 +25,6 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -66,9 +65,6 @@ type Runtime struct {
 	pods    cache.SharedIndexInformer
 	lister  corelisters.PodLister
 	creds   *credentials
-
-	secretsMu sync.Mutex
-	secrets   map[string]bool // namespaces whose TLS Secret exists
 }
 
 var _ pool.Runtime = &Runtime{}
@@ -93,7 +89,6 @@ func New(ctx context.Context, opts Options) (*Runtime, error) {
 		pods:    podInformer.Informer(),
 		lister:  podInformer.Lister(),
 		creds:   creds,
-		secrets: map[string]bool{},
 	}, nil
 }
 
@@ -177,22 +172,30 @@ func (r *Runtime) Create(ctx context.Context, p *arl.WarmPool) (*pool.Pod, error
 	return toPod(created), nil
 }
 
-// ensureSecret creates the namespace's sidecar TLS Secret once.
+// ensureSecret makes sure the namespace's sidecar TLS Secret exists. It asks
+// the API server every time rather than remembering: a namespace deleted and
+// created again under the same name loses its Secret, and a pod whose Secret
+// is missing never starts. Pod creation is off the bind path, so one GET per
+// new pod is cheap.
 func (r *Runtime) ensureSecret(ctx context.Context, namespace string) error {
-	r.secretsMu.Lock()
-	defer r.secretsMu.Unlock()
-	if r.secrets[namespace] {
+	secrets := r.opts.Client.CoreV1().Secrets(namespace)
+	_, err := secrets.Get(ctx, TLSSecret, metav1.GetOptions{})
+	if err == nil {
 		return nil
 	}
-	secret, err := r.creds.sidecarSecret(namespace)
-	if err != nil {
-		return err
+	if apierrors.IsNotFound(err) {
+		var secret *corev1.Secret
+		if secret, err = r.creds.sidecarSecret(namespace); err != nil {
+			return err
+		}
+		_, err = secrets.Create(ctx, secret, metav1.CreateOptions{})
+		if apierrors.IsAlreadyExists(err) {
+			err = nil
+		}
 	}
-	_, err = r.opts.Client.CoreV1().Secrets(namespace).Create(ctx, secret, metav1.CreateOptions{})
-	if err != nil && !apierrors.IsAlreadyExists(err) {
+	if err != nil {
 		return fmt.Errorf("sidecar TLS Secret %s/%s: %w", namespace, TLSSecret, err)
 	}
-	r.secrets[namespace] = true
 	return nil
 }
 
