@@ -4,9 +4,12 @@
 #   unit         go test of pkg/ and cmd/ (real etcd embedded where storage is tested)
 #   integration  the real binaries, standalone, driven by /usr/bin/kubectl,
 #                the generated clientset and Debian's python3-kubernetes
-#   cluster      the same against a real single-node Kubernetes through the
-#                aggregation layer (brought up when it is not up, torn down after)
-#   fast         verify + unit + integration
+#   python       the Python SDK's suite (sdk/python/tests) against a
+#                standalone server it starts itself
+#   cluster      the Go and Python e2e suites and the SDK's suite against a
+#                real single-node Kubernetes through the aggregation layer
+#                (brought up when it is not up, torn down after)
+#   fast         verify + unit + integration + python
 #   all          fast + cluster
 # Every phase prints its time.
 set -o errexit -o nounset -o pipefail
@@ -17,8 +20,9 @@ GO_TEST_FLAGS=(${ARL_GO_TEST_FLAGS:--timeout=45m})
 
 deps() {
   # bubblewrap: the standalone local runtime; python3-*: the Python suites;
-  # util-linux: unshare for the agent-as-PID-1 test.
-  arl::apt_ensure bubblewrap python3-kubernetes python3-pytest util-linux procps
+  # util-linux: unshare for the agent-as-PID-1 test; python-is-python3: the
+  # manual's `python` inside standalone sandboxes (they run host programs).
+  arl::apt_ensure bubblewrap python3-kubernetes python3-pytest python-is-python3 util-linux procps
 }
 
 build() {
@@ -38,6 +42,18 @@ phase_integration() {
   go test "${GO_TEST_FLAGS[@]}" ./test/integration/...
 }
 
+phase_python() {
+  build
+  sdk_pytest
+}
+
+# sdk_pytest runs the SDK's suite from its own directory (its pytest
+# configuration puts the checkout on sys.path); with ARL_E2E_KUBECONFIG set
+# it targets the cluster, else it starts its own standalone server.
+sdk_pytest() {
+  (cd "${ARL_ROOT}/sdk/python" && pytest_run tests)
+}
+
 phase_cluster() {
   build
   # up.sh also runs on a cluster that is up: it imports the images just
@@ -53,6 +69,7 @@ phase_cluster() {
   if [ -d test/e2e/python ]; then
     arl::timed "e2e (python)" pytest_run test/e2e/python || rc=$?
   fi
+  arl::timed "sdk (python, cluster)" sdk_pytest || rc=$?
   if [ -n "${started}" ] && [ -z "${ARL_KEEP_CLUSTER:-}" ]; then
     arl::timed "cluster down" "${ARL_ROOT}/hack/cluster/down.sh" || rc=$?
   fi
@@ -69,18 +86,18 @@ main() {
   local what="${1:-all}" start=$SECONDS rc=0
   arl::timed "dependencies" deps
   case "${what}" in
-    verify | unit | integration | cluster)
+    verify | unit | integration | python | cluster)
       arl::timed "${what}" "phase_${what}" || rc=$?
       ;;
     fast | all)
       local p
-      local phases=(verify unit integration)
+      local phases=(verify unit integration python)
       [ "${what}" = all ] && phases+=(cluster)
       for p in "${phases[@]}"; do
         arl::timed "${p}" "phase_${p}" || rc=$?
       done
       ;;
-    *) arl::die "unknown phase ${what}: verify|unit|integration|cluster|fast|all" ;;
+    *) arl::die "unknown phase ${what}: verify|unit|integration|python|cluster|fast|all" ;;
   esac
   arl::log "hack/test.sh ${what}: $((SECONDS - start))s, exit ${rc}"
   return "${rc}"
