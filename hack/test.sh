@@ -79,7 +79,12 @@ phase_cluster() {
 # pytest_run DIR runs Debian's pytest (the pyenv python first on PATH cannot
 # see Debian's packages); exit code 5 (no tests collected) is a failure too.
 pytest_run() {
-  /usr/bin/python3 -m pytest -q -p no:cacheprovider "$@"
+  local rc=0
+  /usr/bin/python3 -m pytest -q -p no:cacheprovider "$@" || rc=$?
+  if [ "${rc}" -eq 5 ]; then
+    arl::log "pytest collected no tests in $*: a suite that runs nothing is a failure"
+  fi
+  return "${rc}"
 }
 
 main() {
