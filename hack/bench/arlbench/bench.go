@@ -78,7 +78,7 @@ func (b *bench) run(ctx context.Context) error {
 		return err
 	}
 	defer b.cleanup()
-	if err := b.waitIdle(ctx, int32(b.o.poolReplicas)); err != nil {
+	if err := b.waitSettled(ctx, int32(b.o.poolReplicas)); err != nil {
 		return err
 	}
 
@@ -161,19 +161,6 @@ func (b *bench) scalePool(ctx context.Context, replicas int32) error {
 	return err
 }
 
-// waitIdle waits until the pool has n idle Ready pods.
-func (b *bench) waitIdle(ctx context.Context, n int32) error {
-	deadline := time.Now().Add(10 * time.Minute)
-	for time.Now().Before(deadline) {
-		pool, err := b.arl.WarmPools(b.o.namespace).Get(ctx, poolName, metav1.GetOptions{})
-		if err == nil && pool.Status.ReadyReplicas >= n {
-			return nil
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	return fmt.Errorf("the pool never had %d idle Ready pods", n)
-}
-
 func (b *bench) cleanup() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -250,7 +237,7 @@ func (b *bench) bindSteady(ctx context.Context) (sample, int, string, error) {
 			cold++
 		}
 	}
-	if err := b.waitIdle(ctx, int32(b.o.poolReplicas)); err != nil {
+	if err := b.waitSettled(ctx, int32(b.o.poolReplicas)); err != nil {
 		return nil, 0, "", err
 	}
 	time.Sleep(2 * time.Second)
@@ -260,6 +247,9 @@ func (b *bench) bindSteady(ctx context.Context) (sample, int, string, error) {
 	}
 	writes := fmt.Sprintf("%.2f ARL etcd writes per bind incl. pool status (2 on the bind path: pod claim + Sandbox create)", float64(rv1-rv0)/float64(b.o.binds))
 	_ = b.arl.Sandboxes(b.o.namespace).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: "arlbench=steady"})
+	if err := b.waitSettled(ctx, int32(b.o.poolReplicas)); err != nil {
+		return nil, 0, "", err
+	}
 	return warm, cold, writes, nil
 }
 
@@ -277,7 +267,7 @@ func (b *bench) bindBurst(ctx context.Context) (warm, all sample, err error) {
 	if err := b.scalePool(ctx, int32(b.o.burst)); err != nil {
 		return nil, nil, err
 	}
-	if err := b.waitIdle(ctx, int32(b.o.burst)); err != nil {
+	if err := b.waitSettled(ctx, int32(b.o.burst)); err != nil {
 		return nil, nil, err
 	}
 	var mu sync.Mutex
@@ -320,6 +310,9 @@ func (b *bench) bindBurst(ctx context.Context) (warm, all sample, err error) {
 	}
 	_ = b.arl.Sandboxes(b.o.namespace).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: "arlbench=burst"})
 	if err := b.scalePool(ctx, int32(b.o.poolReplicas)); err != nil {
+		return nil, nil, err
+	}
+	if err := b.waitSettled(ctx, int32(b.o.poolReplicas)); err != nil {
 		return nil, nil, err
 	}
 	return warm, all, nil
@@ -367,6 +360,9 @@ func (b *bench) throughput(ctx context.Context, n int) (float64, sample, error) 
 	if err := b.scalePool(ctx, int32(max(n, b.o.poolReplicas))); err != nil {
 		return 0, nil, err
 	}
+	if err := b.waitSettled(ctx, int32(max(n, b.o.poolReplicas))); err != nil {
+		return 0, nil, err
+	}
 	names := make([]string, n)
 	for i := range names {
 		sb, err := b.bind(ctx, fmt.Sprintf("tp%d", n))
@@ -377,6 +373,10 @@ func (b *bench) throughput(ctx context.Context, n int) (float64, sample, error) 
 			return 0, nil, err
 		}
 		names[i] = sb.Name
+	}
+	// The pool refills behind these binds; measure once it has.
+	if err := b.waitSettled(ctx, int32(max(n, b.o.poolReplicas))); err != nil {
+		return 0, nil, err
 	}
 	var mu sync.Mutex
 	var lat sample
@@ -410,6 +410,12 @@ func (b *bench) throughput(ctx context.Context, n int) (float64, sample, error) 
 		_ = b.arl.Sandboxes(b.o.namespace).Delete(ctx, name, metav1.DeleteOptions{})
 	}
 	_ = b.arl.Tasks(b.o.namespace).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{})
+	if err := b.scalePool(ctx, int32(b.o.poolReplicas)); err != nil {
+		return 0, nil, err
+	}
+	if err := b.waitSettled(ctx, int32(b.o.poolReplicas)); err != nil {
+		return 0, nil, err
+	}
 	return float64(len(lat)) / elapsed.Seconds(), lat, nil
 }
 
