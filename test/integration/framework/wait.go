@@ -18,10 +18,13 @@ package framework
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // SyncBuffer is a bytes.Buffer safe to write from a process and read from a test.
@@ -46,23 +49,23 @@ func (b *SyncBuffer) String() string {
 // Eventually polls cond until it holds or timeout passes, then fails the test with msg.
 func Eventually(t testing.TB, timeout time.Duration, msg string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s: %s", timeout, msg)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !poll(timeout, cond) {
+		t.Fatalf("timed out after %s: %s", timeout, msg)
 	}
+}
+
+// poll checks cond every 50ms, at once first, until it holds or timeout
+// passes; it reports whether cond held.
+func poll(timeout time.Duration, cond func() bool) bool {
+	err := wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, timeout, true,
+		func(context.Context) (bool, error) { return cond(), nil })
+	return err == nil
 }
 
 // WaitForOutput waits until out contains want.
 func WaitForOutput(t testing.TB, out *SyncBuffer, want string, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !strings.Contains(out.String(), want) {
-		if time.Now().After(deadline) {
-			t.Fatalf("output never contained %q within %s; got:\n%s", want, timeout, out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !poll(timeout, func() bool { return strings.Contains(out.String(), want) }) {
+		t.Fatalf("output never contained %q within %s; got:\n%s", want, timeout, out.String())
 	}
 }

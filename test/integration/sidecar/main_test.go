@@ -37,6 +37,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
+
 	"github.com/arl-infra/arl/pkg/sidecar/client"
 	"github.com/arl-infra/arl/pkg/sidecar/pki"
 	"github.com/arl-infra/arl/pkg/sidecar/procutil"
@@ -246,12 +248,10 @@ func callCtx(t testing.TB) context.Context {
 // eventually polls cond (boundedly) and fails with what() when it never holds.
 func eventually(t testing.TB, cond func() bool, what func() string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal(what())
-		}
-		time.Sleep(10 * time.Millisecond)
+	err := wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 20*time.Second, true,
+		func(context.Context) (bool, error) { return cond(), nil })
+	if err != nil {
+		t.Fatal(what())
 	}
 }
 
