@@ -25,7 +25,7 @@ run:
 test:
 	hack/test.sh all
 
-## test-fast: unit and standalone integration suites, no cluster
+## test-fast: verify, unit, standalone integration and Python SDK suites, no cluster
 test-fast:
 	hack/test.sh fast
 
