@@ -202,10 +202,17 @@ type watcher struct {
 
 func startWatch(t *testing.T, ns, resource string) *watcher {
 	t.Helper()
+	return startKubectlWatch(t, "get", resource, "-n", ns, "--watch-only", "--output-watch-events", "-o", "json")
+}
+
+// startKubectlWatch runs kubectl with args, reads the watch events it prints
+// as JSON ("ADDED name") until stopped, and keeps its requests (-v=7, on
+// stderr): what a watch that shows nothing waits for.
+func startKubectlWatch(t *testing.T, args ...string) *watcher {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, kubectlBin, "--kubeconfig", kubeconfig, "--cache-dir", cacheDir,
-		"get", resource, "-n", ns, "--watch-only", "--output-watch-events", "-o", "json",
-		"-v=7") // the requests, on stderr: what a watch that shows nothing waits for
+	args = append([]string{"--kubeconfig", kubeconfig, "--cache-dir", cacheDir}, args...)
+	cmd := exec.CommandContext(ctx, kubectlBin, append(args, "-v=7")...)
 	w := &watcher{cancel: cancel, done: make(chan struct{})}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

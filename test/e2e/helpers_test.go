@@ -528,36 +528,7 @@ func restartARL(t *testing.T, ns string) {
 // events ("ADDED name") like startWatch.
 func startRawWatch(t *testing.T, path string) *watcher {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, kubectlBin, "--kubeconfig", kubeconfig, "--cache-dir", cacheDir, "get", "--raw", path, "-v=7")
-	w := &watcher{cancel: cancel, done: make(chan struct{})}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = &w.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		defer close(w.done)
-		dec := json.NewDecoder(stdout)
-		for {
-			var ev struct {
-				Type   string         `json:"type"`
-				Object map[string]any `json:"object"`
-			}
-			if err := dec.Decode(&ev); err != nil {
-				_ = cmd.Wait()
-				return
-			}
-			w.mu.Lock()
-			w.events = append(w.events, ev.Type+" "+str(ev.Object, "metadata", "name"))
-			w.mu.Unlock()
-		}
-	}()
-	t.Cleanup(w.stop)
-	return w
+	return startKubectlWatch(t, "get", "--raw", path)
 }
 
 // terminated is a container's terminated state.
