@@ -29,8 +29,10 @@ import (
 	agentv1 "github.com/arl-infra/arl/proto/agent/v1"
 )
 
-// PoolGetter reads WarmPools from a cache.
-type PoolGetter func(namespace, name string) (*arl.WarmPool, bool)
+// PoolGetter reads a WarmPool. It must see every pool whose create was
+// acknowledged before the call (read-your-writes), so a script that creates
+// a pool and then a Sandbox never gets PoolNotFound.
+type PoolGetter func(ctx context.Context, namespace, name string) (*arl.WarmPool, bool)
 
 // Binder hands idle pods to Sandboxes as they are created. It runs on every
 // replica: the free list is local, the claim is a conditional write.
@@ -53,7 +55,7 @@ func NewBinder(runtime Runtime, free *FreeList, pools PoolGetter, agents *client
 // function returns the pod when the Sandbox could not be stored after all.
 func (b *Binder) Bind(ctx context.Context, sandbox *arl.Sandbox) (arl.SandboxStatus, func(), error) {
 	now := b.now()
-	pool, ok := b.pools(sandbox.Namespace, sandbox.Spec.PoolRef)
+	pool, ok := b.pools(ctx, sandbox.Namespace, sandbox.Spec.PoolRef)
 	if !ok {
 		return pendingStatus(ReasonPoolNotFound, fmt.Sprintf("WarmPool %q does not exist (yet) in namespace %q", sandbox.Spec.PoolRef, sandbox.Namespace), now), nil, nil
 	}
@@ -120,7 +122,7 @@ func (b *Binder) Release(ctx context.Context, sandbox *arl.Sandbox) {
 // reclaim resets and returns, or deletes, an allocated pod nobody uses.
 func (b *Binder) reclaim(ctx context.Context, pod *Pod, why string) {
 	logger := klog.FromContext(ctx).WithValues("pod", klog.KRef(pod.Namespace, pod.Name), "why", why)
-	if pool, ok := b.pools(pod.Namespace, pod.Pool); ok && pool.Spec.ReusePolicy == arl.ReusePolicyReset &&
+	if pool, ok := b.pools(ctx, pod.Namespace, pod.Pool); ok && pool.Spec.ReusePolicy == arl.ReusePolicyReset &&
 		pod.TemplateHash == b.runtime.TemplateHash(pool) && !pod.Failed && !pod.Terminating {
 		err := b.reset(ctx, pod)
 		if err == nil {

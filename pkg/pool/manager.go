@@ -22,6 +22,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
@@ -222,10 +224,20 @@ func (c *Controller) processNext(ctx context.Context) bool {
 	return true
 }
 
-// getPool reads a WarmPool from the cache as an internal object.
-func (c *Controller) getPool(namespace, name string) (*arl.WarmPool, bool) {
+// getPool reads a WarmPool as an internal object: from the cache, or, when
+// the cache has not seen it (yet), from the store. The informer trails the
+// store, and a pool created a moment ago must not read as missing.
+func (c *Controller) getPool(ctx context.Context, namespace, name string) (*arl.WarmPool, bool) {
 	pool, err := c.pools.WarmPools(namespace).Get(name)
+	if err == nil {
+		return toInternalPool(pool), true
+	}
+	// An empty resourceVersion is a quorum read from etcd.
+	pool, err = c.cfg.Client.WarmPools(namespace).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
+		if !apierrors.IsNotFound(err) {
+			klog.FromContext(ctx).Error(err, "Reading a WarmPool the cache lacks failed", "pool", klog.KRef(namespace, name))
+		}
 		return nil, false
 	}
 	return toInternalPool(pool), true
