@@ -200,9 +200,17 @@ type watcher struct {
 	stderr strings.Builder
 }
 
-func startWatch(t *testing.T, ns, resource string) *watcher {
+// startWatch runs `kubectl get RESOURCE -w` in ns. kubectl lists, prints
+// the listed objects as ADDED, then watches from the list's resourceVersion:
+// once an object that existed before the start is printed, every later
+// change is delivered. marker is such an object (see establishWatches).
+func startWatch(t *testing.T, ns, resource, marker string) *watcher {
 	t.Helper()
-	return startKubectlWatch(t, "get", resource, "-n", ns, "--watch-only", "--output-watch-events", "-o", "json")
+	w := startKubectlWatch(t, "get", resource, "-n", ns, "-w", "--output-watch-events", "-o", "json")
+	waitFor(t, 30*time.Second, "the "+resource+" watch's initial list", func() (bool, string) {
+		return w.has("ADDED " + marker), w.String()
+	})
+	return w
 }
 
 // startKubectlWatch runs kubectl with args, reads the watch events it prints
@@ -265,23 +273,33 @@ func (w *watcher) String() string {
 	return fmt.Sprintf("events %v; stderr %s", w.events, w.stderr.String())
 }
 
+// establishWatches starts a watch of each ARL resource in ns. Each has a
+// marker object created before it starts, so the watch is established when
+// its list shows the marker: a watch started with --watch-only gives no
+// such sign, and an object created before its first list would never be
+// printed as ADDED.
+func establishWatches(t *testing.T, ns string) map[string]*watcher {
+	t.Helper()
+	markers := map[string]string{ // plural -> YAML of an object that needs no pod
+		"warmpools": strings.Replace(fmt.Sprintf(warmPoolYAML, 0), "name: python-pool", "name: marker", 1),
+		"sandboxes": strings.NewReplacer("name: my-workspace", "name: marker", "poolRef: python-pool", "poolRef: no-such-pool").Replace(sandboxYAML),
+		"tasks":     strings.NewReplacer("name: hello-task", "name: marker", "sandboxRef: my-workspace", "sandboxRef: no-such-sandbox").Replace(taskYAML),
+	}
+	watches := map[string]*watcher{}
+	for plural := range arlResources {
+		kubectlIn(t, markers[plural], "create", "-n", ns, "-f", "-")
+		watches[plural] = startWatch(t, ns, plural, "marker")
+	}
+	return watches
+}
+
 // TestCRUD: the full create/get/list/watch/describe/delete cycle of the three
 // kinds through kube-apiserver, with the manual's YAML.
 func TestCRUD(t *testing.T) {
 	requireARL(t)
 	ns := newNamespace(t, "crud")
 
-	watches := map[string]*watcher{}
-	for plural := range arlResources {
-		watches[plural] = startWatch(t, ns, plural)
-	}
-	// The watches are established once an unrelated object's ADDED shows up:
-	// create a throwaway WarmPool and wait for its event.
-	kubectlIn(t, strings.Replace(fmt.Sprintf(warmPoolYAML, 0), "python-pool", "warmup", 1), "create", "-n", ns, "-f", "-")
-	waitFor(t, 30*time.Second, "the warmpools watch", func() (bool, string) {
-		return watches["warmpools"].has("ADDED warmup"), watches["warmpools"].String()
-	})
-
+	watches := establishWatches(t, ns)
 	created := map[string]string{ // plural -> name
 		"warmpools": "python-pool",
 		"sandboxes": "my-workspace",
@@ -368,8 +386,6 @@ func TestCRUD(t *testing.T) {
 			t.Errorf("%s/%s after delete: %s", plural, name, r)
 		}
 	}
-	kubectl(t, "delete", "warmpool", "warmup", "-n", ns, "--timeout=120s")
-
 	// watch saw each object come and go
 	for plural, name := range created {
 		w := watches[plural]
