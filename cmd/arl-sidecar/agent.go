@@ -53,6 +53,7 @@ func runAgent(args []string) int {
 	killGrace := fs.Duration("kill-grace", agent.DefaultKillGrace, "default time between SIGTERM and SIGKILL on timeout, cancel and shutdown")
 	socketMode := fs.String("socket-mode", "0660", "mode of the socket (octal)")
 	socketGroup := fs.Int("socket-group", -1, "group id of the socket (-1: unchanged)")
+	oomEvents := fs.String("oom-events", "auto", `file with the container cgroup's "oom_kill N" counter, to report OOM-killed commands ("auto": the usual cgroup v2 or v1 file; "": none)`)
 	scrub := fs.StringSlice("scrub-env", nil, "more variables (NAME or PREFIX*) to remove from commands' environment; ARL_* always are")
 	fs.Usage = func() {
 		os.Stderr.WriteString("Usage: arl-sidecar agent [flags] [-- COMMAND ARGS...]\n\n" +
@@ -82,6 +83,7 @@ func runAgent(args []string) int {
 		LogDir:         *logDir,
 		LogTailBytes:   *logTail,
 		ScrubEnv:       *scrub,
+		OOMEvents:      oomEventsFile(*oomEvents),
 		ReapOrphans:    true,
 	})
 	if err != nil {
@@ -150,4 +152,11 @@ func runAgent(args []string) int {
 			return shutdown(int(e.Code()))
 		}
 	}
+}
+
+func oomEventsFile(flag string) string {
+	if flag == "auto" {
+		return agent.DetectOOMEvents()
+	}
+	return flag
 }

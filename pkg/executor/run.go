@@ -160,12 +160,13 @@ func (e *Executor) attempt(ctx context.Context, agent *client.Client, task *arl.
 		}
 		started := metav1.Now()
 		var stepResult arl.StepResult
+		var oomKilled bool
 		var err error
 		switch step.Type {
 		case arl.StepFilePatch:
 			stepResult, err = e.filePatch(ctx, agent, step, workDir, remaining)
 		default:
-			stepResult, err = e.command(ctx, agent, step, workDir, remaining, out)
+			stepResult, oomKilled, err = e.command(ctx, agent, step, workDir, remaining, out)
 		}
 		// The agent could not be reached: nothing the step did is known.
 		unreachable := err != nil && status.Code(err) == codes.Unavailable
@@ -182,6 +183,10 @@ func (e *Executor) attempt(ctx context.Context, agent *client.Client, task *arl.
 			return result
 		case unreachable:
 			result.reason, result.message = ReasonAgentUnreachable, stepResult.Message
+			return result
+		case oomKilled:
+			result.reason = ReasonOOMKilled
+			result.message = fmt.Sprintf("step %q was killed by the out-of-memory killer: the sandbox reached its memory limit", step.Name)
 			return result
 		case stepResult.ExitCode != 0:
 			result.reason = ReasonStepFailed
@@ -220,8 +225,9 @@ func (e *Executor) filePatch(ctx context.Context, agent *client.Client, step *ar
 }
 
 // command runs one Command step, streaming its output. The command's own
-// failures are its exit code; the error is the agent's (or transport's).
-func (e *Executor) command(ctx context.Context, agent *client.Client, step *arl.TaskStep, workDir string, timeout time.Duration, out *output) (arl.StepResult, error) {
+// failures are its exit code (and whether the OOM killer ended it); the
+// error is the agent's (or transport's).
+func (e *Executor) command(ctx context.Context, agent *client.Client, step *arl.TaskStep, workDir string, timeout time.Duration, out *output) (arl.StepResult, bool, error) {
 	dir := step.WorkDir
 	switch {
 	case dir == "":
@@ -244,14 +250,17 @@ func (e *Executor) command(ctx context.Context, agent *client.Client, step *arl.
 		out.write(stream == client.Stderr, chunk)
 	})
 	if err != nil {
-		return arl.StepResult{ExitCode: 1, Message: fmt.Sprintf("running %q: %s", step.Command[0], status.Convert(err).Message())}, err
+		return arl.StepResult{ExitCode: 1, Message: fmt.Sprintf("running %q: %s", step.Command[0], status.Convert(err).Message())}, false, err
 	}
 	result := arl.StepResult{ExitCode: exit.ExitCode, Signal: exit.Signal, TimedOut: exit.TimedOut}
 	if exit.Background {
 		result.PID = exit.Pid
 		result.ExitCode = 0
 	}
-	return result, nil
+	if exit.OOMKilled {
+		result.Message = "killed by the out-of-memory killer"
+	}
+	return result, exit.OOMKilled, nil
 }
 
 // deleteOneShot deletes a keepAlive: false Sandbox after its first Task.

@@ -34,6 +34,7 @@ const (
 	ReasonSucceeded         = "Succeeded"
 	ReasonStepFailed        = "StepFailed"
 	ReasonTimedOut          = "TimedOut"
+	ReasonOOMKilled         = "OOMKilled"
 	ReasonSandboxNotFound   = "SandboxNotFound"
 	ReasonSandboxFailed     = "SandboxFailed"
 	ReasonAgentUnreachable  = "AgentUnreachable"

@@ -67,6 +67,10 @@ type Config struct {
 	Env []string
 	// ScrubEnv lists more variable names to remove; "PREFIX*" removes a prefix.
 	ScrubEnv []string
+	// OOMEvents is the file with the container cgroup's "oom_kill N"
+	// counter (see DetectOOMEvents); a command killed by SIGKILL while it
+	// grew is reported as OOM-killed. Empty: not reported.
+	OOMEvents string
 	// ReapOrphans makes the agent a child subreaper that reaps every child,
 	// as it must be when it runs as PID 1 or wraps the container's command.
 	// The process then must start no children other than through the agent.

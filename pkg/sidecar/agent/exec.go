@@ -38,10 +38,12 @@ type execOptions struct {
 	timeout   time.Duration
 	grace     time.Duration
 	maxOutput int64
+	// oomKills is the cgroup's OOM kill count before the command started.
+	oomKills int64
 }
 
 func (a *Agent) execOptions(req *agentv1.ExecRequest) (execOptions, error) {
-	o := execOptions{grace: a.cfg.KillGrace, maxOutput: a.cfg.MaxOutputBytes}
+	o := execOptions{grace: a.cfg.KillGrace, maxOutput: a.cfg.MaxOutputBytes, oomKills: oomKills(a.cfg.OOMEvents)}
 	switch {
 	case req.GetTimeoutMillis() < 0 || req.GetTimeoutSeconds() < 0:
 		return o, status.Error(codes.InvalidArgument, "timeout must not be negative")
@@ -190,7 +192,16 @@ func (a *Agent) runForeground(stream agentv1.AgentService_ExecuteServer, p *proc
 		StdoutTruncated: stdout.truncated,
 		StderrTruncated: stderr.truncated,
 		Pid:             int32(cmd.pid),
+		OomKilled:       a.oomKilled(exit, opts),
 	}}})
+}
+
+// oomKilled says whether the OOM killer ended the command: it failed, and
+// the cgroup counted an OOM kill while it ran (the victim may be a child,
+// as under `sh -c`, which then exits 137). Another command's OOM kill at
+// the same moment would be attributed to it too.
+func (a *Agent) oomKilled(exit procutil.Exit, opts execOptions) bool {
+	return exit.Code() != 0 && opts.oomKills >= 0 && oomKills(a.cfg.OOMEvents) > opts.oomKills
 }
 
 var canceledContext = func() context.Context {

@@ -61,6 +61,8 @@ type ExitStatus struct {
 	Duration        time.Duration
 	StdoutTruncated bool
 	StderrTruncated bool
+	// OOMKilled: the kernel's OOM killer ended the command.
+	OOMKilled bool
 }
 
 // Exec runs req and calls onChunk (if not nil) with each output chunk as it
@@ -107,6 +109,7 @@ func (c *Client) Exec(ctx context.Context, req *agentv1.ExecRequest, onChunk fun
 			st.ExitCode = e.GetExitCode()
 			st.Signal = e.GetSignal()
 			st.TimedOut = e.GetTimedOut()
+			st.OOMKilled = e.GetOomKilled()
 			st.Duration = time.Duration(e.GetDurationNanos())
 			st.StdoutTruncated = e.GetStdoutTruncated()
 			st.StderrTruncated = e.GetStderrTruncated()

@@ -400,7 +400,10 @@ type ExecExit struct {
 	Pid             int32  `protobuf:"varint,7,opt,name=pid,proto3" json:"pid,omitempty"`
 	// True for the immediate answer of a background Execute: the process is
 	// still running and exit_code means nothing yet.
-	Background    bool `protobuf:"varint,8,opt,name=background,proto3" json:"background,omitempty"`
+	Background bool `protobuf:"varint,8,opt,name=background,proto3" json:"background,omitempty"`
+	// The kernel's OOM killer ended the command: the container (or local
+	// sandbox) reached its memory limit while it ran.
+	OomKilled     bool `protobuf:"varint,9,opt,name=oom_killed,json=oomKilled,proto3" json:"oom_killed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -487,6 +490,13 @@ func (x *ExecExit) GetPid() int32 {
 func (x *ExecExit) GetBackground() bool {
 	if x != nil {
 		return x.Background
+	}
+	return false
+}
+
+func (x *ExecExit) GetOomKilled() bool {
+	if x != nil {
+		return x.OomKilled
 	}
 	return false
 }
@@ -1687,7 +1697,7 @@ const file_proto_agent_v1_agent_proto_rawDesc = "" +
 	"\x05eventJ\x04\b\x03\x10\x04J\x04\b\x04\x10\x05R\texit_codeR\x04done\"1\n" +
 	"\vExecStarted\x12\x10\n" +
 	"\x03pid\x18\x01 \x01(\x05R\x03pid\x12\x10\n" +
-	"\x03tag\x18\x02 \x01(\tR\x03tag\"\x8b\x02\n" +
+	"\x03tag\x18\x02 \x01(\tR\x03tag\"\xaa\x02\n" +
 	"\bExecExit\x12\x1b\n" +
 	"\texit_code\x18\x01 \x01(\x05R\bexitCode\x12\x16\n" +
 	"\x06signal\x18\x02 \x01(\tR\x06signal\x12\x1b\n" +
@@ -1698,7 +1708,9 @@ const file_proto_agent_v1_agent_proto_rawDesc = "" +
 	"\x03pid\x18\a \x01(\x05R\x03pid\x12\x1e\n" +
 	"\n" +
 	"background\x18\b \x01(\bR\n" +
-	"background\"n\n" +
+	"background\x12\x1d\n" +
+	"\n" +
+	"oom_killed\x18\t \x01(\bR\toomKilled\"n\n" +
 	"\rSignalRequest\x12\x10\n" +
 	"\x03pid\x18\x01 \x01(\x05R\x03pid\x12\x16\n" +
 	"\x06signal\x18\x02 \x01(\tR\x06signal\x12\x10\n" +
