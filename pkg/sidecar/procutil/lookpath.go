@@ -43,7 +43,11 @@ func LookPath(file string, env []string, dir string) (string, error) {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(dir, p)
 		}
-		if err := checkExecutable(p); err != nil {
+		switch err := checkExecutable(p); {
+		case errors.Is(err, errUnsearchable):
+			// execve would fail with EACCES: the shell's 126.
+			return "", fmt.Errorf("%s: %w", file, ErrNotExecutable)
+		case err != nil:
 			return "", fmt.Errorf("%s: %w", file, err)
 		}
 		return p, nil
@@ -61,6 +65,9 @@ func LookPath(file string, env []string, dir string) (string, error) {
 			d = filepath.Join(dir, d)
 		}
 		p := filepath.Join(d, file)
+		// A PATH directory this user may not search holds nothing it can
+		// run (a sandbox's uid meets the host's /root/... entries): as a
+		// shell, go on, and say "not found" if nothing else turns up.
 		switch err := checkExecutable(p); {
 		case err == nil:
 			return p, nil
@@ -74,12 +81,17 @@ func LookPath(file string, env []string, dir string) (string, error) {
 	return "", fmt.Errorf("%s: %w in $PATH", file, ErrNotFound)
 }
 
+// errUnsearchable: a directory on the way to the file may not be searched.
+var errUnsearchable = errors.New("a directory on the way may not be searched")
+
 func checkExecutable(p string) error {
 	st, err := os.Stat(p)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return ErrNotFound
-		}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return ErrNotFound
+	case errors.Is(err, fs.ErrPermission):
+		return errUnsearchable
+	case err != nil:
 		return ErrNotExecutable
 	}
 	if st.IsDir() || st.Mode().Perm()&0o111 == 0 {
