@@ -20,7 +20,8 @@ limitations under the License.
 //	                    as PID 1) and does the work, on a unix socket;
 //	arl-sidecar serve   runs in the sidecar container: mTLS AgentService on
 //	                    :50051 forwarded to the agent, plaintext health;
-//	arl-sidecar install copies this binary into a shared volume.
+//	arl-sidecar install copies this binary into a shared volume;
+//	arl-sidecar launch  starts a local sandbox (standalone mode's runtime).
 //
 // See docs/sidecar.md.
 package main
@@ -40,6 +41,7 @@ Commands:
   agent    run commands for the AgentService on a unix socket (in the executor container)
   serve    serve the AgentService over mTLS, forwarding to the agent (in the sidecar container)
   install  copy this binary to a shared volume (in an init container)
+  launch   start a local sandbox: join its cgroups, drop privileges, exec bubblewrap (standalone mode)
 
 Run "arl-sidecar COMMAND --help" for a command's flags.
 `
@@ -57,6 +59,8 @@ func main() {
 		run = runServe
 	case "install":
 		run = runInstall
+	case "launch":
+		run = runLaunch
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

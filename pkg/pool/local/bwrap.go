@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -27,10 +28,17 @@ import (
 
 // In-sandbox paths.
 const (
-	workspaceDir = "/workspace"
-	runDir       = "/run/arl"
-	agentBinary  = "/.arl/bin/arl-sidecar"
-	agentSocket  = runDir + "/agent.sock"
+	workspaceDir  = "/workspace"
+	runDir        = "/run/arl"
+	agentBinary   = "/.arl/bin/arl-sidecar"
+	agentSocket   = runDir + "/agent.sock"
+	agentOOMEvent = "/.arl/oom-events"
+)
+
+// File descriptors bubblewrap inherits (after stdin, stdout, stderr).
+const (
+	infoFD    = 3
+	seccompFD = 4
 )
 
 // hiddenTopLevel are host directories a sandbox never sees: the kernel's,
@@ -40,17 +48,32 @@ var hiddenTopLevel = map[string]bool{
 	"workspace": true, "lost+found": true, ".arl": true,
 }
 
-// bwrapArgs builds the bubblewrap command line of a local pod: the host's
-// top-level directories read-only, a private /workspace, /tmp and /run/arl,
-// its own PID, network, IPC and UTS namespaces, and the agent as PID 1
-// wrapping the executor's command. hide are host paths (the server's data
-// directory: certificates, other sandboxes) masked with an empty tmpfs.
-func bwrapArgs(podDir, sidecarBinary string, executor *corev1.Container, hide []string) []string {
+// sandboxSources are the host paths bubblewrap binds into a sandbox, as
+// bubblewrap can reach them (staged by the launcher, or on the host).
+type sandboxSources struct {
+	workspace, tmp, run string
+	sidecar             string
+	// oomEvents is the sandbox cgroup's OOM counter file ("": no cgroup).
+	oomEvents string
+}
+
+// bwrapArgs builds the bubblewrap command line of a local pod: a user
+// namespace in which it is root with no capabilities (outside, the
+// sandbox's own unprivileged uid) and from which no further user namespace
+// can be made, a seccomp filter (on fd seccompFD), the host's top-level
+// directories read-only, a private /workspace, /tmp and /run/arl, its own
+// PID, network, IPC and UTS namespaces, and the agent as PID 1 wrapping the
+// executor's command. hide are host paths (the server's data directory:
+// certificates, other sandboxes) covered with an empty tmpfs, which a
+// process without capabilities cannot unmount.
+func bwrapArgs(hostname string, src sandboxSources, executor *corev1.Container, hide []string) []string {
 	args := []string{
-		"--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
-		"--hostname", filepath.Base(podDir),
+		"--unshare-user", "--uid", "0", "--gid", "0", "--disable-userns", "--cap-drop", "ALL",
+		"--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+		"--hostname", hostname,
 		"--as-pid-1", "--new-session",
-		"--info-fd", "3",
+		"--info-fd", strconv.Itoa(infoFD),
+		"--seccomp", strconv.Itoa(seccompFD),
 	}
 	entries, _ := os.ReadDir("/")
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
@@ -72,18 +95,23 @@ func bwrapArgs(podDir, sidecarBinary string, executor *corev1.Container, hide []
 		}
 	}
 	for _, h := range hide {
-		args = append(args, "--tmpfs", h)
+		args = append(args, "--tmpfs", h, "--remount-ro", h)
 	}
 	args = append(args,
 		"--dev", "/dev",
 		"--proc", "/proc",
-		"--bind", filepath.Join(podDir, "workspace"), workspaceDir,
-		"--bind", filepath.Join(podDir, "tmp"), "/tmp",
-		"--bind", filepath.Join(podDir, "run"), runDir,
-		"--ro-bind", sidecarBinary, agentBinary,
+		"--bind", src.workspace, workspaceDir,
+		"--bind", src.tmp, "/tmp",
+		"--bind", src.run, runDir,
+		"--ro-bind", src.sidecar, agentBinary,
+	)
+	if src.oomEvents != "" {
+		args = append(args, "--ro-bind", src.oomEvents, agentOOMEvent)
+	}
+	args = append(args,
 		"--chdir", workspaceDir,
 		"--setenv", "HOME", "/tmp",
-		"--setenv", "HOSTNAME", filepath.Base(podDir),
+		"--setenv", "HOSTNAME", hostname,
 	)
 	for _, env := range executor.Env {
 		if env.ValueFrom == nil {
@@ -93,13 +121,31 @@ func bwrapArgs(podDir, sidecarBinary string, executor *corev1.Container, hide []
 	args = append(args, "--",
 		agentBinary, "agent",
 		"--socket", agentSocket,
-		"--socket-mode", "0666",
+		"--socket-mode", "0600",
 		"--workspace", workspaceDir,
 	)
+	if src.oomEvents != "" {
+		args = append(args, "--oom-events", agentOOMEvent)
+	}
 	if command := append(append([]string{}, executor.Command...), executor.Args...); len(command) > 0 {
 		args = append(append(args, "--"), command...)
 	}
 	return args
+}
+
+// reachableByOthers says whether a user that owns none of path's
+// directories can reach path: every directory on the way must let
+// others search it. A sandbox's uid is such a user.
+func reachableByOthers(path string) bool {
+	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
+		info, err := os.Stat(dir)
+		if err != nil || info.Mode().Perm()&0o001 == 0 {
+			return false
+		}
+		if dir == "/" {
+			return true
+		}
+	}
 }
 
 // scrubbedEnv is the server's environment without what a sandbox must not

@@ -42,8 +42,12 @@ type meta struct {
 	TemplateHash string        `json:"templateHash"`
 	Created      time.Time     `json:"created"`
 	ClaimedAt    time.Time     `json:"claimedAt,omitempty"`
-	// PID is the host pid of the sandbox's PID 1 (the agent).
+	// PID is the host pid of the sandbox's PID 1 (the agent); 0 while the
+	// sandbox is being started.
 	PID int `json:"pid,omitempty"`
+	// HostUID is the unprivileged host uid (and gid) the sandbox runs as;
+	// 0 when it runs as the server's uid (a server not run as root).
+	HostUID int `json:"hostUID,omitempty"`
 }
 
 // save writes pod.json atomically (temp file and rename).

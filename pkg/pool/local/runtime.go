@@ -16,13 +16,18 @@ limitations under the License.
 
 // Package local runs pool pods as local processes for standalone mode: each
 // pod is an arl-sidecar agent in its own bubblewrap sandbox (private
-// /workspace and /tmp, own PID and network namespaces, the host's
-// filesystem read-only), reached over a unix socket. Pods outlive the
-// server: a restarted server adopts them from their pod.json.
+// /workspace and /tmp, own user, PID and network namespaces, no
+// capabilities, a seccomp filter, the host's filesystem read-only), run as
+// an unprivileged uid of its own in a cgroup of its own, and reached over a
+// unix socket. Pods outlive the server: a restarted server adopts them from
+// their pod.json, and kills what no pod.json owns. See docs/security.md.
 package local
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,6 +50,7 @@ import (
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
 	"github.com/arl-infra/arl/pkg/pool"
+	"github.com/arl-infra/arl/pkg/pool/local/launcher"
 	"github.com/arl-infra/arl/pkg/sidecar/client"
 )
 
@@ -58,15 +64,39 @@ type Options struct {
 	Bwrap string
 	// Hide are host paths sandboxes must not see (the server's data directory).
 	Hide []string
+	// Limits bound every sandbox; a pool's executor resources.limits (cpu,
+	// memory) replace the defaults given here.
+	Limits Limits
+	// FirstUID starts the host uids sandboxes run as, one uid each (when
+	// the server runs as root; otherwise they run as the server's uid).
+	// Each pod directory takes its own block of uidBlock uids from the
+	// uidBlocks after FirstUID, so two servers' sandboxes rarely share one.
+	FirstUID int
 }
+
+// DefaultFirstUID is far above the ids of users and of subordinate id ranges.
+const DefaultFirstUID = 1_000_000_000
+
+const (
+	uidBlock  = 1 << 16
+	uidBlocks = 1 << 12
+)
 
 // Runtime is the local pool.Runtime.
 type Runtime struct {
 	opts     Options
 	nodeName string
+	firstUID int
+	// privileged: the server is root, so sandboxes get uids of their own
+	// and go through the launcher.
+	privileged bool
+	// cgroups is nil where sandboxes cannot be limited.
+	cgroups *cgroups
+	seccomp []byte
 
 	mu       sync.Mutex
 	pods     map[string]*localPod
+	uids     map[int]bool
 	onChange func(*pool.Pod, bool)
 	synced   bool
 }
@@ -101,12 +131,50 @@ func New(opts Options) (*Runtime, error) {
 	if _, err := os.Stat(opts.SidecarBinary); err != nil {
 		return nil, fmt.Errorf("the local runtime needs the arl-sidecar binary: %w", err)
 	}
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	opts.Dir = dir
 	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 		return nil, err
 	}
+	if opts.FirstUID <= 0 {
+		opts.FirstUID = DefaultFirstUID
+	}
+	filter, err := seccompBytes()
+	if err != nil {
+		return nil, err
+	}
 	host, _ := os.Hostname()
-	return &Runtime{opts: opts, nodeName: host, pods: map[string]*localPod{}}, nil
+	id := sha256.Sum256([]byte(opts.Dir))
+	r := &Runtime{opts: opts, nodeName: host, privileged: os.Geteuid() == 0, seccomp: filter,
+		firstUID: opts.FirstUID + int(binary.BigEndian.Uint16(id[6:])%uidBlocks)*uidBlock,
+		pods:     map[string]*localPod{}, uids: map[int]bool{}}
+	if !r.privileged {
+		klog.InfoS("Not running as root: local sandboxes run as this server's uid (still without capabilities) and without resource limits")
+		return r, nil
+	}
+	mountinfo, err := os.ReadFile("/proc/self/mountinfo")
+	if err == nil {
+		// One parent per pod directory: a server finds the sandboxes of its
+		// own directory, including those whose pod.json was lost.
+		r.cgroups, err = newCgroups(parseCgroupMounts(mountinfo), "arl/"+hex.EncodeToString(id[:6]))
+	}
+	if err == nil {
+		// Where they are, for people and for test harnesses cleaning up.
+		err = os.WriteFile(filepath.Join(opts.Dir, CgroupsFile), []byte(strings.Join(r.cgroups.parents, "\n")+"\n"), 0o644)
+	}
+	if err != nil {
+		r.cgroups = nil
+		klog.ErrorS(err, "Local sandboxes get no cgroups: no memory, CPU or process limits")
+	}
+	return r, nil
 }
+
+// CgroupsFile, in the pod directory, lists the parent cgroup directories
+// of its sandboxes, one per line.
+const CgroupsFile = "cgroups"
 
 // Run adopts existing pods, then reports changes until ctx ends.
 func (r *Runtime) Run(ctx context.Context, onChange func(*pool.Pod, bool)) error {
@@ -190,39 +258,31 @@ func (r *Runtime) socketPath(p *localPod) string {
 }
 
 // Create implements pool.Runtime: it starts a new sandbox for the pool.
+// Its pod.json and cgroup exist before it starts, so a server that dies
+// meanwhile leaves nothing a restart cannot find.
 func (r *Runtime) Create(ctx context.Context, p *arl.WarmPool) (*pool.Pod, error) {
 	executor := pool.ExecutorContainer(&p.Spec.Template.Spec)
 	if executor == nil {
 		return nil, fmt.Errorf("WarmPool %s/%s has no container", p.Namespace, p.Name)
 	}
 	name := p.Name + "-" + rand.String(5)
-	dir := filepath.Join(r.opts.Dir, p.Namespace, name)
-	for _, sub := range []string{"workspace", "tmp", "run"} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
-			return nil, err
-		}
-	}
-	// Sandboxes' /tmp is world-writable, as a real /tmp.
-	if err := os.Chmod(filepath.Join(dir, "tmp"), 0o1777); err != nil {
-		return nil, err
-	}
 	lp := &localPod{
-		dir:    dir,
+		dir:    filepath.Join(r.opts.Dir, p.Namespace, name),
 		exited: make(chan struct{}),
 		meta: meta{
 			Namespace: p.Namespace, Name: name, UID: uuid.NewUUID(), Version: 1,
 			Pool: p.Name, State: pool.PodIdle, TemplateHash: r.TemplateHash(p), Created: time.Now(),
+			HostUID: r.allocateUID(),
 		},
 	}
-	pid, err := r.start(lp, executor)
+	pid, err := r.prepareAndStart(lp, executor)
 	if err != nil {
-		os.RemoveAll(dir)
+		r.discard(lp)
 		return nil, err
 	}
 	lp.meta.PID = pid
-	if err := lp.meta.save(dir); err != nil {
-		_ = syscall.Kill(pid, syscall.SIGKILL)
-		os.RemoveAll(dir)
+	if err := lp.meta.save(lp.dir); err != nil {
+		r.discard(lp)
 		return nil, err
 	}
 	r.mu.Lock()
@@ -234,7 +294,84 @@ func (r *Runtime) Create(ctx context.Context, p *arl.WarmPool) (*pool.Pod, error
 	return snap, nil
 }
 
-// start launches the sandbox and returns the host pid of its PID 1.
+// prepareAndStart makes the pod's directories, pod.json and cgroup, then
+// starts it.
+func (r *Runtime) prepareAndStart(lp *localPod, executor *corev1.Container) (int, error) {
+	if err := os.MkdirAll(lp.dir, 0o700); err != nil {
+		return 0, err
+	}
+	for sub, mode := range map[string]os.FileMode{"workspace": 0o755, "tmp": 0o1777, "run": 0o700} {
+		path := filepath.Join(lp.dir, sub)
+		if err := os.Mkdir(path, mode); err != nil {
+			return 0, err
+		}
+		// Mkdir applies the umask, and drops the sticky bit.
+		if err := os.Chmod(path, mode); err != nil {
+			return 0, err
+		}
+		if r.privileged {
+			if err := os.Chown(path, lp.meta.HostUID, lp.meta.HostUID); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if err := lp.meta.save(lp.dir); err != nil {
+		return 0, err
+	}
+	if r.cgroups != nil {
+		if err := r.cgroups.create(cgroupName(&lp.meta), r.limits(executor)); err != nil {
+			return 0, err
+		}
+	}
+	return r.start(lp, executor)
+}
+
+// discard undoes a Create that failed.
+func (r *Runtime) discard(lp *localPod) {
+	if r.cgroups != nil {
+		if err := r.cgroups.destroy(cgroupName(&lp.meta), 10*time.Second); err != nil {
+			klog.ErrorS(err, "Removing the cgroup of a sandbox that failed to start")
+		}
+	}
+	os.RemoveAll(lp.dir)
+	r.mu.Lock()
+	delete(r.uids, lp.meta.HostUID)
+	r.mu.Unlock()
+}
+
+// allocateUID reserves the lowest free sandbox uid (0 when sandboxes run
+// as the server's uid).
+func (r *Runtime) allocateUID() int {
+	if !r.privileged {
+		return 0
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	uid := r.firstUID
+	for r.uids[uid] {
+		uid++
+	}
+	r.uids[uid] = true
+	return uid
+}
+
+// limits are the server's defaults with the executor's limits over them.
+func (r *Runtime) limits(executor *corev1.Container) Limits {
+	l := r.opts.Limits
+	if m := executor.Resources.Limits.Memory(); !m.IsZero() {
+		l.MemoryBytes = m.Value()
+	}
+	if c := executor.Resources.Limits.Cpu(); !c.IsZero() {
+		l.CPUMillis = c.MilliValue()
+	}
+	return l
+}
+
+func cgroupName(m *meta) string { return m.Namespace + "_" + m.Name }
+
+// start launches the sandbox and returns the host pid of its PID 1. As
+// root it goes through the launcher (see package launcher), which joins
+// the cgroup and becomes the sandbox's uid before bubblewrap runs.
 func (r *Runtime) start(lp *localPod, executor *corev1.Container) (int, error) {
 	logFile, err := os.OpenFile(filepath.Join(lp.dir, "agent.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
@@ -246,17 +383,32 @@ func (r *Runtime) start(lp *localPod, executor *corev1.Container) (int, error) {
 		return 0, err
 	}
 	defer infoR.Close()
-	cmd := exec.Command(r.opts.Bwrap, bwrapArgs(lp.dir, r.opts.SidecarBinary, executor, r.opts.Hide)...)
+	// The filter is far smaller than a pipe's buffer: it is written whole
+	// before bubblewrap reads it.
+	filterR, filterW, err := os.Pipe()
+	if err != nil {
+		infoW.Close()
+		return 0, err
+	}
+	_, err = filterW.Write(r.seccomp)
+	filterW.Close()
+	if err != nil {
+		infoW.Close()
+		filterR.Close()
+		return 0, err
+	}
+	cmd := r.command(lp, executor)
 	cmd.Env = scrubbedEnv()
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.ExtraFiles = []*os.File{infoW}
+	cmd.ExtraFiles = []*os.File{infoW, filterR} // infoFD, seccompFD
 	// Its own session: a ^C to the server's terminal does not reach sandboxes.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		infoW.Close()
+	err = cmd.Start()
+	infoW.Close()
+	filterR.Close()
+	if err != nil {
 		return 0, fmt.Errorf("starting bubblewrap: %w", err)
 	}
-	infoW.Close()
 	var info struct {
 		ChildPID int `json:"child-pid"`
 	}
@@ -273,22 +425,71 @@ func (r *Runtime) start(lp *localPod, executor *corev1.Container) (int, error) {
 	return info.ChildPID, nil
 }
 
+// command is the process that becomes the sandbox: bubblewrap, through the
+// launcher when the server is root.
+func (r *Runtime) command(lp *localPod, executor *corev1.Container) *exec.Cmd {
+	hostname := filepath.Base(lp.dir)
+	src := sandboxSources{
+		workspace: filepath.Join(lp.dir, "workspace"),
+		tmp:       filepath.Join(lp.dir, "tmp"),
+		run:       filepath.Join(lp.dir, "run"),
+		sidecar:   r.opts.SidecarBinary,
+	}
+	if r.cgroups != nil {
+		src.oomEvents = r.cgroups.oomEvents(cgroupName(&lp.meta))
+	}
+	if !r.privileged {
+		return exec.Command(r.opts.Bwrap, bwrapArgs(hostname, src, executor, r.opts.Hide)...)
+	}
+	spec := launcher.Spec{UID: lp.meta.HostUID, GID: lp.meta.HostUID, Stage: map[string]string{}}
+	if r.cgroups != nil {
+		spec.Cgroups = r.cgroups.procFiles(cgroupName(&lp.meta))
+	}
+	// bubblewrap, as the sandbox's uid, reaches the pod's directories
+	// where the launcher staged them.
+	for name, path := range map[string]*string{"workspace": &src.workspace, "tmp": &src.tmp, "run": &src.run, "arl-sidecar": &src.sidecar} {
+		spec.Stage[name] = *path
+		*path = filepath.Join(launcher.StageDir, name)
+	}
+	// The sandbox's uid reaches only what others may search; the rest it
+	// cannot see, and bubblewrap (as that uid) could not cover it.
+	var hide []string
+	for _, h := range r.opts.Hide {
+		if reachableByOthers(h) {
+			hide = append(hide, h)
+		}
+	}
+	spec.Command = append([]string{r.opts.Bwrap}, bwrapArgs(hostname, src, executor, hide)...)
+	return exec.Command(r.opts.SidecarBinary, spec.Args()...)
+}
+
 // adopt loads the pods a previous server left and checks which still run.
+// What no pod.json owns is killed: a sandbox whose start a crash cut short
+// (pod.json without a pid) and one whose pod.json was deleted with the data
+// directory (a cgroup without a pod).
 func (r *Runtime) adopt(ctx context.Context) {
+	logger := klog.FromContext(ctx)
 	namespaces, _ := os.ReadDir(r.opts.Dir)
 	for _, ns := range namespaces {
+		if !ns.IsDir() {
+			continue
+		}
 		pods, _ := os.ReadDir(filepath.Join(r.opts.Dir, ns.Name()))
 		for _, entry := range pods {
 			dir := filepath.Join(r.opts.Dir, ns.Name(), entry.Name())
 			m, err := loadMeta(dir)
-			if err != nil {
-				klog.FromContext(ctx).Info("Removing a local pod without metadata", "dir", dir, "err", err)
+			if err != nil || m.PID == 0 {
+				logger.Info("Removing a local pod that never started", "dir", dir, "err", err)
+				if err == nil {
+					r.destroyCgroup(m)
+				}
 				os.RemoveAll(dir)
 				continue
 			}
 			lp := &localPod{meta: *m, dir: dir, exited: make(chan struct{})}
 			r.mu.Lock()
 			r.pods[m.Namespace+"/"+m.Name] = lp
+			r.uids[m.HostUID] = true
 			r.mu.Unlock()
 			if !sandboxAlive(m.PID) {
 				r.markExited(lp, errors.New("the sandbox ended while arl-apiserver was not running"))
@@ -297,6 +498,31 @@ func (r *Runtime) adopt(ctx context.Context) {
 			go r.watchAdopted(lp)
 			go r.waitReady(lp)
 		}
+	}
+	if r.cgroups == nil {
+		return
+	}
+	for _, name := range r.cgroups.names() {
+		namespace, podName, _ := strings.Cut(name, "_")
+		r.mu.Lock()
+		_, owned := r.pods[namespace+"/"+podName]
+		r.mu.Unlock()
+		if !owned {
+			logger.Info("Killing a local sandbox no pod owns", "cgroup", name, "processes", len(r.cgroups.procs(name)))
+			if err := r.cgroups.destroy(name, 10*time.Second); err != nil {
+				logger.Error(err, "Killing a local sandbox no pod owns failed")
+			}
+		}
+	}
+}
+
+// destroyCgroup kills whatever runs in the pod's cgroup and removes it.
+func (r *Runtime) destroyCgroup(m *meta) {
+	if r.cgroups == nil {
+		return
+	}
+	if err := r.cgroups.destroy(cgroupName(m), 10*time.Second); err != nil {
+		klog.ErrorS(err, "Removing a local sandbox's cgroup failed", "pod", klog.KRef(m.Namespace, m.Name))
 	}
 }
 
@@ -458,8 +684,10 @@ func (r *Runtime) Delete(ctx context.Context, p *pool.Pod) error {
 	case <-lp.exited:
 	case <-time.After(10 * time.Second):
 	}
+	r.destroyCgroup(&lp.meta)
 	r.mu.Lock()
 	delete(r.pods, p.Key())
+	delete(r.uids, lp.meta.HostUID)
 	r.mu.Unlock()
 	r.notify(snap, true)
 	// The pod is gone once its pod.json is; removing a large workspace

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -103,3 +104,35 @@ class Standalone:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
+        self.remove_cgroups()
+
+    def remove_cgroups(self, timeout: float = 10) -> None:
+        """Kills what is left in the sandboxes' cgroups (their parents are
+        listed in DIR/pods/cgroups) and removes the cgroups."""
+        listing = self.data_dir / "pods" / "cgroups"
+        if not listing.exists():
+            return
+        parents = [Path(p) for p in listing.read_text().split()]
+        deadline = time.monotonic() + timeout
+        for parent in parents:
+            for cg in [d for d in parent.glob("*") if d.is_dir()]:
+                while time.monotonic() < deadline:
+                    pids = [int(p) for p in (cg / "cgroup.procs").read_text().split()]
+                    if not pids:
+                        break
+                    for pid in pids:
+                        try:
+                            os.kill(pid, signal.SIGKILL)
+                        except ProcessLookupError:
+                            pass
+                    time.sleep(0.01)
+                while cg.exists() and time.monotonic() < deadline:
+                    try:
+                        cg.rmdir()
+                    except OSError:  # busy until its last process is reaped
+                        time.sleep(0.01)
+        for parent in parents:
+            try:
+                parent.rmdir()
+            except OSError:
+                pass

@@ -35,6 +35,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	clientset "github.com/arl-infra/arl/pkg/generated/clientset/versioned"
+	"github.com/arl-infra/arl/pkg/pool/local"
 )
 
 // Standalone is a running `arl-apiserver --standalone` process.
@@ -56,7 +57,13 @@ type Standalone struct {
 // directory and stops it when the test ends.
 func StartStandalone(t testing.TB, args ...string) *Standalone {
 	t.Helper()
-	s := &Standalone{t: t, DataDir: t.TempDir(), Args: args}
+	return StartStandaloneAt(t, t.TempDir(), args...)
+}
+
+// StartStandaloneAt is StartStandalone with the data in dataDir.
+func StartStandaloneAt(t testing.TB, dataDir string, args ...string) *Standalone {
+	t.Helper()
+	s := &Standalone{t: t, DataDir: dataDir, Args: args}
 	s.Start()
 	t.Cleanup(func() {
 		s.Stop()
@@ -66,8 +73,13 @@ func StartStandalone(t testing.TB, args ...string) *Standalone {
 }
 
 // KillSandboxes kills the local sandboxes the server started: they outlive
-// the server by design, the test's processes must not.
+// the server by design, the test's processes must not. Their cgroups go too.
 func (s *Standalone) KillSandboxes() {
+	defer func() {
+		if err := local.DestroyAll(filepath.Join(s.DataDir, "pods")); err != nil {
+			s.t.Errorf("removing the sandboxes' cgroups: %v", err)
+		}
+	}()
 	metas, _ := filepath.Glob(filepath.Join(s.DataDir, "pods", "*", "*", "pod.json"))
 	for _, path := range metas {
 		data, err := os.ReadFile(path)
@@ -155,6 +167,25 @@ func (s *Standalone) waitReady() {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// Kill kills the server with SIGKILL, as a crash would, and waits for it.
+func (s *Standalone) Kill() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	<-s.exit
+	s.cmd = nil
+	s.logs.Close()
+}
+
+// PID is the running server's process id (0 when it is not running).
+func (s *Standalone) PID() int {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
 }
 
 // Stop stops the server with SIGTERM (SIGKILL after 20s) and waits for it.

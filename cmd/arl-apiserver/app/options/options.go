@@ -142,7 +142,7 @@ func (o *Options) Complete(bindAddressSet bool) error {
 
 // Validate checks the flags.
 func (o *Options) Validate() error {
-	return utilerrors.NewAggregate(o.RecommendedOptions.Validate())
+	return utilerrors.NewAggregate(append(o.RecommendedOptions.Validate(), o.Pool.Validate()...))
 }
 
 // EmbeddedEtcdURL is where Run must start etcd, or "" when etcd is external.

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/uuid"
 
 	"github.com/arl-infra/arl/pkg/apiserver"
@@ -47,6 +48,11 @@ type PoolOptions struct {
 	MaxConcurrentTasks int
 	// Namespace is the server's own: the sidecar CA and the Lease live there.
 	Namespace string
+	// LocalMemory, LocalCPU and LocalPIDs bound each local sandbox where
+	// its pool's executor sets no limit (standalone mode).
+	LocalMemory resource.Quantity
+	LocalCPU    resource.Quantity
+	LocalPIDs   int64
 }
 
 // AddFlags adds the pool's flags.
@@ -65,6 +71,41 @@ func (o *PoolOptions) AddFlags(fs *pflag.FlagSet) {
 		"Elect one replica (a Lease) to manage pools; every replica binds. Off: this replica always manages.")
 	fs.StringVar(&o.Namespace, "namespace", namespaceFromEnv(),
 		"The server's namespace, for the sidecar CA Secret and the leader Lease (default: $POD_NAMESPACE, else arl-system).")
+	o.LocalMemory, o.LocalCPU = resource.MustParse("2Gi"), resource.MustParse("1")
+	fs.Var(&quantityFlag{&o.LocalMemory}, "local-sandbox-memory",
+		"Standalone mode: memory limit of a local sandbox whose pool's executor sets none (resources.limits.memory); 0: none.")
+	fs.Var(&quantityFlag{&o.LocalCPU}, "local-sandbox-cpu",
+		"Standalone mode: CPU limit of a local sandbox whose pool's executor sets none (resources.limits.cpu); 0: none.")
+	fs.Int64Var(&o.LocalPIDs, "local-sandbox-pids", 1024,
+		"Standalone mode: the most processes and threads a local sandbox may have at once; 0: no limit.")
+}
+
+// Validate checks the pool's flags.
+func (o *PoolOptions) Validate() []error {
+	var errs []error
+	if o.LocalMemory.Sign() < 0 || o.LocalCPU.Sign() < 0 || o.LocalPIDs < 0 {
+		errs = append(errs, fmt.Errorf("--local-sandbox-memory, --local-sandbox-cpu and --local-sandbox-pids must not be negative"))
+	}
+	if o.TaskOutputBytes <= 0 {
+		errs = append(errs, fmt.Errorf("--task-output-bytes must be positive"))
+	}
+	if o.MaxConcurrentTasks <= 0 {
+		errs = append(errs, fmt.Errorf("--max-concurrent-tasks must be positive"))
+	}
+	return errs
+}
+
+// quantityFlag is a resource.Quantity as a flag value.
+type quantityFlag struct{ q *resource.Quantity }
+
+func (f *quantityFlag) String() string { return f.q.String() }
+func (f *quantityFlag) Type() string   { return "quantity" }
+func (f *quantityFlag) Set(s string) error {
+	q, err := resource.ParseQuantity(s)
+	if err == nil {
+		*f.q = q
+	}
+	return err
 }
 
 func namespaceFromEnv() string {
@@ -86,6 +127,11 @@ func (o *PoolOptions) applyLocal(extra *apiserver.ExtraConfig, dataDir string) e
 		SidecarBinary: sidecar,
 		// Sandboxes must not read the server's keys or each other's files.
 		Hide: []string{dataDir},
+		Limits: local.Limits{
+			MemoryBytes: o.LocalMemory.Value(),
+			CPUMillis:   o.LocalCPU.MilliValue(),
+			PIDs:        o.LocalPIDs,
+		},
 	})
 	if err != nil {
 		return err
