@@ -25,6 +25,7 @@ import (
 	"k8s.io/client-go/tools/record"
 
 	"github.com/arl-infra/arl/pkg/pool"
+	taskstorage "github.com/arl-infra/arl/pkg/registry/arl/task/storage"
 	"github.com/arl-infra/arl/pkg/sidecar/client"
 )
 
@@ -114,7 +115,14 @@ func (c completedConfig) New() (*ARLServer, error) {
 		deps = storageDeps{binder: runner.binder(), executor: runner.executor, agents: runner.executor}
 	}
 
-	apiGroupInfo, stores, err := newAPIGroupInfo(c.GenericConfig.RESTOptionsGetter, deps)
+	// tasks/exec creates the Task of its body with the authorizer and the
+	// admission chain a `create tasks` meets in the handler chain.
+	taskChecks := taskstorage.CreateChecks{
+		Authorizer:          c.GenericConfig.Authorization.Authorizer,
+		Admission:           c.GenericConfig.AdmissionControl,
+		EquivalentResources: s.GenericAPIServer.EquivalentResourceRegistry,
+	}
+	apiGroupInfo, stores, err := newAPIGroupInfo(c.GenericConfig.RESTOptionsGetter, deps, taskChecks)
 	if err != nil {
 		return nil, err
 	}

@@ -44,8 +44,9 @@ type stores struct {
 	sandboxStatus *genericregistry.Store
 }
 
-// newAPIGroupInfo lists every resource and subresource the server serves.
-func newAPIGroupInfo(optsGetter generic.RESTOptionsGetter, deps storageDeps) (*genericapiserver.APIGroupInfo, stores, error) {
+// newAPIGroupInfo lists every resource and subresource the server serves;
+// taskChecks are what a Task created through tasks/exec passes.
+func newAPIGroupInfo(optsGetter generic.RESTOptionsGetter, deps storageDeps, taskChecks taskstorage.CreateChecks) (*genericapiserver.APIGroupInfo, stores, error) {
 	warmPools, err := warmpoolstorage.NewStorage(Scheme, optsGetter)
 	if err != nil {
 		return nil, stores{}, err
@@ -54,7 +55,7 @@ func newAPIGroupInfo(optsGetter generic.RESTOptionsGetter, deps storageDeps) (*g
 	if err != nil {
 		return nil, stores{}, err
 	}
-	tasks, err := taskstorage.NewStorage(Scheme, optsGetter, deps.executor, Codecs.UniversalDecoder())
+	tasks, err := taskstorage.NewStorage(Scheme, optsGetter, deps.executor, Codecs.UniversalDecoder(), taskChecks)
 	if err != nil {
 		return nil, stores{}, err
 	}

@@ -40,11 +40,13 @@ const maxExecBody = 3 << 20
 // nothing to run (or wait for) the stored Task; the answer is the finished
 // Task. It is a Connecter, not a NamedCreater: the create handler caps
 // every call at 34 s, a Task may run for hours. A client that disconnects
-// loses nothing: the Task runs on and its result is stored.
+// loses nothing: the Task runs on and its result is stored. A Task in the
+// body is authorized and admitted as a `create tasks` (see CreateChecks).
 type ExecREST struct {
 	tasks    *REST
 	executor Executor
 	decoder  runtime.Decoder
+	gate     *createGate
 }
 
 var (
@@ -103,9 +105,14 @@ func (r *ExecREST) run(ctx context.Context, name string, req *http.Request) (*ar
 	return r.executor.Wait(ctx, genericapirequest.NamespaceValue(ctx), name)
 }
 
-// create stores the Task of the body and starts it. Posting the same Task
-// again (a client retrying after a disconnect) waits for the stored one.
+// create stores the Task of the body and starts it, if the user may create
+// Tasks and admission lets this one in. Posting the same Task again (a
+// client retrying after a disconnect) waits for the stored one.
 func (r *ExecREST) create(ctx context.Context, name string, body []byte) error {
+	namespace := genericapirequest.NamespaceValue(ctx)
+	if err := r.gate.authorize(ctx, namespace); err != nil {
+		return err
+	}
 	obj, _, err := r.decoder.Decode(body, nil, &arl.Task{})
 	if err != nil {
 		return apierrors.NewBadRequest(fmt.Sprintf("the body is not a Task: %v", err))
@@ -120,12 +127,22 @@ func (r *ExecREST) create(ctx context.Context, name string, body []byte) error {
 	case task.Name != name:
 		return apierrors.NewBadRequest(fmt.Sprintf("the Task in the body is named %q, the URL names %q", task.Name, name))
 	}
-	namespace := genericapirequest.NamespaceValue(ctx)
 	if task.Namespace != "" && task.Namespace != namespace {
 		return apierrors.NewBadRequest(fmt.Sprintf("the Task in the body is in namespace %q, the URL in %q", task.Namespace, namespace))
 	}
 	task.Namespace = namespace
-	_, err = r.tasks.Create(ctx, task, rest.ValidateAllObjectFunc, &metav1.CreateOptions{})
+	rest.WipeObjectMetaSystemFields(task)
+
+	options := &metav1.CreateOptions{}
+	options.SetGroupVersionKind(metav1.SchemeGroupVersion.WithKind("CreateOptions"))
+	validate, err := r.gate.admit(ctx, task, options)
+	if err != nil {
+		return err
+	}
+	if task.Name != name {
+		return apierrors.NewBadRequest(fmt.Sprintf("admission renamed the Task %q to %q; tasks/exec runs the Task its URL names", name, task.Name))
+	}
+	_, err = r.tasks.Create(ctx, task, validate, options)
 	if !apierrors.IsAlreadyExists(err) {
 		return err
 	}

@@ -39,8 +39,9 @@ type TaskStorage struct {
 }
 
 // NewStorage returns the etcd-backed storage of Tasks. executor (nil: Tasks
-// are stored, never run) runs them; decoder reads tasks/exec bodies.
-func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, executor Executor, decoder runtime.Decoder) (TaskStorage, error) {
+// are stored, never run) runs them; decoder reads tasks/exec bodies, whose
+// Tasks pass checks before they are created.
+func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, executor Executor, decoder runtime.Decoder, checks CreateChecks) (TaskStorage, error) {
 	strategy := task.NewStrategy(scheme)
 	store := &genericregistry.Store{
 		NewFunc:                   func() runtime.Object { return &arl.Task{} },
@@ -69,7 +70,7 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, ex
 	return TaskStorage{
 		Task:        taskREST,
 		Status:      statusrest.New(&statusStore),
-		Exec:        &ExecREST{tasks: taskREST, executor: executor, decoder: decoder},
+		Exec:        &ExecREST{tasks: taskREST, executor: executor, decoder: decoder, gate: newCreateGate(checks, scheme)},
 		Log:         &LogREST{tasks: taskREST, executor: executor},
 		StatusStore: &statusStore,
 	}, nil
