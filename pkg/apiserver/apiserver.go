@@ -21,11 +21,13 @@ package apiserver
 import (
 	"context"
 
+	"k8s.io/apimachinery/pkg/util/sets"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/client-go/tools/record"
 
 	"github.com/arl-infra/arl/pkg/pool"
 	taskstorage "github.com/arl-infra/arl/pkg/registry/arl/task/storage"
+	"github.com/arl-infra/arl/pkg/registry/arl/warmpool"
 	"github.com/arl-infra/arl/pkg/sidecar/client"
 )
 
@@ -55,6 +57,10 @@ type ExtraConfig struct {
 	// ServeEvents serves core/v1 Events and records ARL's Events there:
 	// standalone mode has no kube-apiserver to keep them.
 	ServeEvents bool
+	// PrivilegedPoolNamespaces are the namespaces whose WarmPools' templates
+	// may ask for host namespaces, hostPath volumes, privileged containers
+	// and the like; elsewhere such a template is refused with a 422.
+	PrivilegedPoolNamespaces []string
 }
 
 // Config is the configuration of an ARL API server.
@@ -122,7 +128,8 @@ func (c completedConfig) New() (*ARLServer, error) {
 		Admission:           c.GenericConfig.AdmissionControl,
 		EquivalentResources: s.GenericAPIServer.EquivalentResourceRegistry,
 	}
-	apiGroupInfo, stores, err := newAPIGroupInfo(c.GenericConfig.RESTOptionsGetter, deps, taskChecks)
+	poolOpts := warmpool.Options{PrivilegedNamespaces: sets.New(c.ExtraConfig.PrivilegedPoolNamespaces...)}
+	apiGroupInfo, stores, err := newAPIGroupInfo(c.GenericConfig.RESTOptionsGetter, deps, taskChecks, poolOpts)
 	if err != nil {
 		return nil, err
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 	sandboxstorage "github.com/arl-infra/arl/pkg/registry/arl/sandbox/storage"
 	taskstorage "github.com/arl-infra/arl/pkg/registry/arl/task/storage"
+	"github.com/arl-infra/arl/pkg/registry/arl/warmpool"
 	warmpoolstorage "github.com/arl-infra/arl/pkg/registry/arl/warmpool/storage"
 )
 
@@ -45,9 +46,10 @@ type stores struct {
 }
 
 // newAPIGroupInfo lists every resource and subresource the server serves;
-// taskChecks are what a Task created through tasks/exec passes.
-func newAPIGroupInfo(optsGetter generic.RESTOptionsGetter, deps storageDeps, taskChecks taskstorage.CreateChecks) (*genericapiserver.APIGroupInfo, stores, error) {
-	warmPools, err := warmpoolstorage.NewStorage(Scheme, optsGetter)
+// taskChecks are what a Task created through tasks/exec passes, poolOpts
+// what WarmPools may ask for.
+func newAPIGroupInfo(optsGetter generic.RESTOptionsGetter, deps storageDeps, taskChecks taskstorage.CreateChecks, poolOpts warmpool.Options) (*genericapiserver.APIGroupInfo, stores, error) {
+	warmPools, err := warmpoolstorage.NewStorage(Scheme, optsGetter, poolOpts)
 	if err != nil {
 		return nil, stores{}, err
 	}

@@ -45,6 +45,59 @@ type WarmPoolSpec struct {
 	Template corev1.PodTemplateSpec
 	// ReusePolicy says what happens to a pod when its Sandbox is deleted.
 	ReusePolicy ReusePolicy
+	// Network says what the pool's pods may reach on the network.
+	Network PoolNetwork
+}
+
+// PoolNetwork says what a pool's pods may reach on the network. ARL keeps a
+// NetworkPolicy per pool that says it; the cluster's network plugin enforces it.
+type PoolNetwork struct {
+	// Egress says where the pool's pods may open connections to.
+	Egress PoolEgress
+}
+
+// PoolEgress says where a pool's pods may open connections to.
+type PoolEgress struct {
+	// Mode is the baseline that Allow adds to.
+	Mode EgressMode
+	// Allow lists further destinations.
+	Allow []EgressRule
+}
+
+// EgressMode is the baseline of a pool's egress.
+type EgressMode string
+
+const (
+	// EgressInternet allows DNS and public addresses: not private,
+	// shared or link-local ranges (pods, Services, nodes), cloud metadata
+	// endpoints or kube-apiserver.
+	EgressInternet EgressMode = "Internet"
+	// EgressAllowList allows DNS and the allow list only.
+	EgressAllowList EgressMode = "AllowList"
+	// EgressDenyAll allows nothing, not even DNS.
+	EgressDenyAll EgressMode = "DenyAll"
+)
+
+// EgressRule is one allowed destination: a CIDR or a DNS name, on some or
+// all ports.
+type EgressRule struct {
+	// CIDR is an IPv4 or IPv6 range.
+	CIDR string
+	// DNSName is an absolute host name that arl-apiserver resolves and
+	// allows the addresses of.
+	DNSName string
+	// Ports limit the rule; none means every port.
+	Ports []EgressPort
+}
+
+// EgressPort is a destination port or range of ports.
+type EgressPort struct {
+	// Protocol is TCP, UDP or SCTP.
+	Protocol corev1.Protocol
+	// Port is the destination port.
+	Port int32
+	// EndPort, when set, makes the rule cover Port to EndPort.
+	EndPort *int32
 }
 
 // ReusePolicy says what happens to a pod when its Sandbox is deleted.

@@ -36,6 +36,10 @@ import (
 
 func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenAPIDefinition {
 	return map[string]common.OpenAPIDefinition{
+		v1alpha1.EgressPort{}.OpenAPIModelName():                       schema_pkg_apis_arl_v1alpha1_EgressPort(ref),
+		v1alpha1.EgressRule{}.OpenAPIModelName():                       schema_pkg_apis_arl_v1alpha1_EgressRule(ref),
+		v1alpha1.PoolEgress{}.OpenAPIModelName():                       schema_pkg_apis_arl_v1alpha1_PoolEgress(ref),
+		v1alpha1.PoolNetwork{}.OpenAPIModelName():                      schema_pkg_apis_arl_v1alpha1_PoolNetwork(ref),
 		v1alpha1.Sandbox{}.OpenAPIModelName():                          schema_pkg_apis_arl_v1alpha1_Sandbox(ref),
 		v1alpha1.SandboxList{}.OpenAPIModelName():                      schema_pkg_apis_arl_v1alpha1_SandboxList(ref),
 		v1alpha1.SandboxProcess{}.OpenAPIModelName():                   schema_pkg_apis_arl_v1alpha1_SandboxProcess(ref),
@@ -380,6 +384,153 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		runtime.Unknown{}.OpenAPIModelName():                           schema_k8sio_apimachinery_pkg_runtime_Unknown(ref),
 		intstr.IntOrString{}.OpenAPIModelName():                        schema_apimachinery_pkg_util_intstr_IntOrString(ref),
 		version.Info{}.OpenAPIModelName():                              schema_k8sio_apimachinery_pkg_version_Info(ref),
+	}
+}
+
+func schema_pkg_apis_arl_v1alpha1_EgressPort(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "EgressPort is a destination port, or a range of ports.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"protocol": {
+						SchemaProps: spec.SchemaProps{
+							Description: "protocol is \"TCP\" (default), \"UDP\" or \"SCTP\".\n\nPossible enum values:\n - `\"SCTP\"` is the SCTP protocol.\n - `\"TCP\"` is the TCP protocol.\n - `\"UDP\"` is the UDP protocol.",
+							Type:        []string{"string"},
+							Format:      "",
+							Enum:        []interface{}{"SCTP", "TCP", "UDP"},
+						},
+					},
+					"port": {
+						SchemaProps: spec.SchemaProps{
+							Description: "port is the destination port, 1-65535.",
+							Default:     0,
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"endPort": {
+						SchemaProps: spec.SchemaProps{
+							Description: "endPort, when set, makes the rule cover port to endPort.",
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+				},
+				Required: []string{"port"},
+			},
+		},
+	}
+}
+
+func schema_pkg_apis_arl_v1alpha1_EgressRule(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "EgressRule is one allowed destination: exactly one of cidr and dnsName, on the ports listed (every port when none is).",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"cidr": {
+						SchemaProps: spec.SchemaProps{
+							Description: "cidr is an IPv4 or IPv6 range, e.g. \"203.0.113.0/24\"; one address is \"203.0.113.7/32\".",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"dnsName": {
+						SchemaProps: spec.SchemaProps{
+							Description: "dnsName is an absolute host name, e.g. \"pypi.org\". arl-apiserver resolves it (without search domains) when it syncs the pool, at least every 30 seconds, and allows the addresses it got; a name whose addresses change faster, or differ by resolver, is better allowed by its CIDRs.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"ports": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "ports limit the rule to these destination ports (at most 32).",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.EgressPort{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.EgressPort{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_arl_v1alpha1_PoolEgress(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "PoolEgress says where a pool's pods may open connections to: a baseline (mode) and destinations allowed on top of it (allow).",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"mode": {
+						SchemaProps: spec.SchemaProps{
+							Description: "mode is the baseline: \"Internet\" (default) allows DNS and public addresses, but no private (10/8, 172.16/12, 192.168/16, fc00::/7), shared (100.64/10) or link-local (169.254/16, fe80::/10) address, so no other pod, Service or node on such addresses, no cloud metadata endpoint and not kube-apiserver; \"AllowList\" allows DNS and the allow list only; \"DenyAll\" allows nothing, not even DNS (allow must be empty).\n\nPossible enum values:\n - `\"AllowList\"` allows DNS and the allow list only.\n - `\"DenyAll\"` allows nothing, not even DNS.\n - `\"Internet\"` allows DNS and public addresses: not private, shared or link-local ranges (pods, Services, nodes), cloud metadata endpoints or kube-apiserver.",
+							Type:        []string{"string"},
+							Format:      "",
+							Enum:        []interface{}{"AllowList", "DenyAll", "Internet"},
+						},
+					},
+					"allow": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "allow lists destinations allowed in addition to the mode's (at most 64, at most 16 of them DNS names). An allowed range wins over the mode's exclusions: allowing 10.0.0.0/8 reaches the pods there.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.EgressRule{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.EgressRule{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_arl_v1alpha1_PoolNetwork(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "PoolNetwork says what a pool's pods may reach on the network.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"egress": {
+						SchemaProps: spec.SchemaProps{
+							Description: "egress says where the pool's pods may open connections to (default: mode Internet).",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1alpha1.PoolEgress{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.PoolEgress{}.OpenAPIModelName()},
 	}
 }
 
@@ -1585,12 +1736,19 @@ func schema_pkg_apis_arl_v1alpha1_WarmPoolSpec(ref common.ReferenceCallback) com
 							Enum:        []interface{}{"Delete", "Reset"},
 						},
 					},
+					"network": {
+						SchemaProps: spec.SchemaProps{
+							Description: "network says what the pool's pods may reach on the network. ARL keeps a NetworkPolicy per pool (named arl-pool-<pool>) that lets only arl-apiserver reach the pods' sidecar and restricts their egress as network.egress says; the cluster's network plugin must enforce NetworkPolicies for it to take effect.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1alpha1.PoolNetwork{}.OpenAPIModelName()),
+						},
+					},
 				},
 				Required: []string{"template"},
 			},
 		},
 		Dependencies: []string{
-			corev1.PodTemplateSpec{}.OpenAPIModelName()},
+			v1alpha1.PoolNetwork{}.OpenAPIModelName(), corev1.PodTemplateSpec{}.OpenAPIModelName()},
 	}
 }
 

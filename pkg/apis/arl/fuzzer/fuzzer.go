@@ -37,6 +37,15 @@ func Funcs(codecs runtimeserializer.CodecFactory) []interface{} {
 			if s.ReusePolicy == "" {
 				s.ReusePolicy = arl.ReusePolicyDelete
 			}
+			if s.Network.Egress.Mode == "" {
+				s.Network.Egress.Mode = arl.EgressInternet
+			}
+		},
+		func(p *arl.EgressPort, c randfill.Continue) {
+			c.FillNoCustom(p)
+			if p.Protocol == "" {
+				p.Protocol = corev1.ProtocolTCP
+			}
 		},
 		// The pod template is core/v1 in both versions; decoding applies the
 		// core types' declared defaults, so a fuzzed template carries them.

@@ -17,6 +17,7 @@ limitations under the License.
 package v1alpha1
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 )
 
@@ -33,5 +34,15 @@ func SetDefaults_WarmPoolSpec(obj *WarmPoolSpec) {
 	}
 	if obj.ReusePolicy == "" {
 		obj.ReusePolicy = ReusePolicyDelete
+	}
+	if obj.Network.Egress.Mode == "" {
+		obj.Network.Egress.Mode = EgressInternet
+	}
+}
+
+// SetDefaults_EgressPort makes a port TCP unless it says otherwise.
+func SetDefaults_EgressPort(obj *EgressPort) {
+	if obj.Protocol == "" {
+		obj.Protocol = corev1.ProtocolTCP
 	}
 }

@@ -19,6 +19,7 @@ package v1alpha1_test
 import (
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 
@@ -40,6 +41,20 @@ func TestDecodeAppliesDefaults(t *testing.T) {
 	spec := obj.(*v1alpha1.WarmPool).Spec
 	if spec.Replicas == nil || *spec.Replicas != 1 || spec.ReusePolicy != v1alpha1.ReusePolicyDelete {
 		t.Errorf("defaults: replicas=%v reusePolicy=%q, want 1 and Delete", spec.Replicas, spec.ReusePolicy)
+	}
+	if spec.Network.Egress.Mode != v1alpha1.EgressInternet {
+		t.Errorf("default egress mode %q, want Internet", spec.Network.Egress.Mode)
+	}
+
+	obj, err = runtime.Decode(decoder, []byte(`{"apiVersion":"arl.infra.io/v1alpha1","kind":"WarmPool",
+		"metadata":{"name":"p"},"spec":{"template":{},"network":{"egress":{"mode":"AllowList",
+		"allow":[{"cidr":"203.0.113.0/24","ports":[{"port":443},{"protocol":"UDP","port":53}]}]}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	egress := obj.(*v1alpha1.WarmPool).Spec.Network.Egress
+	if egress.Mode != v1alpha1.EgressAllowList || egress.Allow[0].Ports[0].Protocol != corev1.ProtocolTCP || egress.Allow[0].Ports[1].Protocol != corev1.ProtocolUDP {
+		t.Errorf("egress after defaulting: %+v, want mode AllowList kept, port 443 TCP, port 53 UDP kept", egress)
 	}
 
 	obj, err = runtime.Decode(decoder, []byte(`{"apiVersion":"arl.infra.io/v1alpha1","kind":"WarmPool",

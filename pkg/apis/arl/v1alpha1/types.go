@@ -55,6 +55,89 @@ type WarmPoolSpec struct {
 	// kills every process in it, empties /workspace and returns it to the pool.
 	// +optional
 	ReusePolicy ReusePolicy `json:"reusePolicy,omitempty"`
+	// network says what the pool's pods may reach on the network. ARL keeps
+	// a NetworkPolicy per pool (named arl-pool-<pool>) that lets only
+	// arl-apiserver reach the pods' sidecar and restricts their egress as
+	// network.egress says; the cluster's network plugin must enforce
+	// NetworkPolicies for it to take effect.
+	// +optional
+	Network PoolNetwork `json:"network,omitempty"`
+}
+
+// PoolNetwork says what a pool's pods may reach on the network.
+type PoolNetwork struct {
+	// egress says where the pool's pods may open connections to (default:
+	// mode Internet).
+	// +optional
+	Egress PoolEgress `json:"egress,omitempty"`
+}
+
+// PoolEgress says where a pool's pods may open connections to: a baseline
+// (mode) and destinations allowed on top of it (allow).
+type PoolEgress struct {
+	// mode is the baseline:
+	// "Internet" (default) allows DNS and public addresses, but no private
+	// (10/8, 172.16/12, 192.168/16, fc00::/7), shared (100.64/10) or
+	// link-local (169.254/16, fe80::/10) address, so no other pod, Service or
+	// node on such addresses, no cloud metadata endpoint and not
+	// kube-apiserver;
+	// "AllowList" allows DNS and the allow list only;
+	// "DenyAll" allows nothing, not even DNS (allow must be empty).
+	// +optional
+	Mode EgressMode `json:"mode,omitempty"`
+	// allow lists destinations allowed in addition to the mode's (at most
+	// 64, at most 16 of them DNS names). An allowed range wins over the
+	// mode's exclusions: allowing 10.0.0.0/8 reaches the pods there.
+	// +optional
+	// +listType=atomic
+	Allow []EgressRule `json:"allow,omitempty"`
+}
+
+// EgressMode is the baseline of a pool's egress.
+// +enum
+type EgressMode string
+
+const (
+	// EgressInternet allows DNS and public addresses: not private, shared or
+	// link-local ranges (pods, Services, nodes), cloud metadata endpoints or
+	// kube-apiserver.
+	EgressInternet EgressMode = "Internet"
+	// EgressAllowList allows DNS and the allow list only.
+	EgressAllowList EgressMode = "AllowList"
+	// EgressDenyAll allows nothing, not even DNS.
+	EgressDenyAll EgressMode = "DenyAll"
+)
+
+// EgressRule is one allowed destination: exactly one of cidr and dnsName,
+// on the ports listed (every port when none is).
+type EgressRule struct {
+	// cidr is an IPv4 or IPv6 range, e.g. "203.0.113.0/24"; one address is
+	// "203.0.113.7/32".
+	// +optional
+	CIDR string `json:"cidr,omitempty"`
+	// dnsName is an absolute host name, e.g. "pypi.org". arl-apiserver
+	// resolves it (without search domains) when it syncs the pool, at
+	// least every 30 seconds, and allows the addresses it got; a name
+	// whose addresses change faster, or differ by resolver, is better
+	// allowed by its CIDRs.
+	// +optional
+	DNSName string `json:"dnsName,omitempty"`
+	// ports limit the rule to these destination ports (at most 32).
+	// +optional
+	// +listType=atomic
+	Ports []EgressPort `json:"ports,omitempty"`
+}
+
+// EgressPort is a destination port, or a range of ports.
+type EgressPort struct {
+	// protocol is "TCP" (default), "UDP" or "SCTP".
+	// +optional
+	Protocol corev1.Protocol `json:"protocol,omitempty"`
+	// port is the destination port, 1-65535.
+	Port int32 `json:"port"`
+	// endPort, when set, makes the rule cover port to endPort.
+	// +optional
+	EndPort *int32 `json:"endPort,omitempty"`
 }
 
 // ReusePolicy says what happens to a pod when its Sandbox is deleted.

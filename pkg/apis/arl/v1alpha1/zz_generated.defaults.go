@@ -214,6 +214,13 @@ func SetObjectDefaults_WarmPool(in *WarmPool) {
 			}
 		}
 	}
+	for i := range in.Spec.Network.Egress.Allow {
+		a := &in.Spec.Network.Egress.Allow[i]
+		for j := range a.Ports {
+			b := &a.Ports[j]
+			SetDefaults_EgressPort(b)
+		}
+	}
 }
 
 func SetObjectDefaults_WarmPoolList(in *WarmPoolList) {

@@ -22,6 +22,26 @@ limitations under the License.
 package v1alpha1
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in EgressPort) OpenAPIModelName() string {
+	return "io.infra.arl.v1alpha1.EgressPort"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in EgressRule) OpenAPIModelName() string {
+	return "io.infra.arl.v1alpha1.EgressRule"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in PoolEgress) OpenAPIModelName() string {
+	return "io.infra.arl.v1alpha1.PoolEgress"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in PoolNetwork) OpenAPIModelName() string {
+	return "io.infra.arl.v1alpha1.PoolNetwork"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in Sandbox) OpenAPIModelName() string {
 	return "io.infra.arl.v1alpha1.Sandbox"
 }

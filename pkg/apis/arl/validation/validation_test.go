@@ -46,6 +46,7 @@ func validPool() *arl.WarmPool {
 		Spec: arl.WarmPoolSpec{
 			Replicas:    3,
 			ReusePolicy: arl.ReusePolicyDelete,
+			Network:     arl.PoolNetwork{Egress: arl.PoolEgress{Mode: arl.EgressInternet}},
 			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{
 				{Name: "executor", Image: "python:3.9-slim", Command: []string{"sleep", "infinity"}},
 			}}},
@@ -83,7 +84,7 @@ func TestValidateWarmPool(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			pool := validPool()
 			tc.mutate(pool)
-			if diff := cmp.Diff(tc.want, errorsOf(ValidateWarmPool(pool))); diff != "" {
+			if diff := cmp.Diff(tc.want, errorsOf(ValidateWarmPool(pool, WarmPoolOptions{}))); diff != "" {
 				t.Errorf("errors (-want +got):\n%s", diff)
 			}
 		})

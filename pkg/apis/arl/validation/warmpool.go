@@ -30,8 +30,18 @@ import (
 	"github.com/arl-infra/arl/pkg/apis/arl"
 )
 
-// ReservedContainerName is the container ARL injects into every pool pod.
-const ReservedContainerName = "sidecar"
+// ReservedContainerNames are the containers ARL injects into every pool
+// pod (the sidecar and the init container that installs the agent); pod
+// container names are unique across init and regular containers.
+var ReservedContainerNames = sets.New("sidecar", "arl-install")
+
+// ReservedVolumeNames are the volumes ARL injects.
+var ReservedVolumeNames = sets.New("arl", "arl-sidecar-tls", "arl-workspace")
+
+// ReservedSecretNames hold ARL's keys: the sidecars' serving key (in each
+// pool namespace) and the CA that signs sidecar and client certificates (in
+// arl-apiserver's namespace). A template may not hand them to its containers.
+var ReservedSecretNames = sets.New("arl-sidecar-tls", "arl-sidecar-ca")
 
 // ReservedLabelPrefix marks the pod labels ARL manages itself.
 const ReservedLabelPrefix = "arl.infra.io/"
@@ -39,15 +49,17 @@ const ReservedLabelPrefix = "arl.infra.io/"
 var supportedReusePolicies = sets.New(string(arl.ReusePolicyDelete), string(arl.ReusePolicyReset))
 
 // ValidateWarmPool checks a new WarmPool.
-func ValidateWarmPool(pool *arl.WarmPool) field.ErrorList {
+func ValidateWarmPool(pool *arl.WarmPool, opts WarmPoolOptions) field.ErrorList {
 	allErrs := apimachineryvalidation.ValidateObjectMeta(&pool.ObjectMeta, true, ValidateNameAsDNSLabel, field.NewPath("metadata"))
-	return append(allErrs, ValidateWarmPoolSpec(&pool.Spec, field.NewPath("spec"))...)
+	return append(allErrs, ValidateWarmPoolSpec(&pool.Spec, field.NewPath("spec"), opts)...)
 }
 
 // ValidateWarmPoolUpdate checks an update of a WarmPool's spec and metadata.
-func ValidateWarmPoolUpdate(pool, old *arl.WarmPool) field.ErrorList {
+// The template is checked as on create, privileges included: a namespace
+// that lost --privileged-pool-namespaces cannot keep changing a privileged pool.
+func ValidateWarmPoolUpdate(pool, old *arl.WarmPool, opts WarmPoolOptions) field.ErrorList {
 	allErrs := apimachineryvalidation.ValidateObjectMetaUpdate(&pool.ObjectMeta, &old.ObjectMeta, field.NewPath("metadata"))
-	return append(allErrs, ValidateWarmPoolSpec(&pool.Spec, field.NewPath("spec"))...)
+	return append(allErrs, ValidateWarmPoolSpec(&pool.Spec, field.NewPath("spec"), opts)...)
 }
 
 // ValidateWarmPoolStatusUpdate checks a write to the status subresource.
@@ -65,12 +77,16 @@ func ValidateWarmPoolStatusUpdate(pool, old *arl.WarmPool) field.ErrorList {
 // ValidateWarmPoolSpec checks what can be checked of a pool without the
 // core API's own validation; kube-apiserver validates the pods themselves
 // and the pool reports their failures in its conditions.
-func ValidateWarmPoolSpec(spec *arl.WarmPoolSpec, fldPath *field.Path) field.ErrorList {
+func ValidateWarmPoolSpec(spec *arl.WarmPoolSpec, fldPath *field.Path, opts WarmPoolOptions) field.ErrorList {
 	allErrs := apimachineryvalidation.ValidateNonnegativeField(int64(spec.Replicas), fldPath.Child("replicas"))
 	if !supportedReusePolicies.Has(string(spec.ReusePolicy)) {
 		allErrs = append(allErrs, field.NotSupported(fldPath.Child("reusePolicy"), spec.ReusePolicy, sets.List(supportedReusePolicies)))
 	}
-	return append(allErrs, validatePodTemplate(&spec.Template, fldPath.Child("template"))...)
+	allErrs = append(allErrs, validatePodTemplate(&spec.Template, fldPath.Child("template"))...)
+	if !opts.AllowPrivileged {
+		allErrs = append(allErrs, ValidatePodTemplatePrivileges(&spec.Template.Spec, fldPath.Child("template", "spec"))...)
+	}
+	return append(allErrs, validatePoolNetwork(&spec.Network, fldPath.Child("network"))...)
 }
 
 func validatePodTemplate(template *corev1.PodTemplateSpec, fldPath *field.Path) field.ErrorList {
@@ -83,26 +99,77 @@ func validatePodTemplate(template *corev1.PodTemplateSpec, fldPath *field.Path) 
 	}
 	allErrs = append(allErrs, apimachineryvalidation.ValidateAnnotations(template.Annotations, metaPath.Child("annotations"))...)
 
-	containersPath := fldPath.Child("spec", "containers")
+	specPath := fldPath.Child("spec")
+	containersPath := specPath.Child("containers")
 	if len(template.Spec.Containers) == 0 {
-		return append(allErrs, field.Required(containersPath, "the executor container (named \"executor\", or the first one)"))
+		allErrs = append(allErrs, field.Required(containersPath, "the executor container (named \"executor\", or the first one)"))
 	}
 	names := sets.New[string]()
-	for i, c := range template.Spec.Containers {
-		idxPath := containersPath.Index(i)
-		for _, msg := range utilvalidation.IsDNS1123Label(c.Name) {
-			allErrs = append(allErrs, field.Invalid(idxPath.Child("name"), c.Name, msg))
+	checkContainers := func(containers []corev1.Container, path *field.Path) {
+		for i := range containers {
+			c := &containers[i]
+			idxPath := path.Index(i)
+			for _, msg := range utilvalidation.IsDNS1123Label(c.Name) {
+				allErrs = append(allErrs, field.Invalid(idxPath.Child("name"), c.Name, msg))
+			}
+			switch {
+			case ReservedContainerNames.Has(c.Name):
+				allErrs = append(allErrs, field.Invalid(idxPath.Child("name"), c.Name, fmt.Sprintf("%q is a container ARL injects", c.Name)))
+			case names.Has(c.Name):
+				allErrs = append(allErrs, field.Duplicate(idxPath.Child("name"), c.Name))
+			}
+			names.Insert(c.Name)
+			if strings.TrimSpace(c.Image) == "" {
+				allErrs = append(allErrs, field.Required(idxPath.Child("image"), ""))
+			}
+			allErrs = append(allErrs, validateSecretRefsOfContainer(c, idxPath)...)
 		}
-		switch {
-		case c.Name == ReservedContainerName:
-			allErrs = append(allErrs, field.Invalid(idxPath.Child("name"), c.Name, fmt.Sprintf("%q is the container ARL injects", ReservedContainerName)))
-		case names.Has(c.Name):
-			allErrs = append(allErrs, field.Duplicate(idxPath.Child("name"), c.Name))
-		}
-		names.Insert(c.Name)
-		if strings.TrimSpace(c.Image) == "" {
-			allErrs = append(allErrs, field.Required(idxPath.Child("image"), ""))
+	}
+	checkContainers(template.Spec.InitContainers, specPath.Child("initContainers"))
+	checkContainers(template.Spec.Containers, containersPath)
+	for i := range template.Spec.Volumes {
+		allErrs = append(allErrs, validateVolume(&template.Spec.Volumes[i], specPath.Child("volumes").Index(i))...)
+	}
+	return allErrs
+}
+
+// validateVolume refuses ARL's volume names and volumes of ARL's Secrets.
+func validateVolume(v *corev1.Volume, fldPath *field.Path) field.ErrorList {
+	var allErrs field.ErrorList
+	if ReservedVolumeNames.Has(v.Name) {
+		allErrs = append(allErrs, field.Invalid(fldPath.Child("name"), v.Name, fmt.Sprintf("%q is a volume ARL injects", v.Name)))
+	}
+	if v.Secret != nil {
+		allErrs = append(allErrs, validateSecretRef(v.Secret.SecretName, fldPath.Child("secret", "secretName"))...)
+	}
+	if v.Projected != nil {
+		for j, source := range v.Projected.Sources {
+			if source.Secret != nil {
+				allErrs = append(allErrs, validateSecretRef(source.Secret.Name, fldPath.Child("projected", "sources").Index(j).Child("secret", "name"))...)
+			}
 		}
 	}
 	return allErrs
+}
+
+func validateSecretRefsOfContainer(c *corev1.Container, fldPath *field.Path) field.ErrorList {
+	var allErrs field.ErrorList
+	for i, env := range c.Env {
+		if env.ValueFrom != nil && env.ValueFrom.SecretKeyRef != nil {
+			allErrs = append(allErrs, validateSecretRef(env.ValueFrom.SecretKeyRef.Name, fldPath.Child("env").Index(i).Child("valueFrom", "secretKeyRef", "name"))...)
+		}
+	}
+	for i, from := range c.EnvFrom {
+		if from.SecretRef != nil {
+			allErrs = append(allErrs, validateSecretRef(from.SecretRef.Name, fldPath.Child("envFrom").Index(i).Child("secretRef", "name"))...)
+		}
+	}
+	return allErrs
+}
+
+func validateSecretRef(name string, fldPath *field.Path) field.ErrorList {
+	if ReservedSecretNames.Has(name) {
+		return field.ErrorList{field.Forbidden(fldPath, fmt.Sprintf("Secret %q holds ARL's keys: sandbox code must not read it", name))}
+	}
+	return nil
 }

@@ -25,6 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/registry/generic"
 	"k8s.io/apiserver/pkg/storage"
@@ -35,15 +36,29 @@ import (
 	"github.com/arl-infra/arl/pkg/apis/arl/validation"
 )
 
+// Options configure the WarmPool strategy.
+type Options struct {
+	// PrivilegedNamespaces are the namespaces whose pools' templates may ask
+	// for what reaches past the pod (validation.ValidatePodTemplatePrivileges):
+	// arl-apiserver's --privileged-pool-namespaces.
+	PrivilegedNamespaces sets.Set[string]
+}
+
 // Strategy is the create, update and delete strategy of WarmPools.
 type Strategy struct {
 	runtime.ObjectTyper
 	names.NameGenerator
+	opts Options
 }
 
 // NewStrategy returns the strategy for WarmPools of the given scheme.
-func NewStrategy(typer runtime.ObjectTyper) Strategy {
-	return Strategy{typer, names.SimpleNameGenerator}
+func NewStrategy(typer runtime.ObjectTyper, opts Options) Strategy {
+	return Strategy{typer, names.SimpleNameGenerator, opts}
+}
+
+// validationOptions are what a pool in namespace may ask for.
+func (s Strategy) validationOptions(namespace string) validation.WarmPoolOptions {
+	return validation.WarmPoolOptions{AllowPrivileged: s.opts.PrivilegedNamespaces.Has(namespace)}
 }
 
 // NamespaceScoped implements rest.RESTCreateStrategy: pools are namespaced.
@@ -73,8 +88,9 @@ func (Strategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
 }
 
 // Validate implements rest.RESTCreateStrategy.
-func (Strategy) Validate(ctx context.Context, obj runtime.Object) field.ErrorList {
-	return validation.ValidateWarmPool(obj.(*arl.WarmPool))
+func (s Strategy) Validate(ctx context.Context, obj runtime.Object) field.ErrorList {
+	pool := obj.(*arl.WarmPool)
+	return validation.ValidateWarmPool(pool, s.validationOptions(pool.Namespace))
 }
 
 // WarningsOnCreate implements rest.RESTCreateStrategy.
@@ -92,8 +108,9 @@ func (Strategy) AllowCreateOnUpdate(ctx context.Context) bool { return false }
 func (Strategy) AllowUnconditionalUpdate(ctx context.Context) bool { return true }
 
 // ValidateUpdate implements rest.RESTUpdateStrategy.
-func (Strategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
-	return validation.ValidateWarmPoolUpdate(obj.(*arl.WarmPool), old.(*arl.WarmPool))
+func (s Strategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
+	pool := obj.(*arl.WarmPool)
+	return validation.ValidateWarmPoolUpdate(pool, old.(*arl.WarmPool), s.validationOptions(pool.Namespace))
 }
 
 // WarningsOnUpdate implements rest.RESTUpdateStrategy.
@@ -101,14 +118,17 @@ func (Strategy) WarningsOnUpdate(ctx context.Context, obj, old runtime.Object) [
 	return warnings(obj.(*arl.WarmPool))
 }
 
-// warnings flags templates that work but surprise: the executor's command
-// is what ARL's agent wraps, so without one the image's entrypoint never runs.
+// warnings flags pools that work but surprise: the executor's command is
+// what ARL's agent wraps, so without one the image's entrypoint never runs;
+// an egress rule that covers a cloud metadata endpoint hands the node's
+// cloud credentials to sandbox code.
 func warnings(pool *arl.WarmPool) []string {
+	warnings := validation.WarningsForPoolNetwork(&pool.Spec.Network, field.NewPath("spec", "network"))
 	executor := ExecutorContainerIndex(&pool.Spec)
 	if executor < 0 || len(pool.Spec.Template.Spec.Containers[executor].Command) > 0 {
-		return nil
+		return warnings
 	}
-	return []string{fmt.Sprintf("spec.template.spec.containers[%d].command: unset; ARL's agent keeps the container alive and the image's entrypoint does not run", executor)}
+	return append(warnings, fmt.Sprintf("spec.template.spec.containers[%d].command: unset; ARL's agent keeps the container alive and the image's entrypoint does not run", executor))
 }
 
 // ExecutorContainerIndex is the container Tasks run in: the one named

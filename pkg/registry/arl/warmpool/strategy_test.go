@@ -18,6 +18,7 @@ package warmpool
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -48,7 +49,7 @@ func TestExecutorContainerIndex(t *testing.T) {
 }
 
 func TestWarnsWhenTheExecutorHasNoCommand(t *testing.T) {
-	strategy := NewStrategy(registrytest.NewScheme())
+	strategy := NewStrategy(registrytest.NewScheme(), Options{})
 	if w := strategy.WarningsOnCreate(context.Background(), poolWith(corev1.Container{Name: "executor", Command: []string{"sleep", "infinity"}})); len(w) != 0 {
 		t.Errorf("unexpected warnings: %q", w)
 	}
@@ -59,11 +60,22 @@ func TestWarnsWhenTheExecutorHasNoCommand(t *testing.T) {
 }
 
 func TestPrepareForCreateResetsStatus(t *testing.T) {
-	strategy := NewStrategy(registrytest.NewScheme())
+	strategy := NewStrategy(registrytest.NewScheme(), Options{})
 	pool := poolWith(corev1.Container{Name: "executor"})
 	pool.Status.ReadyReplicas = 42
 	strategy.PrepareForCreate(context.Background(), pool)
 	if pool.Status.ReadyReplicas != 0 || pool.Generation != 1 {
 		t.Errorf("after create: readyReplicas=%d generation=%d, want 0 and 1", pool.Status.ReadyReplicas, pool.Generation)
+	}
+}
+
+func TestWarnsWhenEgressReachesCloudMetadata(t *testing.T) {
+	strategy := NewStrategy(registrytest.NewScheme(), Options{})
+	pool := poolWith(corev1.Container{Name: "executor", Command: []string{"sleep", "infinity"}})
+	pool.Spec.Network.Egress = arl.PoolEgress{Mode: arl.EgressAllowList, Allow: []arl.EgressRule{{CIDR: "169.254.0.0/16"}}}
+	for _, w := range [][]string{strategy.WarningsOnCreate(context.Background(), pool), strategy.WarningsOnUpdate(context.Background(), pool, pool)} {
+		if len(w) != 1 || !strings.HasPrefix(w[0], "spec.network.egress.allow[0].cidr: ") {
+			t.Errorf("warnings %q, want one about spec.network.egress.allow[0].cidr", w)
+		}
 	}
 }

@@ -36,8 +36,8 @@ type WarmPoolStorage struct {
 }
 
 // NewStorage returns the etcd-backed storage of WarmPools.
-func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (WarmPoolStorage, error) {
-	strategy := warmpool.NewStrategy(scheme)
+func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, opts warmpool.Options) (WarmPoolStorage, error) {
+	strategy := warmpool.NewStrategy(scheme, opts)
 	store := &genericregistry.Store{
 		NewFunc:                   func() runtime.Object { return &arl.WarmPool{} },
 		NewListFunc:               func() runtime.Object { return &arl.WarmPoolList{} },

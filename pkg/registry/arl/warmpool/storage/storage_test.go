@@ -26,17 +26,19 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/sets"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	genericregistrytest "k8s.io/apiserver/pkg/registry/generic/testing"
 	"k8s.io/apiserver/pkg/registry/rest"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
 	"github.com/arl-infra/arl/pkg/registry/arl/registrytest"
+	"github.com/arl-infra/arl/pkg/registry/arl/warmpool"
 )
 
 func newStorage(t *testing.T) WarmPoolStorage {
 	opts, scheme := registrytest.NewRESTOptions(t, "warmpools")
-	storage, err := NewStorage(scheme, opts)
+	storage, err := NewStorage(scheme, opts, warmpool.Options{PrivilegedNamespaces: sets.New("trusted")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,6 +52,7 @@ func validPool() *arl.WarmPool {
 		Spec: arl.WarmPoolSpec{
 			Replicas:    3,
 			ReusePolicy: arl.ReusePolicyDelete,
+			Network:     arl.PoolNetwork{Egress: arl.PoolEgress{Mode: arl.EgressInternet}},
 			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{
 				{Name: "executor", Image: "python:3.9-slim", Command: []string{"sleep", "infinity"}},
 			}}},
@@ -152,5 +155,45 @@ func TestScale(t *testing.T) {
 
 	if _, err := storage.Scale.Get(ctx, "missing", &metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("scale of a missing pool: got %v, want NotFound", err)
+	}
+}
+
+// TestPrivilegesPerNamespace: a template asking for the node's network is
+// a 422 naming the field, on create and on update, except in the namespace
+// the server's options allow ("trusted" here).
+func TestPrivilegesPerNamespace(t *testing.T) {
+	storage := newStorage(t)
+	hostNetwork := func(ns string) *arl.WarmPool {
+		pool := validPool()
+		pool.Namespace = ns
+		pool.Spec.Template.Spec.HostNetwork = true
+		return pool
+	}
+	wantForbidden := func(err error) {
+		t.Helper()
+		status, ok := err.(apierrors.APIStatus)
+		if !apierrors.IsInvalid(err) || !ok || status.Status().Details == nil || len(status.Status().Details.Causes) != 1 ||
+			status.Status().Details.Causes[0].Field != "spec.template.spec.hostNetwork" {
+			t.Fatalf("got %v, want a 422 naming spec.template.spec.hostNetwork", err)
+		}
+	}
+
+	ctx := genericapirequest.WithNamespace(genericapirequest.NewContext(), "test")
+	_, err := storage.WarmPool.Create(ctx, hostNetwork("test"), rest.ValidateAllObjectFunc, &metav1.CreateOptions{})
+	wantForbidden(err)
+
+	created, err := storage.WarmPool.Create(ctx, validPool(), rest.ValidateAllObjectFunc, &metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	update := created.(*arl.WarmPool).DeepCopy()
+	update.Spec.Template.Spec.HostNetwork = true
+	_, _, err = storage.WarmPool.Update(ctx, update.Name, rest.DefaultUpdatedObjectInfo(update),
+		rest.ValidateAllObjectFunc, rest.ValidateAllObjectUpdateFunc, false, &metav1.UpdateOptions{})
+	wantForbidden(err)
+
+	trusted := genericapirequest.WithNamespace(genericapirequest.NewContext(), "trusted")
+	if _, err := storage.WarmPool.Create(trusted, hostNetwork("trusted"), rest.ValidateAllObjectFunc, &metav1.CreateOptions{}); err != nil {
+		t.Errorf("create in the allowed namespace: %v", err)
 	}
 }
