@@ -151,9 +151,15 @@ func (c *Controller) Lead(ctx context.Context) {
 	for _, pool := range c.listPools() {
 		c.enqueue(pool.Namespace + "/" + pool.Name)
 	}
-	// Pods may belong to pools that are gone: their keys come from the pods.
+	// Pods and network isolation may belong to pools that are gone: their
+	// keys come from them.
 	for _, pod := range c.runtime.ListAll() {
 		c.enqueue(pod.PoolKey())
+	}
+	if network, ok := c.runtime.(NetworkRuntime); ok {
+		for _, key := range network.NetworkPoolKeys() {
+			c.enqueue(key)
+		}
 	}
 	var wg sync.WaitGroup
 	for i := 0; i < c.cfg.Workers; i++ {

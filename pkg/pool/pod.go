@@ -122,3 +122,17 @@ type Runtime interface {
 	// TemplateHash identifies what a pod of the pool would be made from now.
 	TemplateHash(pool *arl.WarmPool) string
 }
+
+// NetworkRuntime is a Runtime that isolates each pool's pods on the network
+// (package kube: a NetworkPolicy per pool). The Manager keeps the isolation
+// in step with the pool and creates no pod until it is in place.
+type NetworkRuntime interface {
+	// EnsurePoolNetwork makes the pool's isolation what its spec says now;
+	// it returns what it changed, for an Event ("" when nothing).
+	EnsurePoolNetwork(ctx context.Context, pool *arl.WarmPool) (string, error)
+	// DeletePoolNetwork removes the isolation of a deleted pool.
+	DeletePoolNetwork(ctx context.Context, namespace, pool string) error
+	// NetworkPoolKeys lists the pools (namespace/name) that have isolation,
+	// so pools deleted while no Manager ran lose theirs too.
+	NetworkPoolKeys() []string
+}

@@ -47,6 +47,8 @@ const (
 	EventBound           = "Bound"
 	EventPodLost         = "PodLost"
 	EventCreateFailed    = "FailedCreate"
+	EventNetworkPolicy   = "NetworkPolicy"
+	EventNetworkFailed   = "NetworkPolicyFailed"
 )
 
 // poolPods sorts a pool's pods by what the sync does with them.
@@ -111,12 +113,18 @@ func (c *Controller) syncPool(ctx context.Context, key string) (time.Duration, e
 
 	c.failLostSandboxes(ctx, sandboxes)
 	unbound := c.bindPending(ctx, pool, sandboxes, &classified, now)
+	networkErr := c.ensureNetwork(ctx, pool, now)
+	errs = append(errs, networkErr)
 
 	// Keep spec.replicas idle pods, plus one for each Sandbox still waiting.
 	desired := int(*pool.Spec.Replicas) + unbound
 	have := len(classified.idle) + c.expectations.pending(key, now)
 	switch {
 	case have < desired:
+		if networkErr != nil {
+			// New pods would run without the pool's isolation.
+			break
+		}
 		if b, ok := c.backoff(key); ok && now.Before(b.until) {
 			requeue.at(b.until.Sub(now))
 			break
@@ -132,6 +140,27 @@ func (c *Controller) syncPool(ctx context.Context, key string) (time.Duration, e
 		requeue.at(wait)
 	}
 	return requeue.d, utilerrors.NewAggregate(errs)
+}
+
+// ensureNetwork keeps the pool's network isolation in step with its spec
+// (a runtime without isolation has nothing to do).
+func (c *Controller) ensureNetwork(ctx context.Context, pool *arlv1alpha1.WarmPool, now time.Time) error {
+	network, ok := c.runtime.(NetworkRuntime)
+	if !ok {
+		return nil
+	}
+	changed, err := network.EnsurePoolNetwork(ctx, toInternalPool(pool))
+	if err != nil {
+		key := pool.Namespace + "/" + pool.Name
+		b := c.recordFailure(key, EventNetworkFailed, err.Error(), now)
+		c.recordPool(pool, corev1.EventTypeWarning, EventNetworkFailed, "Writing the pool's network isolation failed; no new pods until it succeeds (next try in %s): %v",
+			b.until.Sub(now).Round(time.Second), err)
+		return err
+	}
+	if changed != "" {
+		c.recordPool(pool, corev1.EventTypeNormal, EventNetworkPolicy, "%s", changed)
+	}
+	return nil
 }
 
 // sandboxesOf returns a pool's Sandboxes by name.
@@ -216,7 +245,8 @@ func (c *Controller) deleteExcess(ctx context.Context, idle []*Pod, n int) error
 	return utilerrors.NewAggregate(errs)
 }
 
-// poolDeleted deletes every pod of a deleted pool; their Sandboxes fail.
+// poolDeleted deletes every pod of a deleted pool, then its network
+// isolation; their Sandboxes fail.
 func (c *Controller) poolDeleted(ctx context.Context, namespace, name string, pods []*Pod) error {
 	var errs []error
 	for _, pod := range pods {
@@ -228,6 +258,11 @@ func (c *Controller) poolDeleted(ctx context.Context, namespace, name string, po
 		if sandbox.Status.Phase == arlv1alpha1.SandboxReady {
 			c.failSandbox(ctx, sandbox, ReasonPoolDeleted, fmt.Sprintf("WarmPool %q was deleted with its pods", name))
 		}
+	}
+	// The isolation goes with the last pod (whose deletion syncs the pool
+	// again), not before it.
+	if network, ok := c.runtime.(NetworkRuntime); ok && len(pods) == 0 {
+		errs = append(errs, network.DeletePoolNetwork(ctx, namespace, name))
 	}
 	c.clearFailures(namespace + "/" + name)
 	return utilerrors.NewAggregate(errs)

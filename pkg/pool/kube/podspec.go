@@ -56,7 +56,8 @@ const (
 // buildPod makes a pool pod from the pool's template and what ARL injects:
 // the install init container, the sidecar container, the agent wrapping
 // the executor's command, a workspace volume when the executor has none at
-// /workspace, labels, and no service account token.
+// /workspace, labels, no service account token, and secure defaults where
+// the template says nothing (security.go).
 func buildPod(p *arl.WarmPool, sidecarImage, templateHash string) *corev1.Pod {
 	template := p.Spec.Template.DeepCopy()
 	pod := &corev1.Pod{
@@ -85,6 +86,8 @@ func buildPod(p *arl.WarmPool, sidecarImage, templateHash string) *corev1.Pod {
 		spec.RestartPolicy = corev1.RestartPolicyNever
 	}
 
+	secureDefaults(spec)
+
 	arlMountSpec := corev1.VolumeMount{Name: arlVolume, MountPath: arlMount}
 	spec.Volumes = append(spec.Volumes,
 		corev1.Volume{Name: arlVolume, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
@@ -106,18 +109,13 @@ func buildPod(p *arl.WarmPool, sidecarImage, templateHash string) *corev1.Pod {
 		"--socket", agentSocket, "--socket-mode", "0666", "--workspace", workspaceMount}, prefixed("--", original)...)
 	executor.Args = nil
 
-	restricted := &corev1.SecurityContext{
-		AllowPrivilegeEscalation: ptr.To(false),
-		ReadOnlyRootFilesystem:   ptr.To(true),
-		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
-	}
 	spec.InitContainers = append([]corev1.Container{{
 		Name:            InstallContainer,
 		Image:           sidecarImage,
 		ImagePullPolicy: corev1.PullIfNotPresent,
 		Command:         []string{sidecarBinary, "install", "--dest", agentBinary},
 		VolumeMounts:    []corev1.VolumeMount{arlMountSpec},
-		SecurityContext: restricted,
+		SecurityContext: arlContainerSecurity(),
 	}}, spec.InitContainers...)
 	spec.Containers = append(spec.Containers, corev1.Container{
 		Name:            SidecarContainer,
@@ -140,7 +138,7 @@ func buildPod(p *arl.WarmPool, sidecarImage, templateHash string) *corev1.Pod {
 			FailureThreshold: 3,
 		},
 		VolumeMounts:    []corev1.VolumeMount{arlMountSpec, {Name: tlsVolume, MountPath: tlsMount, ReadOnly: true}},
-		SecurityContext: restricted,
+		SecurityContext: arlContainerSecurity(),
 	})
 	return pod
 }

@@ -24,15 +24,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
@@ -40,6 +44,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
+	"github.com/arl-infra/arl/pkg/apis/arl/validation"
 	"github.com/arl-infra/arl/pkg/pool"
 	"github.com/arl-infra/arl/pkg/sidecar/client"
 )
@@ -56,18 +61,37 @@ type Options struct {
 	Namespace string
 	// Identity names this replica (its client certificate).
 	Identity string
+	// PrivilegedNamespaces may run pools whose templates ask for what
+	// reaches past the pod (validation.ValidatePodTemplatePrivileges); the
+	// runtime creates no such pod elsewhere, even for a pool stored before
+	// its namespace left the list.
+	PrivilegedNamespaces sets.Set[string]
+	// NetworkPolicies keeps a NetworkPolicy per pool (network.go).
+	NetworkPolicies bool
+	// ServerLabels select arl-apiserver's pods in Namespace: the only pods
+	// the pools' NetworkPolicies let reach the sidecar.
+	ServerLabels map[string]string
+	// EgressDenied are ranges the Internet egress mode excludes besides the
+	// non-public ones and kube-apiserver's addresses.
+	EgressDenied []netip.Prefix
+	// Resolver resolves egress DNS names; nil: the system's resolver.
+	Resolver Resolver
 }
 
 // Runtime is the Kubernetes pool.Runtime.
 type Runtime struct {
-	opts    Options
-	factory informers.SharedInformerFactory
-	pods    cache.SharedIndexInformer
-	lister  corelisters.PodLister
-	creds   *credentials
+	opts      Options
+	factories []informers.SharedInformerFactory
+	pods      cache.SharedIndexInformer
+	lister    corelisters.PodLister
+	creds     *credentials
+	network   *network
 }
 
-var _ pool.Runtime = &Runtime{}
+var (
+	_ pool.Runtime        = &Runtime{}
+	_ pool.NetworkRuntime = &Runtime{}
+)
 
 // New returns a runtime watching every pool pod in the cluster; it loads
 // (or creates) the sidecar CA first.
@@ -80,16 +104,24 @@ func New(ctx context.Context, opts Options) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Pool pods, and pool NetworkPolicies, carry the pool label.
 	factory := informers.NewSharedInformerFactoryWithOptions(opts.Client, 0,
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = hasPool.String() }))
 	podInformer := factory.Core().V1().Pods()
-	return &Runtime{
-		opts:    opts,
-		factory: factory,
-		pods:    podInformer.Informer(),
-		lister:  podInformer.Lister(),
-		creds:   creds,
-	}, nil
+	r := &Runtime{
+		opts:      opts,
+		factories: []informers.SharedInformerFactory{factory},
+		pods:      podInformer.Informer(),
+		lister:    podInformer.Lister(),
+		creds:     creds,
+	}
+	if opts.NetworkPolicies {
+		apiServer := informers.NewSharedInformerFactoryWithOptions(opts.Client, 0, informers.WithNamespace(metav1.NamespaceDefault),
+			informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = discoveryv1.LabelServiceName + "=kubernetes" }))
+		r.network = newNetwork(opts, factory, apiServer)
+		r.factories = append(r.factories, apiServer)
+	}
+	return r, nil
 }
 
 // Run implements pool.Runtime.
@@ -109,14 +141,44 @@ func (r *Runtime) Run(ctx context.Context, onChange func(*pool.Pod, bool)) error
 	if err != nil {
 		return err
 	}
-	r.factory.Start(ctx.Done())
+	for _, f := range r.factories {
+		f.Start(ctx.Done())
+	}
 	<-ctx.Done()
-	r.factory.Shutdown()
+	for _, f := range r.factories {
+		f.Shutdown()
+	}
 	return nil
 }
 
 // HasSynced implements pool.Runtime.
-func (r *Runtime) HasSynced() bool { return r.pods.HasSynced() }
+func (r *Runtime) HasSynced() bool {
+	return r.pods.HasSynced() && (r.network == nil || r.network.hasSynced())
+}
+
+// EnsurePoolNetwork implements pool.NetworkRuntime.
+func (r *Runtime) EnsurePoolNetwork(ctx context.Context, p *arl.WarmPool) (string, error) {
+	if r.network == nil {
+		return "", nil
+	}
+	return r.network.ensure(ctx, p)
+}
+
+// DeletePoolNetwork implements pool.NetworkRuntime.
+func (r *Runtime) DeletePoolNetwork(ctx context.Context, namespace, poolName string) error {
+	if r.network == nil {
+		return nil
+	}
+	return r.network.delete(ctx, namespace, poolName)
+}
+
+// NetworkPoolKeys implements pool.NetworkRuntime.
+func (r *Runtime) NetworkPoolKeys() []string {
+	if r.network == nil {
+		return nil
+	}
+	return r.network.poolKeys()
+}
 
 // Get implements pool.Runtime.
 func (r *Runtime) Get(namespace, name string) (*pool.Pod, bool) {
@@ -147,9 +209,15 @@ func toPods(pods []*corev1.Pod) []*pool.Pod {
 	return out
 }
 
-// TemplateHash implements pool.Runtime: the template and the sidecar image.
+// podSpecRevision changes when buildPod makes different pods of the same
+// template (a server upgrade that hardens them): idle pods of an older
+// revision are replaced like those of an older template.
+const podSpecRevision = "2"
+
+// TemplateHash implements pool.Runtime: the template, the sidecar image and
+// the revision of what ARL adds to the template.
 func (r *Runtime) TemplateHash(p *arl.WarmPool) string {
-	return pool.HashTemplate(&p.Spec.Template, r.opts.SidecarImage)
+	return pool.HashTemplate(&p.Spec.Template, r.opts.SidecarImage, podSpecRevision)
 }
 
 // Target implements pool.Runtime: the pod's sidecar, over mTLS.
@@ -162,6 +230,13 @@ func (r *Runtime) Address(p *pool.Pod) string { return p.IP }
 
 // Create implements pool.Runtime.
 func (r *Runtime) Create(ctx context.Context, p *arl.WarmPool) (*pool.Pod, error) {
+	if !r.opts.PrivilegedNamespaces.Has(p.Namespace) {
+		// Validation refused this at the pool's create or update, unless the
+		// pool is older than the server's current --privileged-pool-namespaces.
+		if errs := validation.ValidatePodTemplatePrivileges(&p.Spec.Template.Spec, field.NewPath("spec", "template", "spec")); len(errs) > 0 {
+			return nil, fmt.Errorf("the pool's template asks for privileges: %w", errs.ToAggregate())
+		}
+	}
 	if err := r.ensureSecret(ctx, p.Namespace); err != nil {
 		return nil, err
 	}

@@ -26,6 +26,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -63,7 +64,20 @@ func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfi
 	}
 	identity := instance + "_" + string(uuid.NewUUID())
 
-	runtime, err := kube.New(ctx, kube.Options{Client: kubeClient, SidecarImage: o.SidecarImage, Namespace: o.Namespace, Identity: identity})
+	denied, err := o.egressDenied()
+	if err != nil {
+		return err
+	}
+	runtime, err := kube.New(ctx, kube.Options{
+		Client:               kubeClient,
+		SidecarImage:         o.SidecarImage,
+		Namespace:            o.Namespace,
+		Identity:             identity,
+		PrivilegedNamespaces: sets.New(o.PrivilegedNamespaces...),
+		NetworkPolicies:      o.NetworkPolicies,
+		ServerLabels:         o.ServerPodLabels,
+		EgressDenied:         denied,
+	})
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ package options
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +27,7 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/uuid"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/arl-infra/arl/pkg/apiserver"
 	"github.com/arl-infra/arl/pkg/pool/local"
@@ -53,6 +55,16 @@ type PoolOptions struct {
 	LocalMemory resource.Quantity
 	LocalCPU    resource.Quantity
 	LocalPIDs   int64
+	// PrivilegedNamespaces may have pools whose templates ask for what
+	// reaches past the pod: host namespaces, hostPath, privileged, ...
+	PrivilegedNamespaces []string
+	// NetworkPolicies keeps a NetworkPolicy per pool.
+	NetworkPolicies bool
+	// ServerPodLabels select this server's pods in Namespace: the pools'
+	// NetworkPolicies let only them reach the sidecar.
+	ServerPodLabels map[string]string
+	// EgressDenyCIDRs are excluded from every pool's Internet egress.
+	EgressDenyCIDRs []string
 }
 
 // AddFlags adds the pool's flags.
@@ -78,6 +90,18 @@ func (o *PoolOptions) AddFlags(fs *pflag.FlagSet) {
 		"Standalone mode: CPU limit of a local sandbox whose pool's executor sets none (resources.limits.cpu); 0: none.")
 	fs.Int64Var(&o.LocalPIDs, "local-sandbox-pids", 1024,
 		"Standalone mode: the most processes and threads a local sandbox may have at once; 0: no limit.")
+	fs.StringSliceVar(&o.PrivilegedNamespaces, "privileged-pool-namespaces", o.PrivilegedNamespaces,
+		"Namespaces whose WarmPool templates may ask for the node's network, PID or IPC namespace, hostPath volumes, "+
+			"host ports, privileged containers, capabilities beyond the runtime's defaults, unconfined seccomp or AppArmor, "+
+			"an unmasked /proc or a shared process namespace. Elsewhere such a template is refused (422).")
+	fs.BoolVar(&o.NetworkPolicies, "pool-network-policies", true,
+		"Keep a NetworkPolicy per WarmPool: only this server reaches the pool's sidecars, egress as spec.network.egress says. "+
+			"Off: ARL writes none (and spec.network has no effect).")
+	fs.StringToStringVar(&o.ServerPodLabels, "server-pod-labels", map[string]string{"app.kubernetes.io/name": "arl-apiserver"},
+		"Labels of this server's pods (in --namespace): the pools' NetworkPolicies let only these pods reach the sidecar port.")
+	fs.StringSliceVar(&o.EgressDenyCIDRs, "pool-egress-deny-cidrs", o.EgressDenyCIDRs,
+		"CIDRs no pool's Internet egress reaches, besides the non-public ranges, cloud metadata endpoints and kube-apiserver's "+
+			"addresses (e.g. nodes on public addresses).")
 }
 
 // Validate checks the pool's flags.
@@ -92,7 +116,36 @@ func (o *PoolOptions) Validate() []error {
 	if o.MaxConcurrentTasks <= 0 {
 		errs = append(errs, fmt.Errorf("--max-concurrent-tasks must be positive"))
 	}
+	if _, err := o.egressDenied(); err != nil {
+		errs = append(errs, err)
+	}
+	if o.NetworkPolicies && len(o.ServerPodLabels) == 0 {
+		errs = append(errs, fmt.Errorf("--server-pod-labels must select this server's pods when --pool-network-policies is on"))
+	}
+	for key, value := range o.ServerPodLabels {
+		for _, msg := range append(validation.IsQualifiedName(key), validation.IsValidLabelValue(value)...) {
+			errs = append(errs, fmt.Errorf("--server-pod-labels %s=%s: %s", key, value, msg))
+		}
+	}
+	for _, ns := range o.PrivilegedNamespaces {
+		for _, msg := range validation.IsDNS1123Label(ns) {
+			errs = append(errs, fmt.Errorf("--privileged-pool-namespaces %q: %s", ns, msg))
+		}
+	}
 	return errs
+}
+
+// egressDenied parses --pool-egress-deny-cidrs.
+func (o *PoolOptions) egressDenied() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range o.EgressDenyCIDRs {
+		p, err := netip.ParsePrefix(s)
+		if err != nil || p.Bits() == 0 || p != p.Masked() {
+			return nil, fmt.Errorf("--pool-egress-deny-cidrs %q: want a CIDR such as 203.0.113.0/24, narrower than /0, without host bits", s)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // quantityFlag is a resource.Quantity as a flag value.
@@ -165,8 +218,10 @@ func fileExists(path string) bool {
 	return err == nil && !info.IsDir()
 }
 
-// applyTasks sets what both runtimes share: pool and Task tuning.
+// applyTasks sets what both runtimes share: pool and Task tuning, and what
+// pools may ask for.
 func (o *PoolOptions) applyTasks(extra *apiserver.ExtraConfig) {
+	extra.PrivilegedPoolNamespaces = o.PrivilegedNamespaces
 	extra.PoolOptions.ReadyTimeout = o.ReadyTimeout
 	extra.TaskOutputBytes = o.TaskOutputBytes
 	extra.MaxConcurrentTasks = o.MaxConcurrentTasks
