@@ -440,7 +440,7 @@ func schema_pkg_apis_arl_v1alpha1_EgressRule(ref common.ReferenceCallback) commo
 					},
 					"dnsName": {
 						SchemaProps: spec.SchemaProps{
-							Description: "dnsName is an absolute host name, e.g. \"pypi.org\". arl-apiserver resolves it (without search domains) when it syncs the pool, at least every 30 seconds, and allows the addresses it got; a name whose addresses change faster, or differ by resolver, is better allowed by its CIDRs.",
+							Description: "dnsName is an absolute host name, e.g. \"pypi.org\". arl-apiserver resolves it (without search domains) about every 30 seconds and allows the addresses it got; a name that does not resolve allows nothing. A name whose addresses change faster, or differ by resolver, is better allowed by its CIDRs.",
 							Type:        []string{"string"},
 							Format:      "",
 						},

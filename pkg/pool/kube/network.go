@@ -136,6 +136,9 @@ func (n *network) ensure(ctx context.Context, p *arl.WarmPool) (string, error) {
 	}
 	msg := fmt.Sprintf("%s NetworkPolicy %s (egress %s)", action, want.Name, egressMode(p))
 	if len(unresolved) > 0 {
+		// Said when the policy changes, not on every sync.
+		klog.FromContext(ctx).Info("Egress DNS names of a pool did not resolve; its pods cannot reach them",
+			"pool", klog.KObj(p), "names", unresolved)
 		msg += "; not allowed, as they did not resolve: " + strings.Join(unresolved, "; ")
 	}
 	return msg, nil
@@ -247,10 +250,6 @@ func (n *network) resolveNames(ctx context.Context, p *arl.WarmPool) (map[string
 		default:
 			resolved[name] = e.addrs
 		}
-	}
-	if len(unresolved) > 0 {
-		klog.FromContext(ctx).Info("Egress DNS names of a pool did not resolve; the pool's pods cannot reach them",
-			"pool", klog.KObj(p), "names", unresolved)
 	}
 	return resolved, unresolved
 }

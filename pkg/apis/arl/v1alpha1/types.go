@@ -116,10 +116,10 @@ type EgressRule struct {
 	// +optional
 	CIDR string `json:"cidr,omitempty"`
 	// dnsName is an absolute host name, e.g. "pypi.org". arl-apiserver
-	// resolves it (without search domains) when it syncs the pool, at
-	// least every 30 seconds, and allows the addresses it got; a name
-	// whose addresses change faster, or differ by resolver, is better
-	// allowed by its CIDRs.
+	// resolves it (without search domains) about every 30 seconds and
+	// allows the addresses it got; a name that does not resolve allows
+	// nothing. A name whose addresses change faster, or differ by
+	// resolver, is better allowed by its CIDRs.
 	// +optional
 	DNSName string `json:"dnsName,omitempty"`
 	// ports limit the rule to these destination ports (at most 32).
