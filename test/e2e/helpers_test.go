@@ -42,6 +42,7 @@ type objectMeta struct {
 	UID               string            `json:"uid"`
 	Generation        int64             `json:"generation"`
 	Labels            map[string]string `json:"labels"`
+	CreationTimestamp string            `json:"creationTimestamp"`
 	DeletionTimestamp string            `json:"deletionTimestamp"`
 }
 

@@ -143,3 +143,38 @@ func TestRBAC(t *testing.T) {
 		}
 	})
 }
+
+// TestProcessesNeedEdit: sandboxes/processes shows the command lines of a
+// sandbox's processes, which may carry secrets: view (arl-view) cannot read
+// it, arl-edit and edit can.
+func TestProcessesNeedEdit(t *testing.T) {
+	ns := taskEnv(t, "processes", 1, "my-workspace")
+	viewer := serviceAccountUser(t, ns, "viewer")
+	editor := serviceAccountUser(t, ns, "arl-editor")
+	kubeEditor := serviceAccountUser(t, ns, "kube-editor")
+	kubectl(t, "create", "rolebinding", "viewer", "-n", ns, "--clusterrole=view", "--serviceaccount="+ns+":viewer")
+	kubectl(t, "create", "rolebinding", "arl-editor", "-n", ns, "--clusterrole=arl-edit", "--serviceaccount="+ns+":arl-editor")
+	kubectl(t, "create", "rolebinding", "kube-editor", "-n", ns, "--clusterrole=edit", "--serviceaccount="+ns+":kube-editor")
+	bg := command("secret-holder", "sleep", "1000", "--password=hunter2")
+	bg["background"] = true
+	mustState(t, execTask(t, ns, newTask("background", "my-workspace", bg)), "Succeeded")
+
+	path := arlBase + ns + "/sandboxes/my-workspace/processes"
+	r := runKubectl(viewer, "", "get", "--raw", path)
+	if !forbidden(r) || strings.Contains(r.stdout, "hunter2") {
+		t.Errorf("view get sandboxes/processes: want 403, got %s", r)
+	}
+	if !strings.Contains(r.stderr, `cannot get resource "sandboxes/processes"`) {
+		t.Errorf("the 403 does not name sandboxes/processes: %s", r.stderr)
+	}
+	// The viewer still reads the Sandbox itself.
+	if r := runKubectl(viewer, "", "get", "sandbox", "my-workspace", "-n", ns, "-o", "name"); r.err != nil {
+		t.Errorf("view get sandbox: %s", r)
+	}
+	for name, cfg := range map[string]string{"arl-edit": editor, "edit": kubeEditor} {
+		r := runKubectl(cfg, "", "get", "--raw", path)
+		if r.err != nil || !strings.Contains(r.stdout, `"kind":"SandboxProcessList"`) || !strings.Contains(r.stdout, "--password=hunter2") {
+			t.Errorf("%s get sandboxes/processes: want 200 with the process list, got %s", name, r)
+		}
+	}
+}
