@@ -17,17 +17,27 @@ limitations under the License.
 package executor
 
 import (
+	"context"
 	"fmt"
 	"testing"
 )
 
 // BenchmarkOutputWrite is the server's cost per chunk of a Task's output
 // (the status tails and the log window), in the steady state of a Task
-// that has already printed more than it keeps, with no log reader.
+// that has already printed more than it keeps, with no log reader and
+// with 8 followers that never read.
 func BenchmarkOutputWrite(b *testing.B) {
-	for _, size := range []int{100, 4 << 10, 64 << 10} {
-		b.Run(fmt.Sprintf("chunk=%d", size), func(b *testing.B) {
+	for _, bc := range []struct{ size, followers int }{{100, 0}, {4 << 10, 0}, {64 << 10, 0}, {100, 8}, {64 << 10, 8}} {
+		name := fmt.Sprintf("chunk=%d", bc.size)
+		if bc.followers > 0 {
+			name += fmt.Sprintf("/followers=%d", bc.followers)
+		}
+		size := bc.size
+		b.Run(name, func(b *testing.B) {
 			out := newOutput(DefaultOutputBytes, 4<<20)
+			for range bc.followers {
+				defer out.open(context.Background(), true).Close()
+			}
 			chunk := make([]byte, size)
 			fill := make([]byte, 64<<10)
 			for i := 0; i < 2*(4<<20)/len(fill); i++ {

@@ -295,6 +295,10 @@ type TaskLogOptions struct {
 	metav1.TypeMeta
 	// Follow streams output as the Task produces it, until it finishes.
 	Follow bool
+	// Raw serves the exact bytes the Task's commands printed, stdout and
+	// stderr interleaved as produced, from the memory of the replica that
+	// runs or ran it, also once the Task finished (for a while).
+	Raw bool
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object

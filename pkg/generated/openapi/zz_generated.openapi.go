@@ -1158,6 +1158,13 @@ func schema_pkg_apis_arl_v1alpha1_TaskLogOptions(ref common.ReferenceCallback) c
 							Format:      "",
 						},
 					},
+					"raw": {
+						SchemaProps: spec.SchemaProps{
+							Description: "raw asks for the exact bytes the Task's commands printed (binary safe: invalid UTF-8 and NUL bytes as printed), stdout and stderr interleaved as produced, also once the Task finished. They are kept in the memory of the replica that runs the Task: the last --task-log-bytes of its output, while it runs and for a few minutes after. A replica that does not hold them answers 503 while the Task runs elsewhere and 410 Gone once it finished. Without raw, a finished Task's log is its status.stdout followed by its status.stderr: UTF-8 text, each the last --task-output-bytes of the last attempt.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
 				},
 			},
 		},

@@ -404,6 +404,18 @@ type TaskLogOptions struct {
 	// follow streams output as the Task produces it, until it finishes.
 	// +optional
 	Follow bool `json:"follow,omitempty"`
+	// raw asks for the exact bytes the Task's commands printed (binary
+	// safe: invalid UTF-8 and NUL bytes as printed), stdout and stderr
+	// interleaved as produced, also once the Task finished. They are kept
+	// in the memory of the replica that runs the Task: the last
+	// --task-log-bytes of its output, while it runs and for a few minutes
+	// after. A replica that does not hold them answers 503 while the Task
+	// runs elsewhere and 410 Gone once it finished. Without raw, a
+	// finished Task's log is its status.stdout followed by its
+	// status.stderr: UTF-8 text, each the last --task-output-bytes of the
+	// last attempt.
+	// +optional
+	Raw bool `json:"raw,omitempty"`
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
