@@ -205,6 +205,14 @@ func (s *Standalone) Kubectl() *Kubectl {
 	return NewKubectl(s.t, s.Kubeconfig)
 }
 
+// PID is the server process's id (0 when it is not running).
+func (s *Standalone) PID() int {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
 // PKIDir holds the standalone CA and the admin's certificate.
 func (s *Standalone) PKIDir() string { return filepath.Join(s.DataDir, "pki") }
 
