@@ -239,8 +239,10 @@ type TaskStatus struct {
 	State TaskState
 	// ExitCode is the exit code of the last step that ran.
 	ExitCode *int32
-	// Stdout is what the Command steps printed on stdout, in order, exactly;
-	// only the last bytes are kept when it is longer than the server's cap.
+	// Stdout is what the Command steps of the last attempt printed on
+	// stdout, in order; only the last bytes are kept when it is longer than
+	// the server's cap. Stored and served as JSON text, so bytes that are
+	// not UTF-8 read as U+FFFD.
 	Stdout string
 	// Stderr is the same for stderr.
 	Stderr string

@@ -1260,21 +1260,21 @@ func schema_pkg_apis_arl_v1alpha1_TaskStatus(ref common.ReferenceCallback) commo
 					},
 					"stdout": {
 						SchemaProps: spec.SchemaProps{
-							Description: "stdout is exactly what the Command steps printed on stdout, in order. Only the last bytes are kept when it is longer than the server's cap.",
+							Description: "stdout is what the Command steps of the last attempt printed on stdout, in order, as text: bytes that are not UTF-8 read as U+FFFD. Only the last bytes are kept when it is longer than the server's cap (--task-output-bytes, 128 KiB by default); tasks/{name}/log?raw=true serves the exact bytes for a while after the Task finished.",
 							Type:        []string{"string"},
 							Format:      "",
 						},
 					},
 					"stderr": {
 						SchemaProps: spec.SchemaProps{
-							Description: "stderr is exactly what the Command steps printed on stderr, in order.",
+							Description: "stderr is what the Command steps of the last attempt printed on stderr, as stdout is for stdout.",
 							Type:        []string{"string"},
 							Format:      "",
 						},
 					},
 					"stdoutTruncated": {
 						SchemaProps: spec.SchemaProps{
-							Description: "stdoutTruncated says stdout lost its beginning to the server's cap; tasks/{name}/log served the whole stream while the Task ran.",
+							Description: "stdoutTruncated says stdout lost its beginning to the server's cap.",
 							Type:        []string{"boolean"},
 							Format:      "",
 						},
