@@ -73,6 +73,7 @@ func newPoolRunner(loopback *rest.Config, extra *ExtraConfig) (*poolRunner, erro
 			Agents:        extra.Agents,
 			Recorder:      extra.Recorder,
 			OutputBytes:   extra.TaskOutputBytes,
+			LogBytes:      extra.TaskLogBytes,
 			MaxConcurrent: extra.MaxConcurrentTasks,
 		}),
 		extra: extra,
