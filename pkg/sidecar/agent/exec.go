@@ -80,7 +80,7 @@ func millis(ms int64) time.Duration {
 
 // Execute runs a command; see agent.proto.
 func (a *Agent) Execute(req *agentv1.ExecRequest, stream agentv1.AgentService_ExecuteServer) error {
-	if err := validateCommand(req.GetCommand(), req.GetEnv()); err != nil {
+	if err := validateCommand(req.GetCommand(), req.GetEnv(), req.GetWorkingDir()); err != nil {
 		return err
 	}
 	opts, err := a.execOptions(req)

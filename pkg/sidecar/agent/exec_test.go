@@ -118,6 +118,7 @@ func TestExecuteRejectsInvalidRequests(t *testing.T) {
 		"bad env name":     {Command: []string{"true"}, Env: map[string]string{"A=B": "c"}},
 		"negative timeout": {Command: []string{"true"}, TimeoutSeconds: -1},
 		"negative cap":     {Command: []string{"true"}, MaxOutputBytes: -1},
+		"NUL in work dir":  {Command: []string{"true"}, WorkingDir: "a\x00b"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := ta.Run(ctx(t), req)

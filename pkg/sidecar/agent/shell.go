@@ -21,6 +21,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -62,8 +63,11 @@ func (a *Agent) InteractiveShell(stream agentv1.AgentService_InteractiveShellSer
 	if len(argv) == 0 {
 		argv = a.defaultShell()
 	}
-	if err := validateCommand(argv, start.GetEnv()); err != nil {
+	if err := validateCommand(argv, start.GetEnv(), start.GetWorkingDir()); err != nil {
 		return err
+	}
+	if strings.IndexByte(start.GetTerm(), 0) >= 0 {
+		return status.Error(codes.InvalidArgument, "term contains a NUL byte")
 	}
 	rows, cols := start.GetRows(), start.GetCols()
 	if rows == 0 && cols == 0 {
