@@ -133,6 +133,20 @@ func TestUpdateFilesRefusesEscapesAndWritesNothing(t *testing.T) {
 	wantCode(t, err, codes.InvalidArgument)
 }
 
+// A symbolic link loop met while checking a path against the allowed roots
+// is the path's fault, as the kernel's ELOOP is: FailedPrecondition, not
+// the Internal error filepath.EvalSymlinks' own loop error used to give.
+func TestPathCheckReportsASymlinkLoop(t *testing.T) {
+	ta := startAgent(t, func(c *agent.Config) { c.AllowedRoots = []string{c.Workspace} })
+	if err := os.Symlink("loop", filepath.Join(ta.workspace, "loop")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ta.UpdateFiles(ctx(t), &agentv1.FileRequest{Files: []*agentv1.File{{Path: "loop/x"}}})
+	wantCode(t, err, codes.FailedPrecondition)
+	_, err = ta.ReadFile(ctx(t), &agentv1.ReadFileRequest{Path: "loop"})
+	wantCode(t, err, codes.FailedPrecondition)
+}
+
 func TestUpdateFilesErrors(t *testing.T) {
 	ta := startAgent(t, nil)
 	_, err := ta.UpdateFiles(ctx(t), &agentv1.FileRequest{Files: []*agentv1.File{{Path: "no/parent/f"}}})
