@@ -73,6 +73,9 @@ func (a *Agent) InteractiveShell(stream agentv1.AgentService_InteractiveShellSer
 	if rows == 0 && cols == 0 {
 		rows, cols = defaultRows, defaultCols
 	}
+	if err := checkWinsize(rows, cols); err != nil {
+		return status.Error(codes.InvalidArgument, err.Error())
+	}
 	term := start.GetTerm()
 	if term == "" {
 		term = defaultTerm
@@ -94,7 +97,7 @@ func (a *Agent) InteractiveShell(stream agentv1.AgentService_InteractiveShellSer
 	defer master.Close()
 	if err := setWinsize(master, rows, cols); err != nil {
 		slave.Close()
-		return status.Error(codes.InvalidArgument, err.Error())
+		return status.Errorf(codes.Internal, "setting the terminal size: %v", err)
 	}
 	p := newProcess("", argv, false)
 	pid, exited, err := a.reaper.StartProcess(path, argv, &syscall.ProcAttr{

@@ -222,6 +222,8 @@ func TestShellRejectsInvalidStarts(t *testing.T) {
 		"NUL in term":     {Command: []string{"sh"}, Term: "xterm\x00"},
 		"bad size":        {Command: []string{"sh"}, Rows: 0, Cols: 80},
 		"huge size":       {Command: []string{"sh"}, Rows: 1 << 16, Cols: 80},
+		// The request is checked before the program is looked for.
+		"bad size, no such program": {Command: []string{"no-such-shell-arl"}, Rows: 16},
 	} {
 		t.Run(name, func(t *testing.T) {
 			stream, err := ta.Shell(ctx(t))
