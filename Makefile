@@ -8,7 +8,7 @@ export GOFLAGS := -trimpath -buildvcs=false
 export CGO_ENABLED := 0
 
 .PHONY: all build run test test-fast test-unit test-integration test-cluster test-python \
-	bench update-codegen verify-codegen update-proto verify-proto verify \
+	fuzz bench update-codegen verify-codegen update-proto verify-proto verify \
 	cluster-up cluster-down images clean
 
 all: build
@@ -40,6 +40,11 @@ test-cluster:
 
 test-python:
 	hack/test.sh python
+
+## fuzz: every fuzz target for FUZZTIME each (default 1m); make test runs them for seconds
+FUZZTIME ?= 1m
+fuzz:
+	FUZZTIME=$(FUZZTIME) hack/test.sh fuzz
 
 ## bench: benchmarks with p50/p99 against their floors (docs/performance.md)
 bench:
