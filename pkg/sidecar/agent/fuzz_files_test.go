@@ -37,9 +37,12 @@ import (
 // filesFixture is a workspace, the only allowed root, beside things that
 // must never change: a directory and a file outside it. The workspace holds
 // symbolic links out of it and back in, a FIFO and a socket (files a read
-// must not block on or choke at), and is rebuilt before every input.
+// must not block on or choke at), and is rebuilt after any input that may
+// have written to it.
 type filesFixture struct {
 	root, ws, outside, outsideFile string
+	// dirty: an UpdateFiles may have written to the workspace since reset.
+	dirty bool
 }
 
 const outsideContent = "must not change\n"
@@ -64,9 +67,14 @@ func newFilesFixture(tb testing.TB) *filesFixture {
 	return fx
 }
 
-// reset empties the workspace and lays out its fixed contents again.
+// reset empties the workspace and lays out its fixed contents again, when
+// an UpdateFiles may have changed them.
 func (fx *filesFixture) reset(t testing.TB) {
 	t.Helper()
+	if !fx.dirty {
+		return
+	}
+	fx.dirty = false
 	entries, err := os.ReadDir(fx.ws)
 	if err != nil {
 		t.Fatal(err)
@@ -120,15 +128,24 @@ func (fx *filesFixture) checkOutsideUntouched(t *testing.T) {
 	}
 }
 
-// checkNoTemporaryFiles fails if a write left its temporary file behind.
-func (fx *filesFixture) checkNoTemporaryFiles(t *testing.T) {
+// fixtureEntries is how many entries reset lays out under the workspace.
+const fixtureEntries = 10
+
+// checkWorkspace fails if a write left its temporary file behind, or if
+// the workspace changed although no UpdateFiles could have written to it.
+func (fx *filesFixture) checkWorkspace(t *testing.T) {
 	t.Helper()
+	entries := -1 // the workspace itself
 	_ = filepath.WalkDir(fx.ws, func(p string, d fs.DirEntry, err error) error {
+		entries++
 		if err == nil && strings.Contains(d.Name(), ".arl-") && strings.HasPrefix(d.Name(), ".") {
 			t.Fatalf("temporary file %s left behind", p)
 		}
 		return nil
 	})
+	if !fx.dirty && entries != fixtureEntries {
+		t.Fatalf("the workspace holds %d entries, not %d, after requests that wrote nothing", entries, fixtureEntries)
+	}
 }
 
 // lexicallyRefused is the agent's documented rule for a path that is
@@ -169,6 +186,7 @@ func inDir(p, dir string) bool { return p == dir || strings.HasPrefix(p, dir+"/"
 // go test -run '^$' -fuzz '^FuzzFiles$' -fuzztime 5m ./pkg/sidecar/agent
 func FuzzFiles(f *testing.F) {
 	fx := newFilesFixture(f)
+	fx.dirty = true
 	ta := startAgent(f, func(c *agent.Config) {
 		c.Workspace = fx.ws
 		c.AllowedRoots = []string{fx.ws}
@@ -215,7 +233,7 @@ func FuzzFiles(f *testing.F) {
 		defer cancel()
 		fuzzUpdateFiles(ctx, t, ta, fx, base, paths, content, mode, parents)
 		fx.checkOutsideUntouched(t)
-		fx.checkNoTemporaryFiles(t)
+		fx.checkWorkspace(t)
 		fuzzReadFile(ctx, t, ta, fx, read, offset, limit)
 	})
 }
@@ -249,7 +267,9 @@ func fuzzUpdateFiles(ctx context.Context, t *testing.T, ta *testAgent, fx *files
 		return
 	}
 	// Filesystem answers: a link out of the workspace, a missing parent,
-	// something in the way.
+	// something in the way. Any but the first may come after some files
+	// were written.
+	fx.dirty = true
 	wantCodeIn(t, "UpdateFiles", err, codes.OK, codes.InvalidArgument, codes.NotFound, codes.FailedPrecondition)
 	if err != nil {
 		return
