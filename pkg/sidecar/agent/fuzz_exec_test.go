@@ -91,6 +91,9 @@ func FuzzExecute(f *testing.F) {
 		{args: "true", timeoutMs: 18446744073710},
 		{args: "echo\n-n\nx", timeoutMs: 1},
 		{args: "cat-stdin", hasStdin: true, bg: true, tag: "same"},
+		// Huge: 20000 arguments; one argument past the kernel's 128 KiB.
+		{args: "echo" + strings.Repeat("\nx", 20000)},
+		{args: "echo\n" + strings.Repeat("a", 200<<10)},
 	} {
 		f.Add(s.args, s.env, s.dir, s.tag, s.stdin, s.hasStdin, s.bg, s.timeoutSec, s.timeoutMs, s.graceMs, s.maxOutput)
 	}
