@@ -236,15 +236,6 @@ func (e *Executor) queue(sbKey string) *sandboxQueue {
 	return q
 }
 
-func (q *sandboxQueue) remove(key string) {
-	for i, k := range q.waiting {
-		if k == key {
-			q.waiting = append(q.waiting[:i:i], q.waiting[i+1:]...)
-			return
-		}
-	}
-}
-
 // kickAll gives every queue a chance to start its next Task.
 func (e *Executor) kickAll() {
 	e.mu.Lock()

@@ -33,9 +33,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
-	"k8s.io/apimachinery/pkg/util/dump"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/utils/dump"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
 	"github.com/arl-infra/arl/pkg/apis/arl/install"
@@ -230,7 +230,7 @@ func roundTrip(t *testing.T, k apiKind, obj runtime.Object) error {
 	}
 	var again bytes.Buffer
 	if err := storage.Encode(back, &again); err != nil || !bytes.Equal(stored.Bytes(), again.Bytes()) {
-		return fmt.Errorf("encoded %s, then %s (%v)", stored.Bytes(), again.Bytes(), err)
+		return fmt.Errorf("encoded %s, then %s (%w)", stored.Bytes(), again.Bytes(), err)
 	}
 	return nil
 }

@@ -127,6 +127,7 @@ func (s *logStreamer) InputStream(ctx context.Context, apiVersion, acceptHeader 
 // or finished longer ago than its output is kept (410).
 func rawOutputUnavailable(task *arl.Task) error {
 	if task.Status.State.IsFinished() {
+		//nolint:staticcheck // NewGone is deprecated in favour of Expired, which is about resourceVersions; this output is gone.
 		return apierrors.NewGone(fmt.Sprintf("the raw output of Task %q is no longer kept: the replica that ran it (%s) keeps it in memory for a few minutes after the Task finishes; status.stdout and status.stderr keep its tails as text",
 			task.Name, task.Status.Runner))
 	}
