@@ -8,7 +8,7 @@ export GOFLAGS := -trimpath -buildvcs=false
 export CGO_ENABLED := 0
 
 .PHONY: all build run test test-fast test-unit test-integration test-cluster test-python \
-	bench update-codegen verify-codegen update-proto verify-proto verify \
+	fuzz bench update-codegen verify-codegen update-proto verify-proto verify lint \
 	cluster-up cluster-down images clean
 
 all: build
@@ -41,6 +41,11 @@ test-cluster:
 test-python:
 	hack/test.sh python
 
+## fuzz: every fuzz target for FUZZTIME each (default 1m); make test runs them for seconds
+FUZZTIME ?= 1m
+fuzz:
+	FUZZTIME=$(FUZZTIME) hack/test.sh fuzz
+
 ## bench: benchmarks with p50/p99 against their floors (docs/performance.md)
 bench:
 	hack/bench.sh
@@ -60,6 +65,10 @@ verify-proto:
 ## verify: generated code is current, gofmt and go vet are clean
 verify:
 	hack/verify.sh
+
+## lint: golangci-lint with kube-api-linter (.golangci.yml)
+lint:
+	hack/lint.sh
 
 ## cluster-up / cluster-down: the single-node Kubernetes used by the cluster suites
 cluster-up:

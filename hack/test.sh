@@ -2,6 +2,8 @@
 # The project's test entry point (`make test` = `hack/test.sh all`).
 #   verify       gofmt, go vet, generated code and protobufs current
 #   unit         go test of pkg/ and cmd/ (real etcd embedded where storage is tested)
+#   fuzz         every fuzz target for a few seconds (FUZZTIME=5m: that long
+#                each; `make fuzz`); corpora in <package>/testdata/fuzz
 #   integration  the real binaries, standalone, driven by /usr/bin/kubectl,
 #                the generated clientset and Debian's python3-kubernetes
 #   python       the Python SDK's suite (sdk/python/tests) against a
@@ -9,7 +11,7 @@
 #   cluster      the Go and Python e2e suites and the SDK's suite against a
 #                real single-node Kubernetes through the aggregation layer
 #                (brought up when it is not up, torn down after)
-#   fast         verify + unit + integration + python
+#   fast         verify + unit + fuzz + integration + python
 #   all          fast + cluster
 # Every phase prints its time.
 set -o errexit -o nounset -o pipefail
@@ -35,6 +37,48 @@ phase_verify() { "${ARL_ROOT}/hack/verify.sh"; }
 
 phase_unit() {
   go test "${GO_TEST_FLAGS[@]}" ./pkg/... ./cmd/...
+}
+
+# phase_fuzz runs each fuzz target in turn (-fuzz takes one target per
+# run), for its share of about two minutes on 2 cores: its committed corpus
+# (<package>/testdata/fuzz/<target>/), then new inputs. The bounded runs use
+# one instrumented test binary per package and a throwaway cache, so that
+# their time does not grow with the inputs earlier runs found, and skip
+# minimising new inputs. FUZZTIME (`make fuzz`) runs each target that long
+# with go test's own cache instead. A failing input is written to the
+# target's testdata/fuzz directory: commit it with the fix.
+phase_fuzz() {
+  local targets=(
+    ./pkg/sidecar/agent FuzzLexicalPath 5s
+    ./pkg/sidecar/agent FuzzExecute 10s
+    ./pkg/sidecar/agent FuzzFiles 10s
+    ./pkg/sidecar/agent FuzzSignalProcess 8s
+    ./pkg/sidecar/agent FuzzInteractiveShell 10s
+    ./pkg/sidecar/serve FuzzServeFrames 10s
+    ./pkg/apis/arl/install FuzzDecodeTask 8s
+    ./pkg/apis/arl/install FuzzDecodeSandbox 5s
+    ./pkg/apis/arl/install FuzzDecodeWarmPool 5s
+  )
+  local tmp i pkg name bin rc=0
+  tmp="$(mktemp -d)"
+  for ((i = 0; i < ${#targets[@]}; i += 3)); do
+    pkg="${targets[i]}" name="${targets[i + 1]}"
+    if [ -n "${FUZZTIME:-}" ]; then
+      arl::timed "fuzz ${name}" go test "${GO_TEST_FLAGS[@]}" -run '^$' -fuzz "^${name}\$" \
+        -fuzztime "${FUZZTIME}" "${pkg}" || rc=$?
+      continue
+    fi
+    bin="${tmp}/${pkg##*/}.test"
+    if [ ! -x "${bin}" ] && ! go test -c -fuzz . -o "${bin}" "${pkg}"; then
+      rc=1
+      continue
+    fi
+    arl::timed "fuzz ${name}" env -C "${pkg}" "${bin}" -test.run '^$' -test.fuzz "^${name}\$" \
+      -test.fuzztime "${targets[i + 2]}" -test.fuzzminimizetime 0s \
+      -test.fuzzcachedir "${tmp}/cache" -test.timeout 10m || rc=$?
+  done
+  rm -rf "${tmp}"
+  return "${rc}"
 }
 
 phase_integration() {
@@ -91,18 +135,18 @@ main() {
   local what="${1:-all}" start=$SECONDS rc=0
   arl::timed "dependencies" deps
   case "${what}" in
-    verify | unit | integration | python | cluster)
+    verify | unit | fuzz | integration | python | cluster)
       arl::timed "${what}" "phase_${what}" || rc=$?
       ;;
     fast | all)
       local p
-      local phases=(verify unit integration python)
+      local phases=(verify unit fuzz integration python)
       [ "${what}" = all ] && phases+=(cluster)
       for p in "${phases[@]}"; do
         arl::timed "${p}" "phase_${p}" || rc=$?
       done
       ;;
-    *) arl::die "unknown phase ${what}: verify|unit|integration|python|cluster|fast|all" ;;
+    *) arl::die "unknown phase ${what}: verify|unit|fuzz|integration|python|cluster|fast|all" ;;
   esac
   arl::log "hack/test.sh ${what}: $((SECONDS - start))s, exit ${rc}"
   return "${rc}"

@@ -19,6 +19,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"strconv"
@@ -56,9 +57,9 @@ func runAgent(args []string) int {
 	oomEvents := fs.String("oom-events", "auto", `file with the container cgroup's "oom_kill N" counter, to report OOM-killed commands ("auto": the usual cgroup v2 or v1 file; "": none)`)
 	scrub := fs.StringSlice("scrub-env", nil, "more variables (NAME or PREFIX*) to remove from commands' environment; ARL_* always are")
 	fs.Usage = func() {
-		os.Stderr.WriteString("Usage: arl-sidecar agent [flags] [-- COMMAND ARGS...]\n\n" +
-			"Serves the AgentService on a unix socket. With a COMMAND it supervises it as the\n" +
-			"container's main process: signals are forwarded to it, and when it exits the agent\n" +
+		fmt.Fprint(os.Stderr, "Usage: arl-sidecar agent [flags] [-- COMMAND ARGS...]\n\n"+
+			"Serves the AgentService on a unix socket. With a COMMAND it supervises it as the\n"+
+			"container's main process: signals are forwarded to it, and when it exits the agent\n"+
 			"ends every other process and exits with its code.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}

@@ -27,6 +27,7 @@ limitations under the License.
 package main
 
 import (
+	"errors"
 	goflag "flag"
 	"fmt"
 	"os"
@@ -86,7 +87,7 @@ func newFlagSet(name string) *pflag.FlagSet {
 // should not run (help asked, or bad flags).
 func parse(fs *pflag.FlagSet, args []string) (bool, int) {
 	if err := fs.Parse(args); err != nil {
-		if err == pflag.ErrHelp {
+		if errors.Is(err, pflag.ErrHelp) {
 			return false, 0
 		}
 		return false, 2

@@ -52,6 +52,8 @@ type ExtraConfig struct {
 	RunnerAlive func(runner string) bool
 	// TaskOutputBytes is the stdout (and stderr) tail kept in Task status.
 	TaskOutputBytes int
+	// TaskLogBytes is the window of a running Task's output kept for its log.
+	TaskLogBytes int
 	// MaxConcurrentTasks bounds the Tasks running at once on this replica.
 	MaxConcurrentTasks int
 	// ServeEvents serves core/v1 Events and records ARL's Events there:

@@ -64,15 +64,20 @@ func newPoolRunner(loopback *rest.Config, extra *ExtraConfig) (*poolRunner, erro
 	poolCfg.Client = arlClient.ArlV1alpha1()
 	poolCfg.Recorder = extra.Recorder
 	poolCfg.Agents = extra.Agents
+	controller, err := pool.New(poolCfg)
+	if err != nil {
+		return nil, err
+	}
 	p := &poolRunner{
 		informers:  factory,
-		controller: pool.New(poolCfg),
+		controller: controller,
 		executor: executor.New(executor.Config{
 			Identity:      extra.Identity,
 			Runtime:       extra.PoolRuntime,
 			Agents:        extra.Agents,
 			Recorder:      extra.Recorder,
 			OutputBytes:   extra.TaskOutputBytes,
+			LogBytes:      extra.TaskLogBytes,
 			MaxConcurrent: extra.MaxConcurrentTasks,
 		}),
 		extra: extra,

@@ -58,6 +58,11 @@ type Config struct {
 	Recorder record.EventRecorder
 	// OutputBytes is the tail of stdout, and of stderr, kept in status.
 	OutputBytes int
+	// LogBytes is the window of a Task's combined output kept in memory
+	// while it runs (and for a while after, see retainedLogBytes): what a
+	// late tasks/log reader starts from, and how far a follower may fall
+	// behind before it is cut off.
+	LogBytes int
 	// MaxConcurrent bounds the Tasks running at once on this replica.
 	MaxConcurrent int
 }
@@ -65,9 +70,12 @@ type Config struct {
 // Defaults.
 const (
 	DefaultOutputBytes   = 128 << 10
+	DefaultLogBytes      = 1 << 20
 	DefaultMaxConcurrent = 1024
-	// retainedLogBytes is what a late tasks/log reader gets of a running Task.
-	retainedLogBytes = 4 << 20
+	// retainedLogBytes bounds the windows of finished Tasks kept for
+	// tasks/log?raw=true, across Tasks; each is kept retainedLogTTL at most.
+	retainedLogBytes = 64 << 20
+	retainedLogTTL   = 5 * time.Minute
 	// streamBytes caps what one step may print before the agent drops the rest.
 	streamBytes = 64 << 20
 )
@@ -83,6 +91,9 @@ type Executor struct {
 	mu      sync.Mutex
 	queues  map[string]*sandboxQueue // sandbox key
 	running map[string]*runningTask  // task key
+
+	// retained keeps finished Tasks' output for a while.
+	retained *retainedOutputs
 }
 
 // sandboxQueue orders one Sandbox's Tasks on this replica.
@@ -105,15 +116,19 @@ func New(cfg Config) *Executor {
 	if cfg.OutputBytes <= 0 {
 		cfg.OutputBytes = DefaultOutputBytes
 	}
+	if cfg.LogBytes <= 0 {
+		cfg.LogBytes = DefaultLogBytes
+	}
 	if cfg.MaxConcurrent <= 0 {
 		cfg.MaxConcurrent = DefaultMaxConcurrent
 	}
 	return &Executor{
-		cfg:     cfg,
-		slots:   make(chan struct{}, cfg.MaxConcurrent),
-		ctx:     context.Background(),
-		queues:  map[string]*sandboxQueue{},
-		running: map[string]*runningTask{},
+		cfg:      cfg,
+		slots:    make(chan struct{}, cfg.MaxConcurrent),
+		ctx:      context.Background(),
+		queues:   map[string]*sandboxQueue{},
+		running:  map[string]*runningTask{},
+		retained: newRetainedOutputs(retainedLogBytes, retainedLogTTL),
 	}
 }
 
@@ -134,8 +149,9 @@ func (e *Executor) Start(ctx context.Context) {
 			select {
 			case <-ctx.Done():
 				return
-			case <-ticker.C:
+			case now := <-ticker.C:
 				e.kickAll()
+				e.retained.expire(now)
 				if i%ttlSweepEvery == 0 {
 					e.sweepExpired(ctx)
 				}
@@ -205,7 +221,7 @@ func (e *Executor) Adopt(task *arl.Task) {
 
 // track registers a Task this replica owns; the caller holds e.mu.
 func (e *Executor) track(key string) *runningTask {
-	rt := &runningTask{output: newOutput(e.cfg.OutputBytes, retainedLogBytes), done: make(chan struct{}), cancel: func() {}}
+	rt := &runningTask{output: newOutput(e.cfg.OutputBytes, e.cfg.LogBytes), done: make(chan struct{}), cancel: func() {}}
 	e.running[key] = rt
 	return rt
 }
@@ -218,15 +234,6 @@ func (e *Executor) queue(sbKey string) *sandboxQueue {
 		e.queues[sbKey] = q
 	}
 	return q
-}
-
-func (q *sandboxQueue) remove(key string) {
-	for i, k := range q.waiting {
-		if k == key {
-			q.waiting = append(q.waiting[:i:i], q.waiting[i+1:]...)
-			return
-		}
-	}
 }
 
 // kickAll gives every queue a chance to start its next Task.
@@ -355,18 +362,24 @@ func (e *Executor) finish(key string, final *arl.Task) {
 	if rt != nil {
 		rt.final = final
 		rt.output.finish()
+		if final != nil {
+			e.retained.add(key, final.UID, rt.output, time.Now())
+		}
 		close(rt.done)
 	}
 }
 
-// Cancel stops a Task this replica runs (it was deleted).
-func (e *Executor) Cancel(namespace, name string) {
+// Deleted stops a deleted Task if this replica runs it, and drops what it
+// retains of its output.
+func (e *Executor) Deleted(namespace, name string) {
+	key := taskKey(namespace, name)
 	e.mu.Lock()
-	rt := e.running[taskKey(namespace, name)]
+	rt := e.running[key]
 	e.mu.Unlock()
 	if rt != nil {
 		rt.cancel()
 	}
+	e.retained.remove(key)
 }
 
 // SandboxGone fails the Tasks queued for a deleted Sandbox and stops the

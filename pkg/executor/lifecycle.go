@@ -18,6 +18,7 @@ package executor
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -92,7 +93,7 @@ func (e *Executor) touch(sandbox *arl.Sandbox) {
 		updated.Status.LastActivityTime = &now
 		return updated, nil
 	}), nil, nil, false, &metav1.UpdateOptions{})
-	if err != nil && err != errNotPending && !apierrors.IsNotFound(err) {
+	if err != nil && !errors.Is(err, errNotPending) && !apierrors.IsNotFound(err) {
 		klog.ErrorS(err, "Recording a Sandbox's activity failed", "sandbox", klog.KObj(sandbox))
 	}
 }

@@ -18,6 +18,8 @@ package executor
 
 import (
 	"context"
+	"io"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
@@ -103,16 +105,25 @@ func (e *Executor) watchUntilFinished(ctx context.Context, name, resourceVersion
 	}
 }
 
-// Output is what tasks/{name}/log serves of a Task this replica runs: the
-// output so far and a channel of the rest (closed when it finishes). ok is
-// false when this replica does not run the Task.
-func (e *Executor) Output(namespace, name string) (retained []byte, follow <-chan []byte, stop func(), ok bool) {
+// OpenLog opens what this replica holds of a Task's output: the window
+// of a Task it runs (or queues), from its oldest byte, up to now or with
+// follow until the Task finishes; with finished also the window of a Task
+// it ran that it still retains (see retainedLogBytes). ok is false when it
+// holds neither. Close the reader when done.
+func (e *Executor) OpenLog(ctx context.Context, task *arl.Task, follow, finished bool) (io.ReadCloser, bool) {
+	key := taskKey(task.Namespace, task.Name)
 	e.mu.Lock()
-	rt := e.running[taskKey(namespace, name)]
+	rt := e.running[key]
 	e.mu.Unlock()
-	if rt == nil {
-		return nil, nil, nil, false
+	if rt != nil {
+		return rt.output.open(ctx, follow), true
 	}
-	retained, ch := rt.output.subscribe()
-	return retained, ch, func() { rt.output.unsubscribe(ch) }, true
+	if !finished {
+		return nil, false
+	}
+	out, ok := e.retained.get(key, task.UID, time.Now())
+	if !ok {
+		return nil, false
+	}
+	return out.open(ctx, follow), true
 }

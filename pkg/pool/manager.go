@@ -79,7 +79,7 @@ type Controller struct {
 }
 
 // New returns a controller; its informers must be started by the caller.
-func New(cfg Config) *Controller {
+func New(cfg Config) (*Controller, error) {
 	if cfg.ReadyTimeout == 0 {
 		cfg.ReadyTimeout = 5 * time.Minute
 	}
@@ -103,11 +103,14 @@ func New(cfg Config) *Controller {
 	}
 	c.binder = NewBinder(cfg.Runtime, c.free, c.getPool, cfg.Agents)
 
-	cfg.WarmPools.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+	_, err := cfg.WarmPools.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj interface{}) { c.enqueueObject(obj) },
 		UpdateFunc: func(_, obj interface{}) { c.enqueueObject(obj) },
 		DeleteFunc: func(obj interface{}) { c.enqueueObject(obj) },
 	})
+	if err != nil {
+		return nil, err
+	}
 	enqueueSandboxPool := func(obj interface{}) {
 		if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 			obj = tombstone.Obj
@@ -116,12 +119,12 @@ func New(cfg Config) *Controller {
 			c.enqueue(sandbox.Namespace + "/" + sandbox.Spec.PoolRef)
 		}
 	}
-	cfg.Sandboxes.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+	_, err = cfg.Sandboxes.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    enqueueSandboxPool,
 		UpdateFunc: func(_, obj interface{}) { enqueueSandboxPool(obj) },
 		DeleteFunc: enqueueSandboxPool,
 	})
-	return c
+	return c, err
 }
 
 // Binder binds pods on the Sandbox create path.

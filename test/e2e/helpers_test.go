@@ -190,7 +190,7 @@ func getInto(into any, args ...string) error {
 		return fmt.Errorf("%s", r)
 	}
 	if err := json.Unmarshal([]byte(r.stdout), into); err != nil {
-		return fmt.Errorf("decoding %T: %v\n%s", into, err, r.stdout)
+		return fmt.Errorf("decoding %T: %w\n%s", into, err, r.stdout)
 	}
 	return nil
 }

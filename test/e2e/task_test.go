@@ -174,8 +174,8 @@ spec:
 	})
 
 	t.Run("one-shot Sandbox and ttlSecondsAfterFinished", func(t *testing.T) {
-		once := createSandbox(t, ns, "once", false)
-		once = waitSandbox(t, ns, "once", "Ready")
+		createSandbox(t, ns, "once", false)
+		once := waitSandbox(t, ns, "once", "Ready")
 		task := execTask(t, ns, newTask("only", "once", command("hi", "echo", "hi")).set("ttlSecondsAfterFinished", 2))
 		if task.Status.State != "Succeeded" || task.Status.Stdout != "hi\n" {
 			t.Fatalf("%s", task)

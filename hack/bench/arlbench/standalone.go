@@ -93,7 +93,7 @@ func (s *standaloneServer) stop() {
 		data, _ := os.ReadFile(m)
 		var pid int
 		if i := strings.Index(string(data), `"pid":`); i >= 0 {
-			fmt.Sscanf(string(data[i+6:]), "%d", &pid)
+			_, _ = fmt.Sscanf(string(data[i+6:]), "%d", &pid) // no pid: nothing to kill
 		}
 		if pid > 0 {
 			_ = syscall.Kill(pid, syscall.SIGKILL)

@@ -292,8 +292,10 @@ type TaskStatus struct {
 	State TaskState
 	// ExitCode is the exit code of the last step that ran.
 	ExitCode *int32
-	// Stdout is what the Command steps printed on stdout, in order, exactly;
-	// only the last bytes are kept when it is longer than the server's cap.
+	// Stdout is what the Command steps of the last attempt printed on
+	// stdout, in order; only the last bytes are kept when it is longer than
+	// the server's cap. Stored and served as JSON text, so bytes that are
+	// not UTF-8 read as U+FFFD.
 	Stdout string
 	// Stderr is the same for stderr.
 	Stderr string
@@ -348,6 +350,10 @@ type TaskLogOptions struct {
 	metav1.TypeMeta
 	// Follow streams output as the Task produces it, until it finishes.
 	Follow bool
+	// Raw serves the exact bytes the Task's commands printed, stdout and
+	// stderr interleaved as produced, from the memory of the replica that
+	// runs or ran it, also once the Task finished (for a while).
+	Raw bool
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object

@@ -1309,6 +1309,13 @@ func schema_pkg_apis_arl_v1alpha1_TaskLogOptions(ref common.ReferenceCallback) c
 							Format:      "",
 						},
 					},
+					"raw": {
+						SchemaProps: spec.SchemaProps{
+							Description: "raw asks for the exact bytes the Task's commands printed (binary safe: invalid UTF-8 and NUL bytes as printed), stdout and stderr interleaved as produced, also once the Task finished. They are kept in the memory of the replica that runs the Task: the last --task-log-bytes of its output, while it runs and for a few minutes after. A replica that does not hold them answers 503 while the Task runs elsewhere and 410 Gone once it finished. Without raw, a finished Task's log is its status.stdout followed by its status.stderr: UTF-8 text, each the last --task-output-bytes of the last attempt.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
 				},
 			},
 		},
@@ -1404,21 +1411,21 @@ func schema_pkg_apis_arl_v1alpha1_TaskStatus(ref common.ReferenceCallback) commo
 					},
 					"stdout": {
 						SchemaProps: spec.SchemaProps{
-							Description: "stdout is exactly what the Command steps printed on stdout, in order. Only the last bytes are kept when it is longer than the server's cap.",
+							Description: "stdout is what the Command steps of the last attempt printed on stdout, in order, as text: bytes that are not UTF-8 read as U+FFFD. Only the last bytes are kept when it is longer than the server's cap (--task-output-bytes, 128 KiB by default); tasks/{name}/log?raw=true serves the exact bytes for a while after the Task finished.",
 							Type:        []string{"string"},
 							Format:      "",
 						},
 					},
 					"stderr": {
 						SchemaProps: spec.SchemaProps{
-							Description: "stderr is exactly what the Command steps printed on stderr, in order.",
+							Description: "stderr is what the Command steps of the last attempt printed on stderr, as stdout is for stdout.",
 							Type:        []string{"string"},
 							Format:      "",
 						},
 					},
 					"stdoutTruncated": {
 						SchemaProps: spec.SchemaProps{
-							Description: "stdoutTruncated says stdout lost its beginning to the server's cap; tasks/{name}/log served the whole stream while the Task ran.",
+							Description: "stdoutTruncated says stdout lost its beginning to the server's cap.",
 							Type:        []string{"boolean"},
 							Format:      "",
 						},

@@ -416,7 +416,7 @@ func (r *Runtime) start(lp *localPod, executor *corev1.Container) (int, error) {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		log, _ := os.ReadFile(filepath.Join(lp.dir, "agent.log"))
-		return 0, fmt.Errorf("bubblewrap did not start the sandbox: %v: %s", err, strings.TrimSpace(string(log)))
+		return 0, fmt.Errorf("bubblewrap did not start the sandbox: %w: %s", err, strings.TrimSpace(string(log)))
 	}
 	go func() {
 		err := cmd.Wait()

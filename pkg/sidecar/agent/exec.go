@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -48,7 +49,7 @@ func (a *Agent) execOptions(req *agentv1.ExecRequest) (execOptions, error) {
 	case req.GetTimeoutMillis() < 0 || req.GetTimeoutSeconds() < 0:
 		return o, status.Error(codes.InvalidArgument, "timeout must not be negative")
 	case req.GetTimeoutMillis() > 0:
-		o.timeout = time.Duration(req.GetTimeoutMillis()) * time.Millisecond
+		o.timeout = millis(req.GetTimeoutMillis())
 	case req.GetTimeoutSeconds() > 0:
 		o.timeout = time.Duration(req.GetTimeoutSeconds()) * time.Second
 	}
@@ -56,7 +57,7 @@ func (a *Agent) execOptions(req *agentv1.ExecRequest) (execOptions, error) {
 	case req.GetKillGraceMillis() < 0:
 		return o, status.Error(codes.InvalidArgument, "kill_grace_millis must not be negative")
 	case req.GetKillGraceMillis() > 0:
-		o.grace = time.Duration(req.GetKillGraceMillis()) * time.Millisecond
+		o.grace = millis(req.GetKillGraceMillis())
 	}
 	switch {
 	case req.GetMaxOutputBytes() < 0:
@@ -67,9 +68,19 @@ func (a *Agent) execOptions(req *agentv1.ExecRequest) (execOptions, error) {
 	return o, nil
 }
 
+// millis converts a request's milliseconds to a Duration. Past what a
+// Duration holds (about 292 years) it saturates: multiplying would wrap
+// around, and a huge timeout would fire at once (or never be set).
+func millis(ms int64) time.Duration {
+	if ms > math.MaxInt64/int64(time.Millisecond) {
+		return math.MaxInt64
+	}
+	return time.Duration(ms) * time.Millisecond
+}
+
 // Execute runs a command; see agent.proto.
 func (a *Agent) Execute(req *agentv1.ExecRequest, stream agentv1.AgentService_ExecuteServer) error {
-	if err := validateCommand(req.GetCommand(), req.GetEnv()); err != nil {
+	if err := validateCommand(req.GetCommand(), req.GetEnv(), req.GetWorkingDir()); err != nil {
 		return err
 	}
 	opts, err := a.execOptions(req)

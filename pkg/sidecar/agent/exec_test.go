@@ -118,6 +118,7 @@ func TestExecuteRejectsInvalidRequests(t *testing.T) {
 		"bad env name":     {Command: []string{"true"}, Env: map[string]string{"A=B": "c"}},
 		"negative timeout": {Command: []string{"true"}, TimeoutSeconds: -1},
 		"negative cap":     {Command: []string{"true"}, MaxOutputBytes: -1},
+		"NUL in work dir":  {Command: []string{"true"}, WorkingDir: "a\x00b"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := ta.Run(ctx(t), req)
@@ -241,6 +242,19 @@ func TestExecuteTimeoutKillsTheWholeGroup(t *testing.T) {
 		}
 		waitDead(t, atoi(t, string(res.Stdout)))
 	})
+}
+
+// A timeout or grace period past what a time.Duration holds in nanoseconds
+// is as good as none; it used to wrap around, and 18446744073710 ms became
+// a timeout of 0.45 ms that killed the command at once.
+func TestExecuteHugeTimeoutNeverFires(t *testing.T) {
+	ta := startAgent(t, nil)
+	for _, ms := range []int64{18446744073710, 1<<63 - 1} {
+		res := ta.run(t, &agentv1.ExecRequest{Command: []string{"sleep", "0.1"}, TimeoutMillis: ms, KillGraceMillis: ms})
+		if res.TimedOut || res.ExitCode != 0 {
+			t.Errorf("timeout_millis %d: exit %d, timed out %v; want a clean exit", ms, res.ExitCode, res.TimedOut)
+		}
+	}
 }
 
 func TestExecuteCancelledCallerKillsTheGroup(t *testing.T) {

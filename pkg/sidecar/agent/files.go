@@ -147,8 +147,15 @@ func (a *Agent) ReadFile(ctx context.Context, req *agentv1.ReadFileRequest) (*ag
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(path)
+	// O_NONBLOCK: opening a FIFO would wait for a writer, forever (nothing
+	// interrupts open(2)); it is refused below like any file that is not
+	// regular. O_NOCTTY: a terminal must not become the agent's own.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if err != nil {
+		// A socket cannot be opened at all (ENXIO).
+		if st, serr := os.Stat(path); serr == nil && !st.Mode().IsRegular() {
+			return nil, notRegular(path, st)
+		}
 		return nil, fsStatus("opening", path, err)
 	}
 	defer f.Close()
@@ -157,7 +164,7 @@ func (a *Agent) ReadFile(ctx context.Context, req *agentv1.ReadFileRequest) (*ag
 		return nil, fsStatus("reading", path, err)
 	}
 	if !st.Mode().IsRegular() {
-		return nil, status.Errorf(codes.FailedPrecondition, "%s is not a regular file (%v)", path, st.Mode().Type())
+		return nil, notRegular(path, st)
 	}
 	limit := int64(MaxReadBytes)
 	if m := req.GetMaxBytes(); m > 0 && m < limit {
@@ -180,6 +187,10 @@ func (a *Agent) ReadFile(ctx context.Context, req *agentv1.ReadFileRequest) (*ag
 		Mode:      sys.Mode & 0o7777,
 		Truncated: req.GetOffset()+int64(got) < st.Size(),
 	}, nil
+}
+
+func notRegular(path string, st fs.FileInfo) error {
+	return status.Errorf(codes.FailedPrecondition, "%s is not a regular file (%v)", path, st.Mode().Type())
 }
 
 // fsStatus maps a filesystem error to the gRPC code a client can act on.

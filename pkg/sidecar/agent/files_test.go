@@ -18,12 +18,16 @@ package agent_test
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"golang.org/x/sys/unix"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/arl-infra/arl/pkg/sidecar/agent"
 	agentv1 "github.com/arl-infra/arl/proto/agent/v1"
@@ -129,6 +133,20 @@ func TestUpdateFilesRefusesEscapesAndWritesNothing(t *testing.T) {
 	wantCode(t, err, codes.InvalidArgument)
 }
 
+// A symbolic link loop met while checking a path against the allowed roots
+// is the path's fault, as the kernel's ELOOP is: FailedPrecondition, not
+// the Internal error filepath.EvalSymlinks' own loop error used to give.
+func TestPathCheckReportsASymlinkLoop(t *testing.T) {
+	ta := startAgent(t, func(c *agent.Config) { c.AllowedRoots = []string{c.Workspace} })
+	if err := os.Symlink("loop", filepath.Join(ta.workspace, "loop")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ta.UpdateFiles(ctx(t), &agentv1.FileRequest{Files: []*agentv1.File{{Path: "loop/x"}}})
+	wantCode(t, err, codes.FailedPrecondition)
+	_, err = ta.ReadFile(ctx(t), &agentv1.ReadFileRequest{Path: "loop"})
+	wantCode(t, err, codes.FailedPrecondition)
+}
+
 func TestUpdateFilesErrors(t *testing.T) {
 	ta := startAgent(t, nil)
 	_, err := ta.UpdateFiles(ctx(t), &agentv1.FileRequest{Files: []*agentv1.File{{Path: "no/parent/f"}}})
@@ -161,4 +179,29 @@ func TestReadFile(t *testing.T) {
 		t.Fatalf("reading a directory: %v", err)
 	}
 	wantCode(t, err, codes.FailedPrecondition)
+}
+
+// A FIFO, a socket or a directory is refused at once: opening a FIFO used to
+// wait for a writer forever (and hold one of the agent's threads), and a
+// socket, which cannot be opened, was an Internal error.
+func TestReadFileRefusesWhatIsNotARegularFile(t *testing.T) {
+	ta := startAgent(t, nil)
+	if err := unix.Mkfifo(filepath.Join(ta.workspace, "fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mknod(filepath.Join(ta.workspace, "sock"), unix.S_IFSOCK|0o644, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(ta.workspace, "dir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"fifo", "sock", "dir"} {
+		// Bounded: a read that blocks fails here rather than hanging.
+		callCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := ta.ReadFile(callCtx, &agentv1.ReadFileRequest{Path: name})
+		cancel()
+		if status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("ReadFile(%s): %v; want FailedPrecondition, not a regular file", name, err)
+		}
+	}
 }

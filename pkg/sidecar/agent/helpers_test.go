@@ -45,7 +45,7 @@ type testAgent struct {
 
 // startAgent serves an agent on a fresh socket. Unit tests do not reap
 // orphans: the test binary is not PID 1 (test/integration/sidecar covers it).
-func startAgent(t *testing.T, mutate func(*agent.Config)) *testAgent {
+func startAgent(t testing.TB, mutate func(*agent.Config)) *testAgent {
 	t.Helper()
 	// Unix socket paths are limited to 108 bytes: not under t.TempDir().
 	sockDir, err := os.MkdirTemp("", "arl-agent-")

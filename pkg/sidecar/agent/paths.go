@@ -22,6 +22,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -142,7 +143,7 @@ func (pp *pathPolicy) forRead(base, p string) (string, error) {
 	if pp.unrestricted() {
 		return path, nil
 	}
-	real, err := filepath.EvalSymlinks(path)
+	real, err := evalSymlinks(path)
 	if err != nil {
 		return "", fsStatus("resolving", path, err)
 	}
@@ -170,7 +171,7 @@ func (pp *pathPolicy) realRoots() []string {
 func realPrefix(p string) (string, error) {
 	rest := ""
 	for {
-		real, err := filepath.EvalSymlinks(p)
+		real, err := evalSymlinks(p)
 		if err == nil {
 			return filepath.Join(real, rest), nil
 		}
@@ -184,4 +185,17 @@ func realPrefix(p string) (string, error) {
 		rest = filepath.Join(filepath.Base(p), rest)
 		p = parent
 	}
+}
+
+// evalSymlinks is filepath.EvalSymlinks reporting a loop as the kernel does,
+// ELOOP: EvalSymlinks' own "too many links" error carries no errno, and
+// would answer Internal instead of FailedPrecondition.
+func evalSymlinks(p string) (string, error) {
+	real, err := filepath.EvalSymlinks(p)
+	var pathErr *fs.PathError
+	var errno syscall.Errno
+	if err != nil && !errors.As(err, &pathErr) && !errors.As(err, &errno) {
+		return "", &fs.PathError{Op: "resolve", Path: p, Err: syscall.ELOOP}
+	}
+	return real, err
 }

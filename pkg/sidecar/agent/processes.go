@@ -152,17 +152,9 @@ func (t *processTable) pruneGroups() {
 }
 
 func (t *processTable) finished(p *process, exit procutil.Exit, timedOut bool) {
-	p.mu.Lock()
-	p.exited = true
-	p.exit = exit
-	p.timedOut = timedOut
-	p.mu.Unlock()
-	close(p.done)
-
 	// Outside t.mu: it is a syscall.
 	survivors := procutil.GroupExists(p.pid)
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	delete(t.running, p.pid)
 	if p.tag != "" && t.tags[p.tag] == p {
 		delete(t.tags, p.tag)
@@ -176,6 +168,15 @@ func (t *processTable) finished(p *process, exit procutil.Exit, timedOut bool) {
 			t.exited = append([]*process(nil), t.exited[len(t.exited)-maxExited:]...)
 		}
 	}
+	t.mu.Unlock()
+
+	// Marked exited only now: whoever sees it exited finds its tag free.
+	p.mu.Lock()
+	p.exited = true
+	p.exit = exit
+	p.timedOut = timedOut
+	p.mu.Unlock()
+	close(p.done)
 }
 
 // lookup finds a running process by pid or tag.

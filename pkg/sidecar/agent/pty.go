@@ -82,9 +82,17 @@ func withFd(f *os.File, fn func(fd int) error) error {
 	return ferr
 }
 
-func setWinsize(f *os.File, rows, cols int32) error {
+// checkWinsize refuses what a terminal cannot hold.
+func checkWinsize(rows, cols int32) error {
 	if rows <= 0 || cols <= 0 || rows > 0xffff || cols > 0xffff {
-		return fmt.Errorf("invalid terminal size %dx%d", rows, cols)
+		return fmt.Errorf("invalid terminal size %dx%d: rows and cols must be 1-65535", rows, cols)
+	}
+	return nil
+}
+
+func setWinsize(f *os.File, rows, cols int32) error {
+	if err := checkWinsize(rows, cols); err != nil {
+		return err
 	}
 	return withFd(f, func(fd int) error {
 		return unix.IoctlSetWinsize(fd, unix.TIOCSWINSZ, &unix.Winsize{Row: uint16(rows), Col: uint16(cols)})

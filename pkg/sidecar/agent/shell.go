@@ -21,6 +21,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -62,12 +63,18 @@ func (a *Agent) InteractiveShell(stream agentv1.AgentService_InteractiveShellSer
 	if len(argv) == 0 {
 		argv = a.defaultShell()
 	}
-	if err := validateCommand(argv, start.GetEnv()); err != nil {
+	if err := validateCommand(argv, start.GetEnv(), start.GetWorkingDir()); err != nil {
 		return err
+	}
+	if strings.IndexByte(start.GetTerm(), 0) >= 0 {
+		return status.Error(codes.InvalidArgument, "term contains a NUL byte")
 	}
 	rows, cols := start.GetRows(), start.GetCols()
 	if rows == 0 && cols == 0 {
 		rows, cols = defaultRows, defaultCols
+	}
+	if err := checkWinsize(rows, cols); err != nil {
+		return status.Error(codes.InvalidArgument, err.Error())
 	}
 	term := start.GetTerm()
 	if term == "" {
@@ -90,7 +97,7 @@ func (a *Agent) InteractiveShell(stream agentv1.AgentService_InteractiveShellSer
 	defer master.Close()
 	if err := setWinsize(master, rows, cols); err != nil {
 		slave.Close()
-		return status.Error(codes.InvalidArgument, err.Error())
+		return status.Errorf(codes.Internal, "setting the terminal size: %v", err)
 	}
 	p := newProcess("", argv, false)
 	pid, exited, err := a.reaper.StartProcess(path, argv, &syscall.ProcAttr{

@@ -24,6 +24,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+
 	"github.com/arl-infra/arl/pkg/sidecar/procutil"
 	agentv1 "github.com/arl-infra/arl/proto/agent/v1"
 )
@@ -206,5 +208,35 @@ func TestShellCommandNotFound(t *testing.T) {
 	<-term.closed
 	if term.last == nil || term.last.GetExitCode() != 127 {
 		t.Fatalf("last %v, want exit 127", term.last)
+	}
+}
+
+// What the kernel would refuse with a bare EINVAL is a bad request, not a
+// program that cannot start.
+func TestShellRejectsInvalidStarts(t *testing.T) {
+	ta := startAgent(t, nil)
+	for name, start := range map[string]*agentv1.ShellStart{
+		"NUL in argv":     {Command: []string{"sh", "a\x00b"}},
+		"bad env name":    {Command: []string{"sh"}, Env: map[string]string{"A=B": "c"}},
+		"NUL in work dir": {Command: []string{"sh"}, WorkingDir: "a\x00b"},
+		"NUL in term":     {Command: []string{"sh"}, Term: "xterm\x00"},
+		"bad size":        {Command: []string{"sh"}, Rows: 0, Cols: 80},
+		"huge size":       {Command: []string{"sh"}, Rows: 1 << 16, Cols: 80},
+		// The request is checked before the program is looked for.
+		"bad size, no such program": {Command: []string{"no-such-shell-arl"}, Rows: 16},
+	} {
+		t.Run(name, func(t *testing.T) {
+			stream, err := ta.Shell(ctx(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := stream.Send(&agentv1.ShellInput{Input: &agentv1.ShellInput_Start{Start: start}}); err != nil {
+				t.Fatal(err)
+			}
+			for err == nil {
+				_, err = stream.Recv()
+			}
+			wantCode(t, err, codes.InvalidArgument)
+		})
 	}
 }

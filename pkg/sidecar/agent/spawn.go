@@ -57,8 +57,9 @@ type commandSpec struct {
 	stdin []byte // nil: /dev/null
 }
 
-// validateCommand checks what the kernel would refuse with a bare EINVAL.
-func validateCommand(argv []string, env map[string]string) error {
+// validateCommand checks what the kernel would refuse with a bare EINVAL:
+// a NUL byte in the argv, the environment or the working directory.
+func validateCommand(argv []string, env map[string]string, dir string) error {
 	if len(argv) == 0 || argv[0] == "" {
 		return status.Error(codes.InvalidArgument, "command is empty")
 	}
@@ -74,6 +75,9 @@ func validateCommand(argv []string, env map[string]string) error {
 		if strings.IndexByte(v, 0) >= 0 {
 			return status.Errorf(codes.InvalidArgument, "env %s contains a NUL byte", k)
 		}
+	}
+	if strings.IndexByte(dir, 0) >= 0 {
+		return status.Error(codes.InvalidArgument, "working_dir contains a NUL byte")
 	}
 	return nil
 }

@@ -28,12 +28,14 @@ func TestParseSignal(t *testing.T) {
 	for in, want := range map[string]syscall.Signal{
 		"SIGTERM": syscall.SIGTERM, "term": syscall.SIGTERM, "Kill": syscall.SIGKILL,
 		"9": syscall.SIGKILL, " SIGINT ": syscall.SIGINT, "usr1": syscall.SIGUSR1, "34": 34,
+		// What SignalName answers for a signal without a name parses back.
+		"SIG40": 40, "sig64": 64,
 	} {
 		if got, err := ParseSignal(in); err != nil || got != want {
 			t.Errorf("ParseSignal(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "0", "65", "-1", "SIGFOO", "9x"} {
+	for _, in := range []string{"", "0", "65", "-1", "SIGFOO", "9x", "SIG0", "SIG65", "SIG-1"} {
 		if got, err := ParseSignal(in); err == nil {
 			t.Errorf("ParseSignal(%q) = %v, want an error", in, got)
 		}

@@ -29,13 +29,14 @@ import (
 const maxSignal = 64
 
 // ParseSignal accepts a signal name with or without the SIG prefix, in any
-// case ("SIGTERM", "term"), or a number ("15").
+// case ("SIGTERM", "term"), or a number ("15"), also in the form SignalName
+// gives signals without a name ("SIG40").
 func ParseSignal(s string) (syscall.Signal, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, fmt.Errorf("empty signal")
 	}
-	if n, err := strconv.Atoi(s); err == nil {
+	if n, err := strconv.Atoi(strings.TrimPrefix(strings.ToUpper(s), "SIG")); err == nil {
 		if n < 1 || n > maxSignal {
 			return 0, fmt.Errorf("signal number %d out of range 1-%d", n, maxSignal)
 		}

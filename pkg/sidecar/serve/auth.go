@@ -23,11 +23,11 @@ import (
 	"fmt"
 	"net"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/tap"
 	"k8s.io/klog/v2"
 )
 
@@ -107,16 +107,11 @@ func authorize(ctx context.Context) error {
 	return nil
 }
 
-func unaryAuth(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	if err := authorize(ctx); err != nil {
-		return nil, err
-	}
-	return handler(ctx, req)
-}
-
-func streamAuth(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	if err := authorize(ss.Context()); err != nil {
-		return err
-	}
-	return handler(srv, ss)
+// authorizeStream refuses a stream of a caller without a valid client
+// certificate as soon as its headers arrive (grpc.InTapHandle), before
+// any of its messages is read: gRPC reads and decodes a unary request
+// before interceptors run, which would let a stranger make serve buffer and
+// parse up to MaxMessageBytes per call.
+func authorizeStream(ctx context.Context, _ *tap.Info) (context.Context, error) {
+	return ctx, authorize(ctx)
 }

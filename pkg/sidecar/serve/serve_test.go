@@ -32,6 +32,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 
 	"github.com/arl-infra/arl/pkg/sidecar/agent"
@@ -52,7 +53,7 @@ type fixture struct {
 	stopAgent  func()
 }
 
-func writePair(t *testing.T, dir, name string, kp *pki.KeyPair) (string, string) {
+func writePair(t testing.TB, dir, name string, kp *pki.KeyPair) (string, string) {
 	t.Helper()
 	cert, key := filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
 	if err := os.WriteFile(cert, kp.CertPEM, 0o600); err != nil {
@@ -65,7 +66,7 @@ func writePair(t *testing.T, dir, name string, kp *pki.KeyPair) (string, string)
 }
 
 // startAgent serves an agent on the fixture's socket.
-func (f *fixture) startAgent(t *testing.T) {
+func (f *fixture) startAgent(t testing.TB) {
 	t.Helper()
 	a, err := agent.New(agent.Config{Workspace: filepath.Join(f.dir, "ws")})
 	if err != nil {
@@ -89,7 +90,7 @@ func (f *fixture) startAgent(t *testing.T) {
 
 // startServe runs serve (mTLS on a TCP port, health in plaintext) in front
 // of an agent; the agent starts only if withAgent.
-func startServe(t *testing.T, withAgent bool) *fixture {
+func startServe(t testing.TB, withAgent bool) *fixture {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "arl-serve-")
 	if err != nil {
@@ -135,7 +136,7 @@ func startServe(t *testing.T, withAgent bool) *fixture {
 	return f
 }
 
-func (f *fixture) clientTLS(t *testing.T, ca *pki.CA, usage x509.ExtKeyUsage) *tls.Config {
+func (f *fixture) clientTLS(t testing.TB, ca *pki.CA, usage x509.ExtKeyUsage) *tls.Config {
 	t.Helper()
 	kp, err := ca.Issue("arl-apiserver", time.Hour, []x509.ExtKeyUsage{usage})
 	if err != nil {
@@ -148,7 +149,7 @@ func (f *fixture) clientTLS(t *testing.T, ca *pki.CA, usage x509.ExtKeyUsage) *t
 	return cfg
 }
 
-func (f *fixture) dial(t *testing.T, cfg *tls.Config) *client.Client {
+func (f *fixture) dial(t testing.TB, cfg *tls.Config) *client.Client {
 	t.Helper()
 	c, err := client.Dial(context.Background(), client.Target{Address: f.addr, TLS: cfg})
 	if err != nil {
@@ -365,5 +366,40 @@ func TestServeCancelledCallerKillsTheCommand(t *testing.T) {
 			t.Fatalf("pid %d still listed after the caller cancelled: %v", pid, list)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// frameCodec sends and receives messages as the bytes they are on the wire.
+type frameCodec struct{}
+
+func (frameCodec) Marshal(v any) (mem.BufferSlice, error) {
+	return mem.BufferSlice{mem.SliceBuffer(*v.(*[]byte))}, nil
+}
+
+func (frameCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	*v.(*[]byte) = data.Materialize()
+	return nil
+}
+
+func (frameCodec) Name() string { return "proto" }
+
+// A caller without a valid certificate is refused before serve reads any of
+// its request: gRPC decodes a unary request before the interceptors run,
+// so the health service on the mTLS port used to read and parse (up to 64
+// MiB of) a stranger's message first. A frame that is not protobuf shows
+// it: it was answered Internal (could not parse) rather than
+// Unauthenticated. Found by FuzzServeFrames.
+func TestServeReadsNothingBeforeAuthentication(t *testing.T) {
+	f := startServe(t, true)
+	noCert := f.clientTLS(t, f.ca, x509.ExtKeyUsageClientAuth)
+	noCert.Certificates = nil
+	c := f.dial(t, noCert)
+	garbage := []byte{0xff, 0xff, 0xff}
+	for _, method := range []string{"/grpc.health.v1.Health/Check", "/arl.agent.v1.AgentService/ListProcesses"} {
+		var out []byte
+		err := c.Conn().Invoke(callCtx(t), method, &garbage, &out, grpc.ForceCodecV2(frameCodec{}))
+		if status.Code(err) != codes.Unauthenticated || !strings.Contains(err.Error(), "client certificate is required") {
+			t.Errorf("%s without a certificate: %v; want Unauthenticated", method, err)
+		}
 	}
 }

@@ -133,7 +133,7 @@ func (s *Standalone) Start() {
 				announced <- path
 			}
 		}
-		io.Copy(io.Discard, stdout)
+		_, _ = io.Copy(io.Discard, stdout) // drained so the server never blocks on its stdout
 	}()
 	go func() { s.exit <- s.cmd.Wait() }()
 

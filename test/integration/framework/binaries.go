@@ -55,7 +55,7 @@ func Binary(name string) (string, error) {
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("building ARL binaries: %v\n%s", err, out)
+			buildErr = fmt.Errorf("building ARL binaries: %w\n%s", err, out)
 		}
 	})
 	if buildErr != nil {

@@ -50,7 +50,9 @@ func TestManualQuickStart(t *testing.T) {
 
 	out := k.MustRun("create", "-f", filepath.Join(examples, "sandbox.yaml"), "-o", "jsonpath={.status.phase} {.status.podName} {.status.podIP}")
 	var phase, podName, podIP string
-	fmt.Sscan(out, &phase, &podName, &podIP)
+	if _, err := fmt.Sscan(out, &phase, &podName, &podIP); err != nil {
+		t.Fatalf("the create response %q: %v", out, err)
+	}
 	if phase != "Ready" || podName == "" || !strings.HasPrefix(podIP, "unix://") {
 		t.Fatalf("the create response must already be Ready with a pod: %q", out)
 	}

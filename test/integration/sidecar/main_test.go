@@ -30,7 +30,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -71,15 +70,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// goTool finds the go command: runtime.GOROOT is empty in a -trimpath build.
+// goTool finds the go command: $GOROOT's, else the one on PATH.
 func goTool() (string, error) {
 	if root := os.Getenv("GOROOT"); root != "" {
 		if p := filepath.Join(root, "bin", "go"); fileExists(p) {
 			return p, nil
 		}
-	}
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); runtime.GOROOT() != "" && fileExists(p) {
-		return p, nil
 	}
 	return exec.LookPath("go")
 }

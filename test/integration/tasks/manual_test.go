@@ -211,8 +211,20 @@ func TestHostModeSubresources(t *testing.T) {
 	framework.Eventually(t, 30*time.Second, "the signalled process exited", func() bool {
 		return strings.Contains(k.MustRun("get", "--raw", base+"processes"), `"state":"Exited"`)
 	})
-	if r := k.Run(`{"apiVersion":"arl.infra.io/v1alpha1","kind":"SandboxSignal","pid":99999}`, "create", "--raw", base+"signal", "-f", "-"); r.Err == nil || !strings.Contains(r.Stderr, "NotFound") {
+	if r := k.Run(`{"apiVersion":"arl.infra.io/v1alpha1","kind":"SandboxSignal","pid":99999}`, "create", "--raw", base+"signal", "-f", "-"); r.Err == nil || !strings.Contains(r.Stderr, "NotFound") || !strings.Contains(r.Stderr, "99999") {
 		t.Errorf("signal to an unknown pid: %v %s", r.Err, r.Stderr)
+	}
+	// Bad bodies are refused before the agent is asked, naming the field.
+	for body, field := range map[string]string{
+		`{"apiVersion":"arl.infra.io/v1alpha1","kind":"SandboxSignal","signal":"SIGTERM"}`:                    "pid",
+		`{"apiVersion":"arl.infra.io/v1alpha1","kind":"SandboxSignal","pid":-1}`:                              "pid",
+		`{"apiVersion":"arl.infra.io/v1alpha1","kind":"SandboxSignal","pid":5,"signal":"SIGNOPE"}`:            "signal",
+		`{"apiVersion":"arl.infra.io/v1alpha1","kind":"SandboxSignal","metadata":{"name":"another"},"pid":5}`: "metadata.name",
+	} {
+		r := k.Run(body, "create", "--raw", base+"signal", "-f", "-")
+		if r.Err == nil || !strings.Contains(r.Stderr, "is invalid: "+field) {
+			t.Errorf("signal %s: want a 422 naming %s, got %v %s", body, field, r.Err, r.Stderr)
+		}
 	}
 
 	e.exec(newTask("litter", "my-workspace", filePatch("f", "junk.txt", "x"), bash("bg", "sleep 500 & sleep 600 & echo started")))

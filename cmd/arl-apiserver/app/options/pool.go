@@ -46,6 +46,9 @@ type PoolOptions struct {
 	LeaderElect bool
 	// TaskOutputBytes is the tail of stdout (and of stderr) kept in Task status.
 	TaskOutputBytes int
+	// TaskLogBytes is the window of a running Task's combined output kept
+	// in memory for tasks/{name}/log.
+	TaskLogBytes int
 	// MaxConcurrentTasks bounds the Tasks running at once on one replica.
 	MaxConcurrentTasks int
 	// Namespace is the server's own: the sidecar CA and the Lease live there.
@@ -76,7 +79,11 @@ func (o *PoolOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.ReadyTimeout, "pod-ready-timeout", 5*time.Minute,
 		"A pool pod that is not Ready this long after it was created is replaced.")
 	fs.IntVar(&o.TaskOutputBytes, "task-output-bytes", 128<<10,
-		"Bytes of a Task's stdout, and of its stderr, kept in its status (the last ones; the log streams all).")
+		"Bytes of a Task's stdout, and of its stderr, kept in its status (the last ones of the last attempt).")
+	fs.IntVar(&o.TaskLogBytes, "task-log-bytes", 1<<20,
+		"Bytes of a running Task's combined output this replica keeps in memory for tasks/{name}/log (the last ones): "+
+			"where a late reader starts, how far a follower may fall behind before it is cut off, and what ?raw=true serves "+
+			"for a few minutes after the Task finishes.")
 	fs.IntVar(&o.MaxConcurrentTasks, "max-concurrent-tasks", 1024,
 		"Tasks running at once on this replica; more wait. Tasks of one Sandbox always run one at a time.")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", true,
@@ -224,5 +231,6 @@ func (o *PoolOptions) applyTasks(extra *apiserver.ExtraConfig) {
 	extra.PrivilegedPoolNamespaces = o.PrivilegedNamespaces
 	extra.PoolOptions.ReadyTimeout = o.ReadyTimeout
 	extra.TaskOutputBytes = o.TaskOutputBytes
+	extra.TaskLogBytes = o.TaskLogBytes
 	extra.MaxConcurrentTasks = o.MaxConcurrentTasks
 }

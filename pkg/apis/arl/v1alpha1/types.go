@@ -398,15 +398,18 @@ type TaskStatus struct {
 	// exitCode is the exit code of the last step that ran.
 	// +optional
 	ExitCode *int32 `json:"exitCode,omitempty"`
-	// stdout is exactly what the Command steps printed on stdout, in order.
-	// Only the last bytes are kept when it is longer than the server's cap.
+	// stdout is what the Command steps of the last attempt printed on
+	// stdout, in order, as text: bytes that are not UTF-8 read as U+FFFD.
+	// Only the last bytes are kept when it is longer than the server's cap
+	// (--task-output-bytes, 128 KiB by default); tasks/{name}/log?raw=true
+	// serves the exact bytes for a while after the Task finished.
 	// +optional
 	Stdout string `json:"stdout,omitempty"`
-	// stderr is exactly what the Command steps printed on stderr, in order.
+	// stderr is what the Command steps of the last attempt printed on
+	// stderr, as stdout is for stdout.
 	// +optional
 	Stderr string `json:"stderr,omitempty"`
-	// stdoutTruncated says stdout lost its beginning to the server's cap;
-	// tasks/{name}/log served the whole stream while the Task ran.
+	// stdoutTruncated says stdout lost its beginning to the server's cap.
 	// +optional
 	StdoutTruncated bool `json:"stdoutTruncated,omitempty"`
 	// stderrTruncated says stderr lost its beginning to the server's cap.
@@ -487,6 +490,18 @@ type TaskLogOptions struct {
 	// follow streams output as the Task produces it, until it finishes.
 	// +optional
 	Follow bool `json:"follow,omitempty"`
+	// raw asks for the exact bytes the Task's commands printed (binary
+	// safe: invalid UTF-8 and NUL bytes as printed), stdout and stderr
+	// interleaved as produced, also once the Task finished. They are kept
+	// in the memory of the replica that runs the Task: the last
+	// --task-log-bytes of its output, while it runs and for a few minutes
+	// after. A replica that does not hold them answers 503 while the Task
+	// runs elsewhere and 410 Gone once it finished. Without raw, a
+	// finished Task's log is its status.stdout followed by its
+	// status.stderr: UTF-8 text, each the last --task-output-bytes of the
+	// last attempt.
+	// +optional
+	Raw bool `json:"raw,omitempty"`
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object

@@ -690,6 +690,7 @@ func Convert_arl_TaskList_To_v1alpha1_TaskList(in *arl.TaskList, out *TaskList, 
 
 func autoConvert_v1alpha1_TaskLogOptions_To_arl_TaskLogOptions(in *TaskLogOptions, out *arl.TaskLogOptions, s conversion.Scope) error {
 	out.Follow = in.Follow
+	out.Raw = in.Raw
 	return nil
 }
 
@@ -700,6 +701,7 @@ func Convert_v1alpha1_TaskLogOptions_To_arl_TaskLogOptions(in *TaskLogOptions, o
 
 func autoConvert_arl_TaskLogOptions_To_v1alpha1_TaskLogOptions(in *arl.TaskLogOptions, out *TaskLogOptions, s conversion.Scope) error {
 	out.Follow = in.Follow
+	out.Raw = in.Raw
 	return nil
 }
 
@@ -717,6 +719,13 @@ func autoConvert_url_Values_To_v1alpha1_TaskLogOptions(in *url.Values, out *Task
 		}
 	} else {
 		out.Follow = false
+	}
+	if values, ok := map[string][]string(*in)["raw"]; ok && len(values) > 0 {
+		if err := runtime.Convert_Slice_string_To_bool(&values, &out.Raw, s); err != nil {
+			return err
+		}
+	} else {
+		out.Raw = false
 	}
 	return nil
 }

@@ -254,3 +254,33 @@ func TestValidateTaskStatusUpdate(t *testing.T) {
 		t.Errorf("Running -> Failed must be allowed: %v", errs)
 	}
 }
+
+func TestValidateHostModeBodies(t *testing.T) {
+	cases := []struct {
+		name  string
+		errs  field.ErrorList
+		paths []string
+	}{
+		{"by pid", ValidateSandboxSignal(&arl.SandboxSignal{PID: 42, Signal: "SIGTERM"}, "sb"), nil},
+		{"by tag, signal number", ValidateSandboxSignal(&arl.SandboxSignal{Tag: "web", Signal: "9"}, "sb"), nil},
+		{"default signal, body named as the URL", ValidateSandboxSignal(&arl.SandboxSignal{ObjectMeta: metav1.ObjectMeta{Name: "sb"}, PID: 1}, "sb"), nil},
+		{"no process", ValidateSandboxSignal(&arl.SandboxSignal{Signal: "TERM"}, "sb"), []string{"pid"}},
+		{"both pid and tag", ValidateSandboxSignal(&arl.SandboxSignal{PID: 3, Tag: "web"}, "sb"), []string{"tag"}},
+		{"a process group by a negative pid", ValidateSandboxSignal(&arl.SandboxSignal{PID: -1}, "sb"), []string{"pid"}},
+		{"unknown signal", ValidateSandboxSignal(&arl.SandboxSignal{PID: 3, Signal: "SIGNOPE"}, "sb"), []string{"signal"}},
+		{"signal out of range", ValidateSandboxSignal(&arl.SandboxSignal{PID: 3, Signal: "200"}, "sb"), []string{"signal"}},
+		{"another Sandbox's name", ValidateSandboxSignal(&arl.SandboxSignal{ObjectMeta: metav1.ObjectMeta{Name: "other"}, PID: 3}, "sb"), []string{"metadata.name"}},
+		{"reset", ValidateSandboxReset(&arl.SandboxReset{PreserveFiles: true}, "sb"), nil},
+		{"reset of another Sandbox", ValidateSandboxReset(&arl.SandboxReset{ObjectMeta: metav1.ObjectMeta{Name: "other"}}, "sb"), []string{"metadata.name"}},
+	}
+	for _, c := range cases {
+		var got []string
+		for _, e := range c.errs {
+			got = append(got, e.Field)
+		}
+		if !cmp.Equal(got, c.paths) {
+			t.Errorf("%s: errors at %v, want %v (%v)", c.name, got, c.paths, c.errs)
+		}
+	}
+}
+

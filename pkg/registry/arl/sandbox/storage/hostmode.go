@@ -18,7 +18,9 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -30,6 +32,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
+	"github.com/arl-infra/arl/pkg/apis/arl/validation"
 	"github.com/arl-infra/arl/pkg/sidecar/client"
 	agentv1 "github.com/arl-infra/arl/proto/agent/v1"
 )
@@ -68,16 +71,19 @@ func (h *hostMode) agent(ctx context.Context, name string) (*arl.Sandbox, *clien
 	return sandbox, agent, nil
 }
 
-// agentError turns an agent's gRPC error into the API's.
-func agentError(name string, err error) error {
+// agentError turns an agent's gRPC error into the API's. process names
+// what the call was about ("42", "tag web"), for a NotFound.
+func agentError(name, process string, err error) error {
 	st := status.Convert(err)
 	switch st.Code() {
 	case codes.NotFound:
-		return apierrors.NewNotFound(arl.Resource("sandboxes/processes"), st.Message())
+		notFound := apierrors.NewNotFound(arl.Resource("sandboxes/processes"), process)
+		notFound.ErrStatus.Message = fmt.Sprintf("Sandbox %q has no process %s: %s", name, process, st.Message())
+		return notFound
 	case codes.InvalidArgument:
-		return apierrors.NewBadRequest(st.Message())
+		return apierrors.NewBadRequest(fmt.Sprintf("the agent of Sandbox %q refused the request: %s", name, st.Message()))
 	case codes.FailedPrecondition:
-		return apierrors.NewConflict(arl.Resource("sandboxes"), name, fmt.Errorf("%s", st.Message()))
+		return apierrors.NewConflict(arl.Resource("sandboxes"), name, errors.New(st.Message()))
 	}
 	return apierrors.NewServiceUnavailable(fmt.Sprintf("the agent of Sandbox %q: %s", name, st.Message()))
 }
@@ -120,7 +126,7 @@ func (r *ProcessesREST) Get(ctx context.Context, name string, _ *metav1.GetOptio
 	defer cancel()
 	resp, err := agent.ListProcesses(ctx, &agentv1.ListProcessesRequest{LogTailBytes: 4096})
 	if err != nil {
-		return nil, agentError(name, err)
+		return nil, agentError(name, "", err)
 	}
 	list := &arl.SandboxProcessList{Items: []arl.SandboxProcess{}}
 	for _, p := range resp.Processes {
@@ -148,8 +154,8 @@ func (r *SignalREST) Create(ctx context.Context, name string, obj runtime.Object
 	if !ok {
 		return nil, apierrors.NewBadRequest(fmt.Sprintf("not a SandboxSignal: %T", obj))
 	}
-	if signal.PID == 0 && signal.Tag == "" {
-		return nil, apierrors.NewBadRequest("a SandboxSignal names its process: pid or tag")
+	if errs := validation.ValidateSandboxSignal(signal, name); len(errs) > 0 {
+		return nil, apierrors.NewInvalid(arl.Kind("SandboxSignal"), name, errs)
 	}
 	if createValidation != nil {
 		if err := createValidation(ctx, obj.DeepCopyObject()); err != nil {
@@ -164,7 +170,11 @@ func (r *SignalREST) Create(ctx context.Context, name string, obj runtime.Object
 	defer cancel()
 	resp, err := agent.Signal(ctx, &agentv1.SignalRequest{Pid: signal.PID, Tag: signal.Tag, Signal: signal.Signal, ProcessOnly: signal.ProcessOnly})
 	if err != nil {
-		return nil, agentError(name, err)
+		process := strconv.Itoa(int(signal.PID))
+		if signal.Tag != "" {
+			process = "tagged " + strconv.Quote(signal.Tag)
+		}
+		return nil, agentError(name, process, err)
 	}
 	out := signal.DeepCopy()
 	out.Name = name
@@ -191,6 +201,9 @@ func (r *ResetREST) Create(ctx context.Context, name string, obj runtime.Object,
 	if !ok {
 		return nil, apierrors.NewBadRequest(fmt.Sprintf("not a SandboxReset: %T", obj))
 	}
+	if errs := validation.ValidateSandboxReset(reset, name); len(errs) > 0 {
+		return nil, apierrors.NewInvalid(arl.Kind("SandboxReset"), name, errs)
+	}
 	if createValidation != nil {
 		if err := createValidation(ctx, obj.DeepCopyObject()); err != nil {
 			return nil, err
@@ -204,7 +217,7 @@ func (r *ResetREST) Create(ctx context.Context, name string, obj runtime.Object,
 	defer cancel()
 	resp, err := agent.Reset(ctx, &agentv1.ResetRequest{PreserveFiles: reset.PreserveFiles})
 	if err != nil {
-		return nil, agentError(name, err)
+		return nil, agentError(name, "", err)
 	}
 	out := reset.DeepCopy()
 	out.Name = name

@@ -17,10 +17,12 @@ limitations under the License.
 package storage
 
 import (
-	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"strings"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -31,9 +33,11 @@ import (
 )
 
 // LogREST is tasks/{name}/log, modelled on pods/log: what the Task's
-// commands print, stdout and stderr interleaved as produced, and with
-// ?follow=true until the Task finishes. A finished Task's log is the
-// output its status retained.
+// commands print, stdout and stderr interleaved as produced, from the
+// replica that runs it, with ?follow=true until the Task finishes. A
+// finished Task's log is the output its status kept (stdout, then
+// stderr); with ?raw=true it is the exact bytes, which only the replica
+// that ran the Task keeps, for a while. docs/api.md has the details.
 type LogREST struct {
 	tasks    *REST
 	executor Executor
@@ -51,9 +55,11 @@ func (r *LogREST) New() runtime.Object { return &arl.Task{} }
 func (r *LogREST) Destroy() {}
 
 // ProducesMIMETypes implements rest.StorageMetadata.
-func (r *LogREST) ProducesMIMETypes(verb string) []string { return []string{"text/plain"} }
+func (r *LogREST) ProducesMIMETypes(verb string) []string {
+	return []string{"text/plain", "application/octet-stream"}
+}
 
-// ProducesObject implements rest.StorageMetadata: a stream of text.
+// ProducesObject implements rest.StorageMetadata: a stream of bytes.
 func (r *LogREST) ProducesObject(verb string) interface{} { return "" }
 
 // NewGetOptions implements rest.GetterWithOptions.
@@ -66,21 +72,22 @@ func (r *LogREST) OverrideMetricsVerb(oldVerb string) (newVerb string) { return 
 
 // Get implements rest.GetterWithOptions.
 func (r *LogREST) Get(ctx context.Context, name string, opts runtime.Object) (runtime.Object, error) {
-	options, _ := opts.(*arl.TaskLogOptions)
-	follow := options != nil && options.Follow
+	options, ok := opts.(*arl.TaskLogOptions)
+	if !ok {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("invalid options object: %#v", opts))
+	}
 	obj, err := r.tasks.Get(ctx, name, &metav1.GetOptions{})
 	if err != nil {
 		return nil, err
 	}
-	return &logStreamer{ctx: ctx, task: obj.(*arl.Task), follow: follow, r: r}, nil
+	return &logStreamer{task: obj.(*arl.Task), options: *options, r: r}, nil
 }
 
 // logStreamer is a rest.ResourceStreamer of one Task's output.
 type logStreamer struct {
-	ctx    context.Context
-	task   *arl.Task
-	follow bool
-	r      *LogREST
+	task    *arl.Task
+	options arl.TaskLogOptions
+	r       *LogREST
 }
 
 var _ rest.ResourceStreamer = &logStreamer{}
@@ -88,32 +95,23 @@ var _ rest.ResourceStreamer = &logStreamer{}
 func (s *logStreamer) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
 func (s *logStreamer) DeepCopyObject() runtime.Object   { panic("a log stream cannot be copied") }
 
-// InputStream implements rest.ResourceStreamer.
+// InputStream implements rest.ResourceStreamer. The reader of a Task this
+// replica runs reads the executor's window in place, on the request's
+// goroutine: it holds no output of its own, and a client that stops
+// reading holds back only itself.
 func (s *logStreamer) InputStream(ctx context.Context, apiVersion, acceptHeader string) (io.ReadCloser, bool, string, error) {
-	task := s.task
-	if retained, live, stop, ok := s.r.executor.Output(task.Namespace, task.Name); ok {
-		if !s.follow {
-			stop()
-			return io.NopCloser(bytes.NewReader(retained)), false, "text/plain", nil
-		}
-		pr, pw := io.Pipe()
-		go func() {
-			defer stop()
-			if _, err := pw.Write(retained); err != nil {
-				pw.CloseWithError(err)
-				return
-			}
-			for chunk := range live {
-				if _, err := pw.Write(chunk); err != nil {
-					pw.CloseWithError(err)
-					return
-				}
-			}
-			pw.Close()
-		}()
-		return pr, true, "text/plain", nil
+	task, follow, raw := s.task, s.options.Follow, s.options.Raw
+	contentType := "text/plain"
+	if raw {
+		contentType = "application/octet-stream"
 	}
-	if s.follow && !task.Status.State.IsFinished() {
+	if out, ok := s.r.executor.OpenLog(ctx, task, follow, raw); ok {
+		return out, follow, contentType, nil
+	}
+	if raw {
+		return nil, false, "", rawOutputUnavailable(task)
+	}
+	if follow && !task.Status.State.IsFinished() {
 		// Another replica runs it: wait for its result, then serve that.
 		finished, err := s.r.executor.Wait(genericapirequest.WithNamespace(ctx, task.Namespace), task.Namespace, task.Name)
 		if err != nil {
@@ -121,5 +119,18 @@ func (s *logStreamer) InputStream(ctx context.Context, apiVersion, acceptHeader 
 		}
 		task = finished
 	}
-	return io.NopCloser(bytes.NewReader([]byte(task.Status.Stdout + task.Status.Stderr))), false, "text/plain", nil
+	return io.NopCloser(strings.NewReader(task.Status.Stdout + task.Status.Stderr)), false, contentType, nil
+}
+
+// rawOutputUnavailable is the answer to ?raw=true on a replica that does
+// not hold the Task's output: it may be running elsewhere (503, retry),
+// or finished longer ago than its output is kept (410).
+func rawOutputUnavailable(task *arl.Task) error {
+	if task.Status.State.IsFinished() {
+		//nolint:staticcheck // NewGone is deprecated in favour of Expired, which is about resourceVersions; this output is gone.
+		return apierrors.NewGone(fmt.Sprintf("the raw output of Task %q is no longer kept: the replica that ran it (%s) keeps it in memory for a few minutes after the Task finishes; status.stdout and status.stderr keep its tails as text",
+			task.Name, task.Status.Runner))
+	}
+	return apierrors.NewServiceUnavailable(fmt.Sprintf("the raw output of Task %q is in the memory of the replica that runs it (%s), not this one",
+		task.Name, task.Status.Runner))
 }

@@ -18,6 +18,7 @@ package storage
 
 import (
 	"context"
+	"io"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -33,12 +34,13 @@ type Executor interface {
 	// Admit decides a new Task's first status before it is stored; start
 	// hands over the stored Task, undo forgets it if it was not stored.
 	Admit(ctx context.Context, task *arl.Task) (status arl.TaskStatus, start func(*arl.Task), undo func())
-	// Cancel stops a Task that was deleted.
-	Cancel(namespace, name string)
+	// Deleted stops a Task that was deleted and drops its retained output.
+	Deleted(namespace, name string)
 	// Wait returns the Task once it finished.
 	Wait(ctx context.Context, namespace, name string) (*arl.Task, error)
-	// Output is the output of a Task this replica runs (see executor.Output).
-	Output(namespace, name string) (retained []byte, follow <-chan []byte, stop func(), ok bool)
+	// OpenLog opens the output this replica holds of a Task (see
+	// executor.OpenLog).
+	OpenLog(ctx context.Context, task *arl.Task, follow, finished bool) (io.ReadCloser, bool)
 }
 
 // Create stores the Task with the status the executor decided and starts
@@ -65,9 +67,10 @@ func (r *REST) Create(ctx context.Context, obj runtime.Object, createValidation 
 	return out, nil
 }
 
-// afterDelete stops a deleted Task that is still running.
+// afterDelete stops a deleted Task that is still running, and frees the
+// output this replica retains of a finished one.
 func (r *REST) afterDelete(obj runtime.Object, _ *metav1.DeleteOptions) {
-	if t, ok := obj.(*arl.Task); ok && r.executor != nil && !t.Status.State.IsFinished() {
-		r.executor.Cancel(t.Namespace, t.Name)
+	if t, ok := obj.(*arl.Task); ok && r.executor != nil {
+		r.executor.Deleted(t.Namespace, t.Name)
 	}
 }
