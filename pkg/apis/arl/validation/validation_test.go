@@ -283,4 +283,3 @@ func TestValidateHostModeBodies(t *testing.T) {
 		}
 	}
 }
-
