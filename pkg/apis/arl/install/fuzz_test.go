@@ -94,7 +94,7 @@ type apiKind struct {
 var (
 	taskStrategy     = task.NewStrategy(fuzzScheme)
 	sandboxStrategy  = sandbox.NewStrategy(fuzzScheme)
-	warmPoolStrategy = warmpool.NewStrategy(fuzzScheme)
+	warmPoolStrategy = warmpool.NewStrategy(fuzzScheme, warmpool.Options{})
 
 	taskKind     = apiKind{"Task", func() runtime.Object { return &arl.Task{} }, taskStrategy, task.NewStatusStrategy(taskStrategy)}
 	sandboxKind  = apiKind{"Sandbox", func() runtime.Object { return &arl.Sandbox{} }, sandboxStrategy, sandbox.NewStatusStrategy(sandboxStrategy)}
