@@ -405,14 +405,13 @@ func schema_pkg_apis_arl_v1alpha1_EgressPort(ref common.ReferenceCallback) commo
 					"port": {
 						SchemaProps: spec.SchemaProps{
 							Description: "port is the destination port, 1-65535.",
-							Default:     0,
 							Type:        []string{"integer"},
 							Format:      "int32",
 						},
 					},
 					"endPort": {
 						SchemaProps: spec.SchemaProps{
-							Description: "endPort, when set, makes the rule cover port to endPort.",
+							Description: "endPort is the last port of a range, when set: the rule covers port to endPort.",
 							Type:        []string{"integer"},
 							Format:      "int32",
 						},

@@ -22,8 +22,6 @@ import (
 	"slices"
 	"testing"
 
-	clienttesting "k8s.io/client-go/testing"
-
 	"github.com/arl-infra/arl/pkg/apis/arl"
 )
 
@@ -74,13 +72,9 @@ func TestRuntimeStaysWithinPermissions(t *testing.T) {
 	for _, a := range client.Actions() {
 		gvr := a.GetResource()
 		name := ""
-		switch a := a.(type) {
-		case clienttesting.GetAction:
-			name = a.GetName()
-		case clienttesting.DeleteAction:
-			name = a.GetName()
-		case clienttesting.PatchAction:
-			name = a.GetName()
+		// Get, delete and patch actions name their object.
+		if named, ok := a.(interface{ GetName() string }); ok {
+			name = named.GetName()
 		}
 		verb := a.GetVerb()
 		if !allowed(Permissions, a.GetNamespace(), gvr.Group, gvr.Resource, name, verb) {

@@ -110,6 +110,7 @@ const (
 
 // EgressRule is one allowed destination: exactly one of cidr and dnsName,
 // on the ports listed (every port when none is).
+// +kubebuilder:validation:ExactlyOneOf=cidr;dnsName
 type EgressRule struct {
 	// cidr is an IPv4 or IPv6 range, e.g. "203.0.113.0/24"; one address is
 	// "203.0.113.7/32".
@@ -134,8 +135,12 @@ type EgressPort struct {
 	// +optional
 	Protocol corev1.Protocol `json:"protocol,omitempty"`
 	// port is the destination port, 1-65535.
-	Port int32 `json:"port"`
-	// endPort, when set, makes the rule cover port to endPort.
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	Port int32 `json:"port,omitempty"`
+	// endPort is the last port of a range, when set: the rule covers port
+	// to endPort.
 	// +optional
 	EndPort *int32 `json:"endPort,omitempty"`
 }
