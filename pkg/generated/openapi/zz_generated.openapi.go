@@ -556,23 +556,27 @@ func schema_pkg_apis_arl_v1alpha1_Sandbox(ref common.ReferenceCallback) common.O
 					},
 					"metadata": {
 						SchemaProps: spec.SchemaProps{
-							Default: map[string]interface{}{},
-							Ref:     ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+							Description: "metadata is the object's standard metadata.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(metav1.ObjectMeta{}.OpenAPIModelName()),
 						},
 					},
 					"spec": {
 						SchemaProps: spec.SchemaProps{
-							Default: map[string]interface{}{},
-							Ref:     ref(v1alpha1.SandboxSpec{}.OpenAPIModelName()),
+							Description: "spec is the pool to take a pod from and the Sandbox's lifetime.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1alpha1.SandboxSpec{}.OpenAPIModelName()),
 						},
 					},
 					"status": {
 						SchemaProps: spec.SchemaProps{
-							Default: map[string]interface{}{},
-							Ref:     ref(v1alpha1.SandboxStatus{}.OpenAPIModelName()),
+							Description: "status is the bound pod and the Sandbox's phase.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1alpha1.SandboxStatus{}.OpenAPIModelName()),
 						},
 					},
 				},
+				Required: []string{"spec"},
 			},
 		},
 		Dependencies: []string{
@@ -790,8 +794,9 @@ func schema_pkg_apis_arl_v1alpha1_SandboxReset(ref common.ReferenceCallback) com
 					},
 					"metadata": {
 						SchemaProps: spec.SchemaProps{
-							Default: map[string]interface{}{},
-							Ref:     ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+							Description: "metadata may be left out; a name, if given, must be the Sandbox's.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(metav1.ObjectMeta{}.OpenAPIModelName()),
 						},
 					},
 					"preserveFiles": {
@@ -891,8 +896,9 @@ func schema_pkg_apis_arl_v1alpha1_SandboxSignal(ref common.ReferenceCallback) co
 					},
 					"metadata": {
 						SchemaProps: spec.SchemaProps{
-							Default: map[string]interface{}{},
-							Ref:     ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+							Description: "metadata may be left out; a name, if given, must be the Sandbox's.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(metav1.ObjectMeta{}.OpenAPIModelName()),
 						},
 					},
 					"pid": {
@@ -1090,11 +1096,13 @@ func schema_pkg_apis_arl_v1alpha1_SandboxStatus(ref common.ReferenceCallback) co
 								"x-kubernetes-list-map-keys": []interface{}{
 									"type",
 								},
-								"x-kubernetes-list-type": "map",
+								"x-kubernetes-list-type":       "map",
+								"x-kubernetes-patch-merge-key": "type",
+								"x-kubernetes-patch-strategy":  "merge",
 							},
 						},
 						SchemaProps: spec.SchemaProps{
-							Description: "conditions: \"Ready\" says whether Tasks can run and, when not, why (reasons such as PoolNotFound, WaitingForPod, PodLost).",
+							Description: "conditions are \"Ready\", which says whether Tasks can run and, when not, why (reasons such as PoolNotFound, WaitingForPod, PodLost).",
 							Type:        []string{"array"},
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{
@@ -1208,23 +1216,27 @@ func schema_pkg_apis_arl_v1alpha1_Task(ref common.ReferenceCallback) common.Open
 					},
 					"metadata": {
 						SchemaProps: spec.SchemaProps{
-							Default: map[string]interface{}{},
-							Ref:     ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+							Description: "metadata is the object's standard metadata.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(metav1.ObjectMeta{}.OpenAPIModelName()),
 						},
 					},
 					"spec": {
 						SchemaProps: spec.SchemaProps{
-							Default: map[string]interface{}{},
-							Ref:     ref(v1alpha1.TaskSpec{}.OpenAPIModelName()),
+							Description: "spec is what the Task runs, and where.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1alpha1.TaskSpec{}.OpenAPIModelName()),
 						},
 					},
 					"status": {
 						SchemaProps: spec.SchemaProps{
-							Default: map[string]interface{}{},
-							Ref:     ref(v1alpha1.TaskStatus{}.OpenAPIModelName()),
+							Description: "status is how the Task ran: its state, output and exit code.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1alpha1.TaskStatus{}.OpenAPIModelName()),
 						},
 					},
 				},
+				Required: []string{"spec"},
 			},
 		},
 		Dependencies: []string{
@@ -1495,11 +1507,13 @@ func schema_pkg_apis_arl_v1alpha1_TaskStatus(ref common.ReferenceCallback) commo
 								"x-kubernetes-list-map-keys": []interface{}{
 									"type",
 								},
-								"x-kubernetes-list-type": "map",
+								"x-kubernetes-list-type":       "map",
+								"x-kubernetes-patch-merge-key": "type",
+								"x-kubernetes-patch-strategy":  "merge",
 							},
 						},
 						SchemaProps: spec.SchemaProps{
-							Description: "conditions: \"Complete\" with a reason such as Succeeded, StepFailed, TimedOut, SandboxNotFound, SandboxFailed or RunnerLost.",
+							Description: "conditions are \"Complete\", with a reason such as Succeeded, StepFailed, TimedOut, OOMKilled, SandboxNotFound, SandboxFailed or RunnerLost.",
 							Type:        []string{"array"},
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{
@@ -1641,23 +1655,27 @@ func schema_pkg_apis_arl_v1alpha1_WarmPool(ref common.ReferenceCallback) common.
 					},
 					"metadata": {
 						SchemaProps: spec.SchemaProps{
-							Default: map[string]interface{}{},
-							Ref:     ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+							Description: "metadata is the object's standard metadata.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(metav1.ObjectMeta{}.OpenAPIModelName()),
 						},
 					},
 					"spec": {
 						SchemaProps: spec.SchemaProps{
-							Default: map[string]interface{}{},
-							Ref:     ref(v1alpha1.WarmPoolSpec{}.OpenAPIModelName()),
+							Description: "spec is the pool's desired state: how many idle pods, made from what.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1alpha1.WarmPoolSpec{}.OpenAPIModelName()),
 						},
 					},
 					"status": {
 						SchemaProps: spec.SchemaProps{
-							Default: map[string]interface{}{},
-							Ref:     ref(v1alpha1.WarmPoolStatus{}.OpenAPIModelName()),
+							Description: "status is what the pool has now.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1alpha1.WarmPoolStatus{}.OpenAPIModelName()),
 						},
 					},
 				},
+				Required: []string{"spec"},
 			},
 		},
 		Dependencies: []string{
@@ -1809,11 +1827,13 @@ func schema_pkg_apis_arl_v1alpha1_WarmPoolStatus(ref common.ReferenceCallback) c
 								"x-kubernetes-list-map-keys": []interface{}{
 									"type",
 								},
-								"x-kubernetes-list-type": "map",
+								"x-kubernetes-list-type":       "map",
+								"x-kubernetes-patch-merge-key": "type",
+								"x-kubernetes-patch-strategy":  "merge",
 							},
 						},
 						SchemaProps: spec.SchemaProps{
-							Description: "conditions: \"Ready\" is True when readyReplicas reaches spec.replicas; \"ReplicaFailure\" is True while pods fail to start.",
+							Description: "conditions are \"Ready\", True when readyReplicas reaches spec.replicas, and \"ReplicaFailure\", True while pods fail to start.",
 							Type:        []string{"array"},
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{

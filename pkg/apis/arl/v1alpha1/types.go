@@ -31,11 +31,14 @@ import (
 // that a Sandbox can take one at once instead of waiting for a pod to start.
 type WarmPool struct {
 	metav1.TypeMeta `json:",inline"`
+	// metadata is the object's standard metadata.
 	// +optional
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
-	// +optional
+	// spec is the pool's desired state: how many idle pods, made from what.
+	// +required
 	Spec WarmPoolSpec `json:"spec,omitempty"`
+	// status is what the pool has now.
 	// +optional
 	Status WarmPoolStatus `json:"status,omitempty"`
 }
@@ -49,6 +52,7 @@ type WarmPoolSpec struct {
 	// template is the pod every replica is made from. ARL adds the sidecar
 	// container, the agent that wraps the executor container's command, and
 	// a "workspace" emptyDir mounted at /workspace when the template has none.
+	// +required
 	Template corev1.PodTemplateSpec `json:"template"`
 	// reusePolicy says what happens to a pod when its Sandbox is deleted:
 	// "Delete" (default) deletes it and the pool starts a fresh one; "Reset"
@@ -174,12 +178,14 @@ type WarmPoolStatus struct {
 	// selector is the label selector of the pool's idle pods (scale subresource).
 	// +optional
 	Selector string `json:"selector,omitempty"`
-	// conditions: "Ready" is True when readyReplicas reaches spec.replicas;
-	// "ReplicaFailure" is True while pods fail to start.
+	// conditions are "Ready", True when readyReplicas reaches spec.replicas,
+	// and "ReplicaFailure", True while pods fail to start.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
-	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// +patchStrategy=merge
+	// +patchMergeKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
@@ -201,11 +207,14 @@ type WarmPoolList struct {
 // an idle one, so the create response already says phase Ready.
 type Sandbox struct {
 	metav1.TypeMeta `json:",inline"`
+	// metadata is the object's standard metadata.
 	// +optional
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
-	// +optional
+	// spec is the pool to take a pod from and the Sandbox's lifetime.
+	// +required
 	Spec SandboxSpec `json:"spec,omitempty"`
+	// status is the bound pod and the Sandbox's phase.
 	// +optional
 	Status SandboxStatus `json:"status,omitempty"`
 }
@@ -214,6 +223,7 @@ type Sandbox struct {
 type SandboxSpec struct {
 	// poolRef names the WarmPool, in the Sandbox's namespace, to take a pod
 	// from. It cannot change.
+	// +required
 	PoolRef string `json:"poolRef"`
 	// keepAlive keeps the Sandbox for many Tasks. When false (default) the
 	// Sandbox is deleted after its first Task finishes.
@@ -274,12 +284,14 @@ type SandboxStatus struct {
 	// observedGeneration is the spec generation this status describes.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
-	// conditions: "Ready" says whether Tasks can run and, when not, why
-	// (reasons such as PoolNotFound, WaitingForPod, PodLost).
+	// conditions are "Ready", which says whether Tasks can run and, when
+	// not, why (reasons such as PoolNotFound, WaitingForPod, PodLost).
 	// +optional
 	// +listType=map
 	// +listMapKey=type
-	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// +patchStrategy=merge
+	// +patchMergeKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
@@ -302,11 +314,14 @@ type SandboxList struct {
 // tasks/{name}/exec runs a Task and answers the finished Task.
 type Task struct {
 	metav1.TypeMeta `json:",inline"`
+	// metadata is the object's standard metadata.
 	// +optional
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
-	// +optional
+	// spec is what the Task runs, and where.
+	// +required
 	Spec TaskSpec `json:"spec,omitempty"`
+	// status is how the Task ran: its state, output and exit code.
 	// +optional
 	Status TaskStatus `json:"status,omitempty"`
 }
@@ -315,8 +330,10 @@ type Task struct {
 // once the Task exists.
 type TaskSpec struct {
 	// sandboxRef names the Sandbox, in the Task's namespace, to run in.
+	// +required
 	SandboxRef string `json:"sandboxRef"`
 	// steps run in order; the first that fails (exit code not 0) ends the attempt.
+	// +required
 	// +listType=map
 	// +listMapKey=name
 	Steps []TaskStep `json:"steps"`
@@ -347,8 +364,10 @@ const (
 // TaskStep is one step of a Task.
 type TaskStep struct {
 	// name is unique within the Task.
+	// +required
 	Name string `json:"name"`
 	// type is "FilePatch" (write a file) or "Command" (run a program).
+	// +required
 	Type StepType `json:"type"`
 
 	// path is the file a FilePatch step writes, created with its parent
@@ -441,19 +460,23 @@ type TaskStatus struct {
 	// replica is gone the others mark the Task Failed rather than re-run steps.
 	// +optional
 	Runner string `json:"runner,omitempty"`
-	// conditions: "Complete" with a reason such as Succeeded, StepFailed,
-	// TimedOut, SandboxNotFound, SandboxFailed or RunnerLost.
+	// conditions are "Complete", with a reason such as Succeeded, StepFailed,
+	// TimedOut, OOMKilled, SandboxNotFound, SandboxFailed or RunnerLost.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
-	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// +patchStrategy=merge
+	// +patchMergeKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
 }
 
 // StepResult is what one step did.
 type StepResult struct {
 	// name is the step's name.
+	// +required
 	Name string `json:"name"`
 	// exitCode is the step's exit code (a FilePatch that failed reports 1).
+	// +required
 	ExitCode int32 `json:"exitCode"`
 	// signal names the signal that ended the process, if one did.
 	// +optional
@@ -524,6 +547,7 @@ type SandboxProcessList struct {
 // SandboxProcess is one process started in a Sandbox.
 type SandboxProcess struct {
 	// pid is the process id inside the Sandbox.
+	// +required
 	PID int32 `json:"pid"`
 	// tag is the name given at start, if any.
 	// +optional
@@ -558,6 +582,7 @@ type SandboxProcess struct {
 // a signal for a process in the Sandbox, by PID or by tag.
 type SandboxSignal struct {
 	metav1.TypeMeta `json:",inline"`
+	// metadata may be left out; a name, if given, must be the Sandbox's.
 	// +optional
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
@@ -598,6 +623,7 @@ type SandboxSignalStatus struct {
 // kill every process in the Sandbox and empty its workspace.
 type SandboxReset struct {
 	metav1.TypeMeta `json:",inline"`
+	// metadata may be left out; a name, if given, must be the Sandbox's.
 	// +optional
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
