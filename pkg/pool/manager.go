@@ -55,6 +55,9 @@ type Config struct {
 	CreateBurst int
 	// Workers is the number of pools synced in parallel.
 	Workers int
+	// Store vouches for ARL's store before pods are deleted for the
+	// absence of their pool or Sandbox; nil: no check (tests).
+	Store StoreCheck
 }
 
 // Controller keeps pools' pods and binds them. Run it on every replica;
@@ -76,6 +79,10 @@ type Controller struct {
 	failures   map[string]*failureBackoff // pool key
 
 	statusWrites writeTimes
+
+	deletions     deletionsSeen
+	orphansMu     sync.Mutex
+	orphansLogged map[string]time.Time // pool key -> when its kept pods were reported
 }
 
 // New returns a controller; its informers must be started by the caller.
@@ -98,15 +105,24 @@ func New(cfg Config) *Controller {
 		expectations: newExpectations(),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "warmpools"}),
-		now:      time.Now,
-		failures: map[string]*failureBackoff{},
+		now:           time.Now,
+		failures:      map[string]*failureBackoff{},
+		orphansLogged: map[string]time.Time{},
 	}
 	c.binder = NewBinder(cfg.Runtime, c.free, c.getPool, cfg.Agents)
 
 	cfg.WarmPools.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj interface{}) { c.enqueueObject(obj) },
+		AddFunc: func(obj interface{}) {
+			if key, err := cache.MetaNamespaceKeyFunc(obj); err == nil {
+				c.deletions.forget(key)
+			}
+			c.enqueueObject(obj)
+		},
 		UpdateFunc: func(_, obj interface{}) { c.enqueueObject(obj) },
-		DeleteFunc: func(obj interface{}) { c.enqueueObject(obj) },
+		DeleteFunc: func(obj interface{}) {
+			c.observePoolDeleted(obj)
+			c.enqueueObject(obj)
+		},
 	})
 	enqueueSandboxPool := func(obj interface{}) {
 		if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
@@ -175,6 +191,7 @@ func (c *Controller) Lead(ctx context.Context) {
 		for _, pool := range c.listPools() {
 			c.enqueue(pool.Namespace + "/" + pool.Name)
 		}
+		c.deletions.expire(c.now())
 	}, 15*time.Second)
 	<-ctx.Done()
 	c.queue.ShutDown()
