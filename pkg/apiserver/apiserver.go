@@ -23,10 +23,12 @@ import (
 
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/client-go/tools/record"
+	"k8s.io/klog/v2"
 
 	"github.com/arl-infra/arl/pkg/pool"
 	taskstorage "github.com/arl-infra/arl/pkg/registry/arl/task/storage"
 	"github.com/arl-infra/arl/pkg/sidecar/client"
+	"github.com/arl-infra/arl/pkg/storeguard"
 )
 
 // ExtraConfig holds what ARL adds to a generic API server's config.
@@ -55,6 +57,9 @@ type ExtraConfig struct {
 	// ServeEvents serves core/v1 Events and records ARL's Events there:
 	// standalone mode has no kube-apiserver to keep them.
 	ServeEvents bool
+	// StoreGuard checks that etcd is the store this installation wrote;
+	// nil: no check (storage tests).
+	StoreGuard *storeguard.Guard
 }
 
 // Config is the configuration of an ARL API server.
@@ -102,6 +107,16 @@ func (c completedConfig) New() (*ARLServer, error) {
 		}
 		if c.ExtraConfig.Recorder == nil {
 			c.ExtraConfig.Recorder = recorder
+		}
+	}
+
+	if guard := c.ExtraConfig.StoreGuard; guard != nil {
+		s.GenericAPIServer.AddPostStartHookOrDie("arl-store-guard", func(hook genericapiserver.PostStartHookContext) error {
+			go guard.Run(klog.NewContext(hook, klog.Background().WithName("storeguard")))
+			return nil
+		})
+		if err := s.GenericAPIServer.AddReadyzChecks(guard.ReadyzCheck()); err != nil {
+			return nil, err
 		}
 	}
 

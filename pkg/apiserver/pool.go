@@ -64,6 +64,9 @@ func newPoolRunner(loopback *rest.Config, extra *ExtraConfig) (*poolRunner, erro
 	poolCfg.Client = arlClient.ArlV1alpha1()
 	poolCfg.Recorder = extra.Recorder
 	poolCfg.Agents = extra.Agents
+	if extra.StoreGuard != nil {
+		poolCfg.Store = extra.StoreGuard
+	}
 	p := &poolRunner{
 		informers:  factory,
 		controller: pool.New(poolCfg),
@@ -103,9 +106,26 @@ func (b *taskAwareBinder) Release(ctx context.Context, sandbox *arl.Sandbox) {
 	b.Controller.Release(ctx, sandbox)
 }
 
-// start is the post-start hook: everything runs until the server stops.
+// start is the post-start hook: everything runs until the server stops,
+// once the store is verified (caches of a store that came back empty must
+// never be loaded, let alone acted on).
 func (p *poolRunner) start(hook genericapiserver.PostStartHookContext) error {
 	ctx := klog.NewContext(hook, klog.Background().WithName("pool"))
+	if guard := p.extra.StoreGuard; guard != nil {
+		go func() {
+			select {
+			case <-guard.Verified():
+				p.run(ctx)
+			case <-ctx.Done():
+			}
+		}()
+		return nil
+	}
+	p.run(ctx)
+	return nil
+}
+
+func (p *poolRunner) run(ctx context.Context) {
 	p.executor.Start(ctx)
 	p.informers.Start(ctx.Done())
 	go func() {
@@ -119,7 +139,6 @@ func (p *poolRunner) start(hook genericapiserver.PostStartHookContext) error {
 		go p.controller.Lead(ctx)
 	}
 	go p.recoverTasks(ctx)
-	return nil
 }
 
 // recoverTasks fails the Running Tasks of replicas that are gone and

@@ -47,15 +47,15 @@ const leaseName = "arl-pool-manager"
 
 // applyKube configures the Kubernetes runtime: pool pods are real pods,
 // Events go to kube-apiserver and one replica (a Lease) manages pools.
-func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfig, kubeConfig *rest.Config) error {
+func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfig, kubeConfig *rest.Config) (kubernetes.Interface, error) {
 	if kubeConfig == nil {
-		return fmt.Errorf("pools need a Kubernetes client: run in a cluster, or pass --kubeconfig")
+		return nil, fmt.Errorf("pools need a Kubernetes client: run in a cluster, or pass --kubeconfig")
 	}
 	cfg := rest.CopyConfig(kubeConfig)
 	cfg.QPS, cfg.Burst = 200, 400
 	kubeClient, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	instance := os.Getenv("POD_NAME")
 	if instance == "" {
@@ -65,7 +65,7 @@ func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfi
 
 	runtime, err := kube.New(ctx, kube.Options{Client: kubeClient, SidecarImage: o.SidecarImage, Namespace: o.Namespace, Identity: identity})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	extra.PoolRuntime = runtime
 	extra.Agents = client.NewPool()
@@ -87,7 +87,7 @@ func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfi
 			runLeaderElected(ctx, kubeClient, o.Namespace, identity, lead)
 		}
 	}
-	return nil
+	return kubeClient, nil
 }
 
 // runLeaderElected leads while it holds the Lease, and tries again after

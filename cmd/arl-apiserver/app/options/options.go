@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"path/filepath"
 	"time"
 
@@ -33,6 +34,7 @@ import (
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	genericfilters "k8s.io/apiserver/pkg/server/filters"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
+	"k8s.io/apiserver/pkg/storage/storagebackend"
 	"k8s.io/apiserver/pkg/util/compatibility"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	cliflag "k8s.io/component-base/cli/flag"
@@ -42,6 +44,7 @@ import (
 	"github.com/arl-infra/arl/pkg/apiserver"
 	generatedopenapi "github.com/arl-infra/arl/pkg/generated/openapi"
 	"github.com/arl-infra/arl/pkg/standalone"
+	"github.com/arl-infra/arl/pkg/storeguard"
 )
 
 // EtcdPathPrefix is where ARL objects live in etcd.
@@ -193,6 +196,7 @@ func (o *Options) Config(ctx context.Context) (*apiserver.Config, error) {
 		return nil, err
 	}
 	config := &apiserver.Config{GenericConfig: serverConfig}
+	var anchor storeguard.Anchor
 	if o.Standalone.Enabled {
 		if err := o.Standalone.pki.ApplyAuth(&serverConfig.Config); err != nil {
 			return nil, err
@@ -200,8 +204,42 @@ func (o *Options) Config(ctx context.Context) (*apiserver.Config, error) {
 		if err := o.Pool.applyLocal(&config.ExtraConfig, o.Standalone.DataDir); err != nil {
 			return nil, err
 		}
-	} else if err := o.Pool.applyKube(ctx, &config.ExtraConfig, serverConfig.ClientConfig); err != nil {
+		anchor = storeguard.FileAnchor{Path: filepath.Join(o.Standalone.DataDir, StoreRecordFile)}
+	} else {
+		kubeClient, err := o.Pool.applyKube(ctx, &config.ExtraConfig, serverConfig.ClientConfig)
+		if err != nil {
+			return nil, err
+		}
+		anchor = storeguard.ConfigMapAnchor{Client: kubeClient, Namespace: o.Pool.Namespace, Name: StoreRecordConfigMap}
+	}
+	guard, err := newStoreGuard(ctx, ro.Etcd.StorageConfig.Transport, ro.Etcd.StorageConfig.Prefix, anchor)
+	if err != nil {
 		return nil, err
 	}
+	config.ExtraConfig.StoreGuard = guard
+	serverConfig.BuildHandlerChainFunc = func(apiHandler http.Handler, c *genericapiserver.Config) http.Handler {
+		return genericapiserver.DefaultBuildHandlerChain(guard.WithGuard(apiHandler, c.Serializer), c)
+	}
 	return config, nil
+}
+
+// Where the installation records the store it serves (package storeguard).
+const (
+	// StoreRecordConfigMap, in the server's namespace, in a cluster.
+	StoreRecordConfigMap = "arl-store-identity"
+	// StoreRecordFile, in the data directory, standalone.
+	StoreRecordFile = "store-identity.json"
+)
+
+// newStoreGuard checks ARL's etcd with the storage's own connection settings.
+func newStoreGuard(ctx context.Context, transport storagebackend.TransportConfig, prefix string, anchor storeguard.Anchor) (*storeguard.Guard, error) {
+	probe, closeProbe, err := storeguard.NewEtcdProbe(transport, prefix)
+	if err != nil {
+		return nil, err
+	}
+	go func() {
+		<-ctx.Done()
+		_ = closeProbe()
+	}()
+	return storeguard.New(storeguard.Options{Probe: probe, Anchor: anchor}), nil
 }
