@@ -58,7 +58,7 @@ func newMemRuntime(pods ...*Pod) *memRuntime {
 }
 
 func (r *memRuntime) Run(ctx context.Context, _ func(*Pod, bool)) error { <-ctx.Done(); return nil }
-func (r *memRuntime) HasSynced() bool                                  { return true }
+func (r *memRuntime) HasSynced() bool                                   { return true }
 func (r *memRuntime) Get(namespace, name string) (*Pod, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
