@@ -20,6 +20,7 @@ package apiserver
 
 import (
 	"context"
+	"time"
 
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/client-go/tools/record"
@@ -47,6 +48,11 @@ type ExtraConfig struct {
 	PoolOptions pool.Config
 	// Identity names this replica in the Tasks it runs.
 	Identity string
+	// KeepRunnerLease renews this replica's runner Lease until ctx ends
+	// (then deletes it); nil: none (standalone).
+	KeepRunnerLease func(ctx context.Context)
+	// ShutdownTaskGrace is how long a stopping replica lets its Tasks finish.
+	ShutdownTaskGrace time.Duration
 	// RunnerAlive says whether another replica that ran Tasks is alive; nil:
 	// none is (standalone: Tasks of an earlier run of this server failed).
 	RunnerAlive func(runner string) bool
@@ -144,6 +150,11 @@ func (c completedConfig) New() (*ARLServer, error) {
 	if runner != nil {
 		runner.executor.SetStores(stores.taskStatus, stores.sandboxes, stores.sandboxStatus)
 		s.GenericAPIServer.AddPostStartHookOrDie("start-arl-pool", runner.start)
+		delay := c.GenericConfig.ShutdownDelayDuration
+		s.GenericAPIServer.AddPreShutdownHookOrDie("arl-drain-tasks", func() error {
+			runner.drain(delay, c.ExtraConfig.ShutdownTaskGrace)
+			return nil
+		})
 		if err := s.GenericAPIServer.AddReadyzChecks(runner.readyzCheck()); err != nil {
 			return nil, err
 		}

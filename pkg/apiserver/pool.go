@@ -45,6 +45,11 @@ type poolRunner struct {
 	controller *pool.Controller
 	executor   *executor.Executor
 	extra      *ExtraConfig
+
+	// work is the life of the caches, the executor and the runner Lease:
+	// it outlasts the server's context by the drain after a SIGTERM.
+	work     context.Context
+	stopWork context.CancelFunc
 }
 
 func newPoolRunner(loopback *rest.Config, extra *ExtraConfig) (*poolRunner, error) {
@@ -80,6 +85,7 @@ func newPoolRunner(loopback *rest.Config, extra *ExtraConfig) (*poolRunner, erro
 		}),
 		extra: extra,
 	}
+	p.work, p.stopWork = context.WithCancel(klog.NewContext(context.Background(), klog.Background().WithName("pool")))
 	// Queued Tasks start the moment their Sandbox turns Ready.
 	_, err = poolCfg.Sandboxes.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		UpdateFunc: func(_, obj interface{}) {
@@ -111,6 +117,15 @@ func (b *taskAwareBinder) Release(ctx context.Context, sandbox *arl.Sandbox) {
 // never be loaded, let alone acted on).
 func (p *poolRunner) start(hook genericapiserver.PostStartHookContext) error {
 	ctx := klog.NewContext(hook, klog.Background().WithName("pool"))
+	go func() {
+		// Nothing stops the work but the drain; a server that fails to
+		// start has no Tasks to drain.
+		<-ctx.Done()
+		time.AfterFunc(time.Minute, p.stopWork)
+	}()
+	if p.extra.KeepRunnerLease != nil {
+		go p.extra.KeepRunnerLease(p.work)
+	}
 	if guard := p.extra.StoreGuard; guard != nil {
 		go func() {
 			select {
@@ -125,7 +140,11 @@ func (p *poolRunner) start(hook genericapiserver.PostStartHookContext) error {
 	return nil
 }
 
-func (p *poolRunner) run(ctx context.Context) {
+// run starts the caches, the executor and the pool. Leading the pool
+// stops with the server (the Lease goes to a replica that stays); the
+// rest runs until the drain ends.
+func (p *poolRunner) run(serverCtx context.Context) {
+	ctx := p.work
 	p.executor.Start(ctx)
 	p.informers.Start(ctx.Done())
 	go func() {
@@ -134,11 +153,35 @@ func (p *poolRunner) run(ctx context.Context) {
 		}
 	}()
 	if p.extra.RunLeaderElected != nil {
-		go p.extra.RunLeaderElected(ctx, p.controller.Lead)
+		go p.extra.RunLeaderElected(serverCtx, p.controller.Lead)
 	} else {
-		go p.controller.Lead(ctx)
+		go p.controller.Lead(serverCtx)
 	}
 	go p.recoverTasks(ctx)
+}
+
+// drain runs when the server is told to stop: requests keep arriving for
+// delay (endpoints learn that this replica is not ready) and the Tasks
+// they start run too; then the Tasks still running get up to grace to
+// finish before the work stops and cuts the rest (RunnerLost).
+func (p *poolRunner) drain(delay, grace time.Duration) {
+	time.Sleep(delay)
+	logger := klog.Background().WithName("pool")
+	deadline := time.Now().Add(grace)
+	if busy := p.executor.Busy(); busy > 0 && grace > 0 {
+		logger.Info("Stopping: letting this replica's Tasks finish", "tasks", busy, "grace", grace)
+	}
+	for p.executor.Busy() > 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if busy := p.executor.Busy(); busy > 0 {
+		logger.Info("Stopping: cutting the Tasks still running", "tasks", busy)
+	}
+	p.stopWork()
+	// The cut Tasks' results are written with a context of their own.
+	for end := time.Now().Add(15 * time.Second); p.executor.Busy() > 0 && time.Now().Before(end); {
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // recoverTasks fails the Running Tasks of replicas that are gone and

@@ -79,7 +79,9 @@ func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfi
 	extra.Recorder = broadcaster.NewRecorder(eventScheme(), corev1.EventSource{Component: "arl-apiserver", Host: instance})
 
 	leases := &runnerLeases{client: kubeClient, namespace: o.Namespace, identity: identity}
-	go leases.keep(ctx)
+	// Kept until the replica has finished its Tasks (after a SIGTERM too):
+	// the others fail the Running Tasks of a runner whose Lease is gone.
+	extra.KeepRunnerLease = leases.keep
 	extra.RunnerAlive = leases.alive
 
 	if o.LeaderElect {

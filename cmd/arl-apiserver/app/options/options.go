@@ -63,6 +63,9 @@ type Options struct {
 	RecommendedOptions *genericoptions.RecommendedOptions
 	Standalone         StandaloneOptions
 	Pool               PoolOptions
+	// ShutdownDelay keeps serving, not ready, after SIGTERM, while
+	// endpoints and load balancers stop sending requests here.
+	ShutdownDelay time.Duration
 
 	// StdOut receives what a person starting the server must read (the
 	// standalone KUBECONFIG line); logs go to klog.
@@ -103,6 +106,9 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 		"Standalone mode: directory for etcd data, certificates, the admin kubeconfig and local sandboxes.")
 	o.Pool.AddFlags(fss.FlagSet("pool"))
 	o.RecommendedOptions.AddFlags(fss.FlagSet("generic"))
+	fss.FlagSet("generic").DurationVar(&o.ShutdownDelay, "shutdown-delay-duration", o.ShutdownDelay,
+		"On SIGTERM, how long to go on serving while /readyz fails, so that kube-apiserver's aggregator (endpoints) "+
+			"stops sending requests here before this replica stops listening.")
 	return fss
 }
 
@@ -145,7 +151,11 @@ func (o *Options) Complete(bindAddressSet bool) error {
 
 // Validate checks the flags.
 func (o *Options) Validate() error {
-	return utilerrors.NewAggregate(append(o.RecommendedOptions.Validate(), o.Pool.Validate()...))
+	errs := append(o.RecommendedOptions.Validate(), o.Pool.Validate()...)
+	if o.ShutdownDelay < 0 {
+		errs = append(errs, fmt.Errorf("--shutdown-delay-duration must not be negative"))
+	}
+	return utilerrors.NewAggregate(errs)
 }
 
 // EmbeddedEtcdURL is where Run must start etcd, or "" when etcd is external.
@@ -191,6 +201,7 @@ func (o *Options) Config(ctx context.Context) (*apiserver.Config, error) {
 	// full timeout, past the pod's grace period, and every rollout of
 	// arl-apiserver ended in a SIGKILL.
 	serverConfig.ShutdownWatchTerminationGracePeriod = shutdownWatchGrace
+	serverConfig.ShutdownDelayDuration = o.ShutdownDelay
 
 	if err := ro.ApplyTo(serverConfig); err != nil {
 		return nil, err
