@@ -81,6 +81,9 @@ func Run(ctx context.Context, o *options.Options) error {
 		}
 		defer etcd.Close()
 	}
+	if err := o.StartCertificates(ctx); err != nil {
+		return err
+	}
 	config, err := o.Config(ctx)
 	if err != nil {
 		return err

@@ -63,6 +63,7 @@ type Options struct {
 	RecommendedOptions *genericoptions.RecommendedOptions
 	Standalone         StandaloneOptions
 	Pool               PoolOptions
+	Certificates CertificateOptions
 	// ShutdownDelay keeps serving, not ready, after SIGTERM, while
 	// endpoints and load balancers stop sending requests here.
 	ShutdownDelay time.Duration
@@ -105,6 +106,7 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 	fs.StringVar(&o.Standalone.DataDir, "data-dir", o.Standalone.DataDir,
 		"Standalone mode: directory for etcd data, certificates, the admin kubeconfig and local sandboxes.")
 	o.Pool.AddFlags(fss.FlagSet("pool"))
+	o.Certificates.AddFlags(fss.FlagSet("certificates"))
 	o.RecommendedOptions.AddFlags(fss.FlagSet("generic"))
 	fss.FlagSet("generic").DurationVar(&o.ShutdownDelay, "shutdown-delay-duration", o.ShutdownDelay,
 		"On SIGTERM, how long to go on serving while /readyz fails, so that kube-apiserver's aggregator (endpoints) "+
@@ -117,6 +119,7 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 // kube-apiserver, with the standalone PKI.
 func (o *Options) Complete(bindAddressSet bool) error {
 	if !o.Standalone.Enabled {
+		o.Certificates.complete(o.RecommendedOptions)
 		return nil
 	}
 	dataDir, err := filepath.Abs(o.Standalone.DataDir)
@@ -152,6 +155,9 @@ func (o *Options) Complete(bindAddressSet bool) error {
 // Validate checks the flags.
 func (o *Options) Validate() error {
 	errs := append(o.RecommendedOptions.Validate(), o.Pool.Validate()...)
+	if o.Certificates.Manage && o.Standalone.Enabled {
+		errs = append(errs, fmt.Errorf("--manage-certificates is for a cluster; --standalone makes its own"))
+	}
 	if o.ShutdownDelay < 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-delay-duration must not be negative"))
 	}
