@@ -31,6 +31,7 @@ import (
 	"k8s.io/component-base/term"
 	"k8s.io/klog/v2"
 
+	"github.com/arl-infra/arl/cmd/arl-apiserver/app/etcdcmd"
 	"github.com/arl-infra/arl/cmd/arl-apiserver/app/options"
 	"github.com/arl-infra/arl/pkg/standalone"
 )
@@ -58,6 +59,7 @@ func NewCommand(ctx context.Context, out io.Writer) *cobra.Command {
 		},
 	}
 	cmd.SetContext(ctx)
+	cmd.AddCommand(etcdcmd.NewCommand())
 	fss := o.Flags()
 	for _, fs := range fss.FlagSets {
 		cmd.Flags().AddFlagSet(fs)

@@ -63,7 +63,7 @@ type Options struct {
 	RecommendedOptions *genericoptions.RecommendedOptions
 	Standalone         StandaloneOptions
 	Pool               PoolOptions
-	Certificates CertificateOptions
+	Certificates       CertificateOptions
 	// ShutdownDelay keeps serving, not ready, after SIGTERM, while
 	// endpoints and load balancers stop sending requests here.
 	ShutdownDelay time.Duration
