@@ -170,15 +170,30 @@ func (m *Manager) Ensure(ctx context.Context) error {
 	return m.ensureCABundle(ctx, apiCA.CertPEM)
 }
 
-// Run ensures every interval until ctx ends.
+// caBundleInterval is how often the APIService's caBundle is checked: an
+// apply of manifests that once carried an empty caBundle empties it again.
+const caBundleInterval = 10 * time.Second
+
+// Run ensures every interval (the caBundle every caBundleInterval) until
+// ctx ends.
 func (m *Manager) Run(ctx context.Context, interval time.Duration) {
 	logger := klog.FromContext(ctx)
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	bundle := time.NewTicker(caBundleInterval)
+	defer bundle.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-bundle.C:
+			if ca, err := m.ensureCA(ctx, SecretAPIServerCA, "arl-apiserver-ca"); err == nil {
+				err = m.ensureCABundle(ctx, ca.CertPEM)
+				if err != nil && ctx.Err() == nil {
+					logger.Error(err, "Setting the APIService's caBundle failed; retrying")
+				}
+			}
+			continue
 		case <-t.C:
 		}
 		if err := m.Ensure(ctx); err != nil && ctx.Err() == nil {
