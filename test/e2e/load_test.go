@@ -164,7 +164,7 @@ func chaosPool(t *testing.T, c clients, ns string, idle int32) {
 			ReusePolicy: arlv1alpha1.ReusePolicyReset,
 			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
 				TerminationGracePeriodSeconds: ptr.To[int64](1),
-				Containers: []corev1.Container{{Name: "executor", Image: testImage, Command: []string{"sleep", "infinity"}}},
+				Containers:                    []corev1.Container{{Name: "executor", Image: testImage, Command: []string{"sleep", "infinity"}}},
 			}},
 		},
 	}

@@ -18,7 +18,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // figure logs (and, with ARL_CHAOS_REPORT=file, appends to file) one
@@ -390,4 +389,3 @@ func TestEtcdRefusesClientsWithoutCertificate(t *testing.T) {
 		t.Errorf("with a client certificate, etcd did not answer the store marker: %q", out)
 	}
 }
-
