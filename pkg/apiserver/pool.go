@@ -132,6 +132,15 @@ func (p *poolRunner) start(hook genericapiserver.PostStartHookContext) error {
 			case <-guard.Verified():
 				p.run(ctx)
 			case <-ctx.Done():
+				return
+			}
+			// A refused store is not acted on: no Task recovered or expired,
+			// no cache kept (the pool manager checks the guard itself).
+			select {
+			case <-guard.Refused():
+				klog.FromContext(ctx).Info("Stopping the executor and the caches: the store was refused")
+				p.stopWork()
+			case <-ctx.Done():
 			}
 		}()
 		return nil

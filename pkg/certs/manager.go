@@ -167,7 +167,11 @@ func (m *Manager) Ensure(ctx context.Context) error {
 			}
 		}
 	}
-	return m.ensureCABundle(ctx, apiCA.CertPEM)
+	// The caBundle does not hold up the server: Run keeps trying.
+	if err := m.ensureCABundle(ctx, apiCA.CertPEM); err != nil {
+		klog.FromContext(ctx).Error(err, "Setting the APIService's caBundle failed; retrying")
+	}
+	return nil
 }
 
 // caBundleInterval is how often the APIService's caBundle is checked: an

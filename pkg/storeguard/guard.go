@@ -73,6 +73,7 @@ type Guard struct {
 	savedAt   time.Time
 	loggedAt  time.Time
 	verified  chan struct{}
+	refusedCh chan struct{}
 }
 
 // New returns a guard; Run starts its checks.
@@ -86,7 +87,7 @@ func New(opts Options) *Guard {
 	if opts.Clock == nil {
 		opts.Clock = clock.RealClock{}
 	}
-	return &Guard{opts: opts, verified: make(chan struct{})}
+	return &Guard{opts: opts, verified: make(chan struct{}), refusedCh: make(chan struct{})}
 }
 
 // Run checks the store every Interval until ctx ends, then records the
@@ -107,6 +108,9 @@ func (g *Guard) Run(ctx context.Context) {
 
 // Verified is closed once the store has been found to be the recorded one.
 func (g *Guard) Verified() <-chan struct{} { return g.verified }
+
+// Refused is closed when the store is refused (for good).
+func (g *Guard) Refused() <-chan struct{} { return g.refusedCh }
 
 // ErrUnverified: the store has not been checked yet.
 var ErrUnverified = errors.New("ARL's store (etcd) has not been verified yet")
@@ -211,6 +215,7 @@ func (g *Guard) check(ctx context.Context) {
 	if !v.ok {
 		g.mu.Lock()
 		g.state, g.refusal = refused, v.refusal
+		close(g.refusedCh)
 		g.mu.Unlock()
 		g.logRefusal(logger)
 		return
