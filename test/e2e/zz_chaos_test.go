@@ -21,7 +21,8 @@ import (
 )
 
 // figure logs (and, with ARL_CHAOS_REPORT=file, appends to file) one
-// chaos case's figures.
+// chaos case's figures. Recovery, unless a case says otherwise, is the end
+// of the longest gap without a success, from the moment of the disruption.
 func figure(t *testing.T, name string, lost int, binds, tasks *loadReport, recovery time.Duration, extra string) {
 	t.Helper()
 	line := fmt.Sprintf("FIGURE %s: objects lost %d", name, lost)
@@ -61,17 +62,6 @@ func successesAfter(t *testing.T, log *opLog, since time.Time, n int, what strin
 		return count >= n, fmt.Sprintf("%d so far", count)
 	})
 	return last
-}
-
-// firstSuccessAfter is when the first operation that succeeded ended after since.
-func firstSuccessAfter(log *opLog, since time.Time) time.Time {
-	var first time.Time
-	for _, o := range log.snapshot() {
-		if o.ok && o.end.After(since) && (first.IsZero() || o.end.Before(first)) {
-			first = o.end
-		}
-	}
-	return first
 }
 
 // checkLoad fails the test for given-up operations and double binds.
@@ -137,7 +127,7 @@ func TestChaosDeleteEtcdPod(t *testing.T) {
 	r := binds.report(t0, end)
 	checkLoad(t, "binds", binds, r)
 	lost := checkInventory(t, c, ns, before)
-	figure(t, "delete the etcd pod during steady binds", lost, &r, nil, firstSuccessAfter(binds, t0.Add(r.longestGap/2)).Sub(t0),
+	figure(t, "delete the etcd pod during steady binds", lost, &r, nil, r.gapStart.Add(r.longestGap).Sub(t0),
 		fmt.Sprintf("etcd member Ready again after %s", etcdBack.Round(100*time.Millisecond)))
 }
 
@@ -290,8 +280,7 @@ func TestChaosRestartKubeAPIServer(t *testing.T) {
 	checkLoad(t, "tasks", tasks, tr)
 	checkLoad(t, "binds", binds, br)
 	lost := checkInventory(t, c, ns, before)
-	first := firstSuccessAfter(binds, t0.Add(br.longestGap/2))
-	figure(t, "restart kube-apiserver during steady binds and Tasks", lost, &br, &tr, first.Sub(t0), out)
+	figure(t, "restart kube-apiserver during steady binds and Tasks", lost, &br, &tr, br.gapStart.Add(br.longestGap).Sub(t0), out)
 }
 
 type podState struct {
@@ -349,7 +338,7 @@ func TestChaosRestartKubeletAndContainerd(t *testing.T) {
 		}
 	}
 	figure(t, "restart kubelet, then containerd, during steady Tasks", lost, nil, &tr,
-		firstSuccessAfter(tasks, t0.Add(tr.longestGap/2)).Sub(t0), kubelet+"; "+containerd)
+		tr.gapStart.Add(tr.longestGap).Sub(t0), kubelet+"; "+containerd)
 }
 
 // TestEtcdRefusesClientsWithoutCertificate: a pod without a client
