@@ -24,6 +24,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 	genericapiserver "k8s.io/apiserver/pkg/server"
@@ -69,6 +70,9 @@ func NewCommand(ctx context.Context, out io.Writer) *cobra.Command {
 	return cmd
 }
 
+// etcdStartWait bounds how long a starting server waits for its etcd.
+const etcdStartWait = 3 * time.Minute
+
 // Run starts the server (and, in standalone mode, its etcd) and serves
 // until ctx ends.
 func Run(ctx context.Context, o *options.Options) error {
@@ -85,6 +89,14 @@ func Run(ctx context.Context, o *options.Options) error {
 	}
 	if err := o.StartCertificates(ctx); err != nil {
 		return err
+	}
+	if o.EmbeddedEtcdURL() == "" {
+		// A fresh install starts etcd and arl-apiserver together, and etcd
+		// waits for the certificates made just above: wait for it here
+		// rather than fail the storage's 20 s dial and restart.
+		if err := o.WaitForEtcd(ctx, etcdStartWait); err != nil {
+			return err
+		}
 	}
 	config, err := o.Config(ctx)
 	if err != nil {

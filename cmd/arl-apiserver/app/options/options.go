@@ -30,6 +30,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	genericfilters "k8s.io/apiserver/pkg/server/filters"
@@ -38,6 +39,7 @@ import (
 	"k8s.io/apiserver/pkg/util/compatibility"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	cliflag "k8s.io/component-base/cli/flag"
+	"k8s.io/klog/v2"
 	netutils "k8s.io/utils/net"
 
 	"github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
@@ -259,4 +261,31 @@ func newStoreGuard(ctx context.Context, transport storagebackend.TransportConfig
 		_ = closeProbe()
 	}()
 	return storeguard.New(storeguard.Options{Probe: probe, Anchor: anchor}), nil
+}
+
+// WaitForEtcd waits until etcd answers a read (or timeout passes: the
+// storage then reports what is wrong).
+func (o *Options) WaitForEtcd(ctx context.Context, timeout time.Duration) error {
+	storage := o.RecommendedOptions.Etcd.StorageConfig
+	probe, closeProbe, err := storeguard.NewEtcdProbe(storage.Transport, storage.Prefix)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = closeProbe() }()
+	logger := klog.FromContext(ctx)
+	start := time.Now()
+	err = wait.PollUntilContextTimeout(ctx, time.Second, timeout, true, func(ctx context.Context) (bool, error) {
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if _, err := probe.Observe(rctx); err != nil {
+			logger.Info("Waiting for ARL's etcd", "etcd", probe.String(), "waited", time.Since(start).Round(time.Second), "err", err.Error())
+			return false, nil
+		}
+		return true, nil
+	})
+	if err != nil && ctx.Err() == nil {
+		logger.Info("ARL's etcd did not answer; starting anyway", "etcd", probe.String(), "waited", timeout)
+		return nil
+	}
+	return err
 }
