@@ -68,7 +68,10 @@ type op struct {
 	lastErr  string
 	pod      string // bind: the pod bound
 	podUID   string
-	released time.Time // bind: when its Sandbox's delete was acknowledged
+	// releasing is when its Sandbox's delete was sent: the Sandbox held its
+	// pod at least until then (and the server may hand the pod out again
+	// before the client hears that the delete is done).
+	releasing time.Time
 }
 
 // opLog collects the operations of a load.
@@ -218,14 +221,13 @@ func bind(ctx context.Context, c clients, ns, name string) *op {
 	return o
 }
 
-// release deletes a bound Sandbox, retrying; it records when the delete
-// was acknowledged (its pod may be bound again only after that).
+// release deletes a bound Sandbox, retrying.
 func release(ctx context.Context, c clients, ns string, o *op) {
-	deadline := time.Now().Add(opRetryFor)
+	o.releasing = time.Now()
+	deadline := o.releasing.Add(opRetryFor)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		err := c.arl.ArlV1alpha1().Sandboxes(ns).Delete(ctx, o.name, metav1.DeleteOptions{})
 		if err == nil || apierrors.IsNotFound(err) {
-			o.released = time.Now()
 			return
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -268,10 +270,10 @@ func doubleBinds(ops []op) []string {
 		sort.Slice(list, func(i, j int) bool { return list[i].end.Before(list[j].end) })
 		for i := 1; i < len(list); i++ {
 			prev := list[i-1]
-			// prev held the pod from its bind until its delete was acknowledged.
-			if prev.released.IsZero() || list[i].end.Before(prev.released) {
-				out = append(out, fmt.Sprintf("pod %s: bound to %s at %s, to %s at %s (released %s)", prev.pod, prev.name,
-					prev.end.Format(time.StampMilli), list[i].name, list[i].end.Format(time.StampMilli), prev.released.Format(time.StampMilli)))
+			// prev held the pod from its bind until its delete was sent at least.
+			if prev.releasing.IsZero() || list[i].end.Before(prev.releasing) {
+				out = append(out, fmt.Sprintf("pod %s: bound to %s at %s, to %s at %s (its delete sent %s)", prev.pod, prev.name,
+					prev.end.Format(time.StampMilli), list[i].name, list[i].end.Format(time.StampMilli), prev.releasing.Format(time.StampMilli)))
 			}
 		}
 	}
