@@ -235,7 +235,8 @@ func release(ctx context.Context, c clients, ns string, o *op) {
 }
 
 // steadyBinds runs `workers` clients, each binding a Sandbox, then
-// deleting it, again and again, until ctx ends.
+// deleting it, again and again, until ctx ends (an operation under way
+// then is finished, not cut: the WaitGroup waits for it).
 func steadyBinds(ctx context.Context, c clients, ns string, workers int) (*opLog, *sync.WaitGroup) {
 	log := &opLog{}
 	var wg sync.WaitGroup
@@ -244,7 +245,7 @@ func steadyBinds(ctx context.Context, c clients, ns string, workers int) (*opLog
 		go func(w int) {
 			defer wg.Done()
 			for i := 0; ctx.Err() == nil; i++ {
-				o := bind(ctx, c, ns, fmt.Sprintf("load-%d-%d", w, i))
+				o := bind(context.WithoutCancel(ctx), c, ns, fmt.Sprintf("load-%d-%d", w, i))
 				log.add(o)
 				if o.ok {
 					release(context.WithoutCancel(ctx), c, ns, o)
