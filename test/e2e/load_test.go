@@ -262,7 +262,7 @@ func steadyBinds(ctx context.Context, c clients, ns string, workers int) (*opLog
 func doubleBinds(ops []op) []string {
 	byPod := map[string][]op{}
 	for _, o := range ops {
-		if o.ok {
+		if o.ok && o.podUID != "" {
 			byPod[o.podUID] = append(byPod[o.podUID], o)
 		}
 	}
