@@ -19,6 +19,7 @@ package pool
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"sync"
 	"testing"
@@ -307,5 +308,28 @@ func TestOrphanPodKeptWhileStoreUnverified(t *testing.T) {
 	}
 	if got := h2.rt.names(); len(got) != 0 {
 		t.Fatalf("an orphan past its grace in a verified store was kept: %v", got)
+	}
+}
+
+// TestLeadsAgainAfterLosingLeadership: a replica that lost the Lease (a
+// kube-apiserver outage longer than the renew deadline) and wins it back
+// manages pools again: each term has its own work queue.
+func TestLeadsAgainAfterLosingLeadership(t *testing.T) {
+	h := newHarness(t)
+	for term := 0; term < 3; term++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			h.c.Lead(ctx)
+			close(done)
+		}()
+		name := fmt.Sprintf("p%d", term)
+		h.createPool(t, "ns", name)
+		h.waitFor(t, fmt.Sprintf("term %d to write pool %s's status", term, name), func() bool {
+			p, err := h.cs.ArlV1alpha1().WarmPools("ns").Get(ctx, name, metav1.GetOptions{})
+			return err == nil && p.Status.Selector != ""
+		})
+		cancel()
+		<-done
 	}
 }

@@ -71,9 +71,12 @@ type Controller struct {
 	free         *FreeList
 	binder       *Binder
 	expectations *expectations
-	queue        workqueue.TypedRateLimitingInterface[string]
-	leading      atomic.Bool
-	now          func() time.Time
+	// queue is the current leadership term's work queue (nil when not
+	// leading): a term's queue is shut down when it ends, so each term
+	// gets its own.
+	queue   atomic.Pointer[workqueue.TypedRateLimitingInterface[string]]
+	leading atomic.Bool
+	now     func() time.Time
 
 	failuresMu sync.Mutex
 	failures   map[string]*failureBackoff // pool key
@@ -97,14 +100,12 @@ func New(cfg Config) *Controller {
 		cfg.Workers = 4
 	}
 	c := &Controller{
-		cfg:          cfg,
-		runtime:      cfg.Runtime,
-		pools:        cfg.WarmPools.Lister(),
-		sandboxes:    cfg.Sandboxes.Lister(),
-		free:         NewFreeList(),
-		expectations: newExpectations(),
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
-			workqueue.TypedRateLimitingQueueConfig[string]{Name: "warmpools"}),
+		cfg:           cfg,
+		runtime:       cfg.Runtime,
+		pools:         cfg.WarmPools.Lister(),
+		sandboxes:     cfg.Sandboxes.Lister(),
+		free:          NewFreeList(),
+		expectations:  newExpectations(),
 		now:           time.Now,
 		failures:      map[string]*failureBackoff{},
 		orphansLogged: map[string]time.Time{},
@@ -160,8 +161,14 @@ func (c *Controller) Lead(ctx context.Context) {
 	if !cache.WaitForCacheSync(ctx.Done(), c.HasSynced) {
 		return
 	}
+	queue := workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
+		workqueue.TypedRateLimitingQueueConfig[string]{Name: "warmpools"})
+	c.queue.Store(&queue)
 	c.leading.Store(true)
-	defer c.leading.Store(false)
+	defer func() {
+		c.leading.Store(false)
+		c.queue.Store(nil)
+	}()
 	logger.Info("Leading the pool manager")
 
 	for _, pool := range c.listPools() {
@@ -176,7 +183,7 @@ func (c *Controller) Lead(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for c.processNext(ctx) {
+			for c.processNext(ctx, queue) {
 			}
 		}()
 	}
@@ -194,8 +201,9 @@ func (c *Controller) Lead(ctx context.Context) {
 		c.deletions.expire(c.now())
 	}, 15*time.Second)
 	<-ctx.Done()
-	c.queue.ShutDown()
+	queue.ShutDown()
 	wg.Wait()
+	logger.Info("No longer leading the pool manager")
 }
 
 func (c *Controller) onPodChange(pod *Pod, deleted bool) {
@@ -216,26 +224,26 @@ func (c *Controller) enqueueObject(obj interface{}) {
 }
 
 func (c *Controller) enqueue(poolKey string) {
-	if c.leading.Load() {
-		c.queue.Add(poolKey)
+	if q := c.queue.Load(); q != nil && c.leading.Load() {
+		(*q).Add(poolKey)
 	}
 }
 
-func (c *Controller) processNext(ctx context.Context) bool {
-	key, quit := c.queue.Get()
+func (c *Controller) processNext(ctx context.Context, queue workqueue.TypedRateLimitingInterface[string]) bool {
+	key, quit := queue.Get()
 	if quit {
 		return false
 	}
-	defer c.queue.Done(key)
+	defer queue.Done(key)
 	requeueAfter, err := c.syncPool(ctx, key)
 	switch {
 	case err != nil:
 		klog.FromContext(ctx).Error(err, "Syncing pool failed; retrying", "pool", key)
-		c.queue.AddRateLimited(key)
+		queue.AddRateLimited(key)
 	default:
-		c.queue.Forget(key)
+		queue.Forget(key)
 		if requeueAfter > 0 {
-			c.queue.AddAfter(key, requeueAfter)
+			queue.AddAfter(key, requeueAfter)
 		}
 	}
 	return true
