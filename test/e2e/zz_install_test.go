@@ -117,7 +117,7 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 	// Storage version: what is in etcd is arl.infra.io/v1alpha1.
 	stored := kubectl(t, "exec", "-n", arlSystem, "arl-etcd-0", "--", "etcdctl", "--endpoints=https://127.0.0.1:2379",
 		"--cacert=/var/run/etcd/tls/ca.crt", "--cert=/var/run/etcd/tls/tls.crt", "--key=/var/run/etcd/tls/tls.key",
-		"get", "/registry/arl.infra.io/warmpools/"+ns+"/"+poolName, "--print-value-only")
+		"get", "/registry/arl.infra.io/arl.infra.io/warmpools/"+ns+"/"+poolName, "--print-value-only")
 	if !strings.Contains(stored, `"apiVersion":"arl.infra.io/v1alpha1"`) {
 		t.Errorf("the stored WarmPool is not arl.infra.io/v1alpha1: %.300s", stored)
 	}
