@@ -197,8 +197,18 @@ spec:
 
 // TestConcurrentTasks: 64 Tasks at once across 16 Sandboxes, each through
 // its own tasks/exec call. Each answer is its own Task's output; Tasks of
-// one Sandbox never overlap; Tasks of different Sandboxes do.
+// one Sandbox never overlap; Tasks of different Sandboxes do. On one
+// replica: Tasks of one Sandbox submitted at the same moment to two
+// replicas are not ordered against each other (docs/architecture.md,
+// "Order"), and the install's default is two.
 func TestConcurrentTasks(t *testing.T) {
+	requireARL(t)
+	kubectl(t, "scale", "-n", arlSystem, arlDeployment, "--replicas=1")
+	t.Cleanup(func() {
+		kubectl(t, "scale", "-n", arlSystem, arlDeployment, "--replicas=2")
+		waitARLServers(t, 2)
+	})
+	waitARLServers(t, 1)
 	const sandboxes, perSandbox = 16, 4
 	var names []string
 	for i := 0; i < sandboxes; i++ {
