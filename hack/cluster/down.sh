@@ -121,7 +121,7 @@ ip link show "${ARL_VETH_HOST}" >/dev/null 2>&1 && ip link delete "${ARL_VETH_HO
 
 # State of the cluster that was (the next up makes a fresh one).
 rm -rf "${ARL_CONTAINERD_STATE}" "${ARL_CLUSTER_DIR}/etcd" "${ARL_KUBELET_ROOT}" "${ARL_POD_LOGS}" \
-  "${ARL_CLUSTER_DIR}/cni" "${ARL_CLUSTER_PIDS}"
+  "${ARL_CLUSTER_DIR}/cni" "${ARL_CLUSTER_PIDS}" "${ARL_CLUSTER_DIR}/volumes"
 find /var/log/containers -maxdepth 1 -type l -lname "${ARL_POD_LOGS}/*" -delete 2>/dev/null
 # libcni's result cache (fixed at /var/lib/cni/results) for our pod sandboxes.
 rm -f /var/lib/cni/results/"${ARL_CNI_NET}"-* 2>/dev/null

@@ -4,7 +4,7 @@
 # imports them into the cluster's containerd when it is running:
 #
 #   registry.k8s.io/pause:3.10                 arl-pause (hack/k8s-bins/cmd/arl-pause)
-#   gcr.io/etcd-development/etcd:v3.7.0        etcd v3.7.0 built from the Go module proxy
+#   gcr.io/etcd-development/etcd:v3.7.0        etcd, etcdctl, etcdutl v3.7.0 built from the Go module proxy
 #   ghcr.io/arl-infra/arl-apiserver:v0.1.0     bin/arl-apiserver (hack/build.sh)
 #   ghcr.io/arl-infra/arl-sidecar:v0.1.0       bin/arl-sidecar (hack/build.sh)
 #   docker.io/library/python:3.9-slim          Debian bookworm (debootstrap): python3 (+ python),
@@ -69,7 +69,7 @@ build_pause() {
 
 build_etcd() {
   local stage="${IMG_DIR}/stage-etcd"
-  stage_static "${stage}" "${ETCD_BIN}"
+  stage_static "${stage}" "${ETCD_BIN}" "${ETCD_TOOLS[@]}"
   mkdir -p "${stage}/var/etcd" "${stage}/var/lib/etcd"
   # Like the upstream image: binaries in /usr/local/bin, CMD etcd.
   ${OCI} --rootfs "${stage}" --name "gcr.io/etcd-development/etcd:${ETCD_VERSION}" --out "${out}" \
@@ -117,9 +117,10 @@ for w in "${want[@]}"; do
       "${ARL_ROOT}/hack/cluster/k8s-bins.sh" arl-pause
       build "${ARL_PAUSE_IMAGE}" "$(hash_of "$(arl::tools_bin_dir)/arl-pause" "${BASH_SOURCE[0]}" "${ARL_ROOT}/hack/cluster/oci-image.py")" build_pause ;;
     etcd)
-      "${ARL_ROOT}/hack/cluster/k8s-bins.sh" etcd
+      "${ARL_ROOT}/hack/cluster/k8s-bins.sh" etcd etcdctl etcdutl
       ETCD_BIN="$(arl::k8s_bin_dir)/etcd"
-      build "gcr.io/etcd-development/etcd:${ETCD_VERSION}" "$(hash_of "${ETCD_BIN}" "${BASH_SOURCE[0]}" "${ARL_ROOT}/hack/cluster/oci-image.py")" build_etcd ;;
+      ETCD_TOOLS=("$(arl::etcd_tools_bin_dir)/etcdctl" "$(arl::etcd_tools_bin_dir)/etcdutl")
+      build "gcr.io/etcd-development/etcd:${ETCD_VERSION}" "$(hash_of "${ETCD_BIN}" "${ETCD_TOOLS[@]}" "${BASH_SOURCE[0]}" "${ARL_ROOT}/hack/cluster/oci-image.py")" build_etcd ;;
     arl)
       if [ -x "${ARL_ROOT}/hack/build.sh" ]; then
         "${ARL_ROOT}/hack/build.sh" >&2

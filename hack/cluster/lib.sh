@@ -12,6 +12,8 @@ ETCD_VERSION="v3.7.0"          # what k8s.io/kubernetes v1.37.2 pins; also the a
 K8S_BINS=(kube-apiserver etcd kubelet kube-scheduler kube-controller-manager kubectl)
 # Our own small test-cluster tools, in the same tool module (hack/k8s-bins/cmd).
 TOOL_BINS=(arl-pause arl-svcproxy)
+# etcd's client tools, in the etcd image (their own tool module, hack/etcd-tools).
+ETCD_TOOL_BINS=(etcdctl etcdutl)
 
 ARL_CLUSTER_DIR="${ARL_CLUSTER_DIR:-${ARL_CACHE}/cluster}"
 ARL_CLUSTER_LOGS="${ARL_CLUSTER_DIR}/logs"
@@ -91,6 +93,14 @@ arl::tools_bin_dir() {
   printf '%s/k8s-bins/tools-%s/bin' "${ARL_CACHE}" "${key}"
 }
 
+# arl::etcd_tools_bin_dir: the cache directory of etcdctl and etcdutl, built
+# from their own tool module (hack/etcd-tools), keyed by it.
+arl::etcd_tools_bin_dir() {
+  local key
+  key="$( { arl::go_env_key; cat "${ARL_ROOT}/hack/etcd-tools/go.sum" "${ARL_ROOT}/hack/etcd-tools/go.mod"; } | sha256sum | cut -c1-16)"
+  printf '%s/k8s-bins/etcd-tools-%s/bin' "${ARL_CACHE}" "${key}"
+}
+
 arl::pidfile() { printf '%s/%s.pid' "${ARL_CLUSTER_PIDS}" "$1"; }
 
 # arl::alive PID: the process exists and is not a zombie (daemons are
@@ -119,5 +129,39 @@ arl::wait_for() {
       return 1
     fi
     sleep 0.5
+  done
+}
+
+# arl::start NAME CMD...: starts a daemon in the cluster's network namespace,
+# in its own session, logging to logs/NAME.log; records its PID, and its
+# command line (NAME.cmd, one argument a line) for hack/cluster/restart.sh.
+arl::start() {
+  local name="$1"; shift
+  if arl::running "${name}"; then return 0; fi
+  mkdir -p "${ARL_CLUSTER_LOGS}" "${ARL_CLUSTER_PIDS}"
+  # A restart (ARL_APPEND_LOG=1) adds to the log; a new cluster starts it anew.
+  [ "${ARL_APPEND_LOG:-0}" = 1 ] || : > "${ARL_CLUSTER_LOGS}/${name}.log"
+  printf '%s\n' "$@" > "${ARL_CLUSTER_PIDS}/${name}.cmd"
+  # 9>&-: the daemon must not inherit (and so hold) the cluster lock.
+  setsid nsenter --net="/run/netns/${ARL_NETNS}" -- "$@" \
+    >>"${ARL_CLUSTER_LOGS}/${name}.log" 2>&1 </dev/null 9>&- &
+  echo $! > "$(arl::pidfile "${name}")"
+}
+
+# arl::check_alive NAME: fails with the end of the daemon's log if it died.
+arl::check_alive() {
+  arl::running "$1" && return 0
+  tail -25 "${ARL_CLUSTER_LOGS}/$1.log" >&2 || true
+  arl::die "$1 exited (log: ${ARL_CLUSTER_LOGS}/$1.log)"
+}
+
+# arl::wait_daemon NAME SECONDS DESC CMD...: waits for CMD, failing early if NAME dies.
+arl::wait_daemon() {
+  local name="$1" secs="$2" desc="$3"; shift 3
+  local deadline=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    arl::check_alive "${name}"
+    [ "$SECONDS" -lt "$deadline" ] || { tail -25 "${ARL_CLUSTER_LOGS}/${name}.log" >&2; arl::die "timed out after ${secs}s waiting for ${desc}"; }
+    sleep 0.3
   done
 }

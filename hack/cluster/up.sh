@@ -25,6 +25,14 @@ deploy_arl() {
 
 if "${ARL_ROOT}/hack/cluster/status.sh" >/dev/null 2>&1; then
   arl::log "test cluster is already up"
+  # arl-svcproxy rebuilt from changed sources: run the new one.
+  "${ARL_ROOT}/hack/cluster/k8s-bins.sh" arl-svcproxy
+  if [ "$(readlink "/proc/$(cat "$(arl::pidfile arl-svcproxy)")/exe")" != "$(arl::tools_bin_dir)/arl-svcproxy" ]; then
+    arl::log "arl-svcproxy was rebuilt: restarting it"
+    rm -f "${ARL_CLUSTER_PIDS}/arl-svcproxy.cmd"
+    "${ARL_ROOT}/hack/cluster/restart.sh" arl-svcproxy --cmd "$(arl::tools_bin_dir)/arl-svcproxy" \
+      --kubeconfig "${ARL_CLUSTER_DIR}/config/svcproxy.kubeconfig" --dns-listen "${ARL_NODE_IP}:53" --cluster-domain cluster.local
+  fi
   arl::timed "cluster: images" "${ARL_ROOT}/hack/cluster/images.sh"
   deploy_arl
   "${ARL_ROOT}/hack/cluster/env.sh"
@@ -50,39 +58,10 @@ PKI="${ARL_CLUSTER_PKI}"
 
 mkdir -p "${ARL_CLUSTER_LOGS}" "${ARL_CLUSTER_PIDS}"
 # A fresh cluster every time: no state survives from the last one.
-rm -rf "${ARL_CLUSTER_DIR}/etcd" "${ARL_KUBELET_ROOT}" "${ARL_POD_LOGS}" "${ARL_CLUSTER_DIR}/cni" "${ARL_CLUSTER_DIR}/config"
+rm -rf "${ARL_CLUSTER_DIR}/etcd" "${ARL_KUBELET_ROOT}" "${ARL_POD_LOGS}" "${ARL_CLUSTER_DIR}/cni" "${ARL_CLUSTER_DIR}/config" \
+  "${ARL_CLUSTER_DIR}/volumes"
 mkdir -p "${ARL_CLUSTER_DIR}/config" "${ARL_CLUSTER_DIR}/cni/net.d" "${ARL_KUBELET_ROOT}" "${ARL_POD_LOGS}"
 CFG="${ARL_CLUSTER_DIR}/config"
-
-# arl::start NAME CMD...: starts a daemon in the cluster's network namespace,
-# in its own session, logging to logs/NAME.log; records its PID.
-arl::start() {
-  local name="$1"; shift
-  if arl::running "${name}"; then return 0; fi
-  : > "${ARL_CLUSTER_LOGS}/${name}.log"
-  # 9>&-: the daemon must not inherit (and so hold) the cluster lock.
-  setsid nsenter --net="/run/netns/${ARL_NETNS}" -- "$@" \
-    >>"${ARL_CLUSTER_LOGS}/${name}.log" 2>&1 </dev/null 9>&- &
-  echo $! > "$(arl::pidfile "${name}")"
-}
-
-# arl::check_alive NAME: fails with the end of the daemon's log if it died.
-arl::check_alive() {
-  arl::running "$1" && return 0
-  tail -25 "${ARL_CLUSTER_LOGS}/$1.log" >&2 || true
-  arl::die "$1 exited (log: ${ARL_CLUSTER_LOGS}/$1.log)"
-}
-
-# arl::wait_daemon NAME SECONDS DESC CMD...: waits for CMD, failing early if NAME dies.
-arl::wait_daemon() {
-  local name="$1" secs="$2" desc="$3"; shift 3
-  local deadline=$((SECONDS + secs))
-  until "$@" >/dev/null 2>&1; do
-    arl::check_alive "${name}"
-    [ "$SECONDS" -lt "$deadline" ] || { tail -25 "${ARL_CLUSTER_LOGS}/${name}.log" >&2; arl::die "timed out after ${secs}s waiting for ${desc}"; }
-    sleep 0.3
-  done
-}
 
 # write_kubeconfig FILE CERT SERVER
 write_kubeconfig() {

@@ -20,15 +20,18 @@ package apiserver
 
 import (
 	"context"
+	"time"
 
 	"k8s.io/apimachinery/pkg/util/sets"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/client-go/tools/record"
+	"k8s.io/klog/v2"
 
 	"github.com/arl-infra/arl/pkg/pool"
 	taskstorage "github.com/arl-infra/arl/pkg/registry/arl/task/storage"
 	"github.com/arl-infra/arl/pkg/registry/arl/warmpool"
 	"github.com/arl-infra/arl/pkg/sidecar/client"
+	"github.com/arl-infra/arl/pkg/storeguard"
 )
 
 // ExtraConfig holds what ARL adds to a generic API server's config.
@@ -47,6 +50,11 @@ type ExtraConfig struct {
 	PoolOptions pool.Config
 	// Identity names this replica in the Tasks it runs.
 	Identity string
+	// KeepRunnerLease renews this replica's runner Lease until ctx ends
+	// (then deletes it); nil: none (standalone).
+	KeepRunnerLease func(ctx context.Context)
+	// ShutdownTaskGrace is how long a stopping replica lets its Tasks finish.
+	ShutdownTaskGrace time.Duration
 	// RunnerAlive says whether another replica that ran Tasks is alive; nil:
 	// none is (standalone: Tasks of an earlier run of this server failed).
 	RunnerAlive func(runner string) bool
@@ -63,6 +71,9 @@ type ExtraConfig struct {
 	// may ask for host namespaces, hostPath volumes, privileged containers
 	// and the like; elsewhere such a template is refused with a 422.
 	PrivilegedPoolNamespaces []string
+	// StoreGuard checks that etcd is the store this installation wrote;
+	// nil: no check (storage tests).
+	StoreGuard *storeguard.Guard
 }
 
 // Config is the configuration of an ARL API server.
@@ -113,6 +124,16 @@ func (c completedConfig) New() (*ARLServer, error) {
 		}
 	}
 
+	if guard := c.ExtraConfig.StoreGuard; guard != nil {
+		s.GenericAPIServer.AddPostStartHookOrDie("arl-store-guard", func(hook genericapiserver.PostStartHookContext) error {
+			go guard.Run(klog.NewContext(hook, klog.Background().WithName("storeguard")))
+			return nil
+		})
+		if err := s.GenericAPIServer.AddReadyzChecks(guard.ReadyzCheck()); err != nil {
+			return nil, err
+		}
+	}
+
 	var runner *poolRunner
 	var deps storageDeps
 	if c.ExtraConfig.PoolRuntime != nil {
@@ -138,6 +159,11 @@ func (c completedConfig) New() (*ARLServer, error) {
 	if runner != nil {
 		runner.executor.SetStores(stores.taskStatus, stores.sandboxes, stores.sandboxStatus)
 		s.GenericAPIServer.AddPostStartHookOrDie("start-arl-pool", runner.start)
+		delay := c.GenericConfig.ShutdownDelayDuration
+		s.GenericAPIServer.AddPreShutdownHookOrDie("arl-drain-tasks", func() error {
+			runner.drain(delay, c.ExtraConfig.ShutdownTaskGrace)
+			return nil
+		})
 		if err := s.GenericAPIServer.AddReadyzChecks(runner.readyzCheck()); err != nil {
 			return nil, err
 		}

@@ -45,6 +45,11 @@ type poolRunner struct {
 	controller *pool.Controller
 	executor   *executor.Executor
 	extra      *ExtraConfig
+
+	// work is the life of the caches, the executor and the runner Lease:
+	// it outlasts the server's context by the drain after a SIGTERM.
+	work     context.Context
+	stopWork context.CancelFunc
 }
 
 func newPoolRunner(loopback *rest.Config, extra *ExtraConfig) (*poolRunner, error) {
@@ -64,6 +69,9 @@ func newPoolRunner(loopback *rest.Config, extra *ExtraConfig) (*poolRunner, erro
 	poolCfg.Client = arlClient.ArlV1alpha1()
 	poolCfg.Recorder = extra.Recorder
 	poolCfg.Agents = extra.Agents
+	if extra.StoreGuard != nil {
+		poolCfg.Store = extra.StoreGuard
+	}
 	controller, err := pool.New(poolCfg)
 	if err != nil {
 		return nil, err
@@ -82,6 +90,7 @@ func newPoolRunner(loopback *rest.Config, extra *ExtraConfig) (*poolRunner, erro
 		}),
 		extra: extra,
 	}
+	p.work, p.stopWork = context.WithCancel(klog.NewContext(context.Background(), klog.Background().WithName("pool")))
 	// Queued Tasks start the moment their Sandbox turns Ready.
 	_, err = poolCfg.Sandboxes.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		UpdateFunc: func(_, obj interface{}) {
@@ -108,9 +117,48 @@ func (b *taskAwareBinder) Release(ctx context.Context, sandbox *arl.Sandbox) {
 	b.Controller.Release(ctx, sandbox)
 }
 
-// start is the post-start hook: everything runs until the server stops.
+// start is the post-start hook: everything runs until the server stops,
+// once the store is verified (caches of a store that came back empty must
+// never be loaded, let alone acted on).
 func (p *poolRunner) start(hook genericapiserver.PostStartHookContext) error {
 	ctx := klog.NewContext(hook, klog.Background().WithName("pool"))
+	go func() {
+		// Nothing stops the work but the drain; a server that fails to
+		// start has no Tasks to drain.
+		<-ctx.Done()
+		time.AfterFunc(time.Minute, p.stopWork)
+	}()
+	if p.extra.KeepRunnerLease != nil {
+		go p.extra.KeepRunnerLease(p.work)
+	}
+	if guard := p.extra.StoreGuard; guard != nil {
+		go func() {
+			select {
+			case <-guard.Verified():
+				p.run(ctx)
+			case <-ctx.Done():
+				return
+			}
+			// A refused store is not acted on: no Task recovered or expired,
+			// no cache kept (the pool manager checks the guard itself).
+			select {
+			case <-guard.Refused():
+				klog.FromContext(ctx).Info("Stopping the executor and the caches: the store was refused")
+				p.stopWork()
+			case <-ctx.Done():
+			}
+		}()
+		return nil
+	}
+	p.run(ctx)
+	return nil
+}
+
+// run starts the caches, the executor and the pool. Leading the pool
+// stops with the server (the Lease goes to a replica that stays); the
+// rest runs until the drain ends.
+func (p *poolRunner) run(serverCtx context.Context) {
+	ctx := p.work
 	p.executor.Start(ctx)
 	p.informers.Start(ctx.Done())
 	go func() {
@@ -119,12 +167,35 @@ func (p *poolRunner) start(hook genericapiserver.PostStartHookContext) error {
 		}
 	}()
 	if p.extra.RunLeaderElected != nil {
-		go p.extra.RunLeaderElected(ctx, p.controller.Lead)
+		go p.extra.RunLeaderElected(serverCtx, p.controller.Lead)
 	} else {
-		go p.controller.Lead(ctx)
+		go p.controller.Lead(serverCtx)
 	}
 	go p.recoverTasks(ctx)
-	return nil
+}
+
+// drain runs when the server is told to stop: requests keep arriving for
+// delay (endpoints learn that this replica is not ready) and the Tasks
+// they start run too; then the Tasks still running get up to grace to
+// finish before the work stops and cuts the rest (RunnerLost).
+func (p *poolRunner) drain(delay, grace time.Duration) {
+	time.Sleep(delay)
+	logger := klog.Background().WithName("pool")
+	deadline := time.Now().Add(grace)
+	if busy := p.executor.Busy(); busy > 0 && grace > 0 {
+		logger.Info("Stopping: letting this replica's Tasks finish", "tasks", busy, "grace", grace)
+	}
+	for p.executor.Busy() > 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if busy := p.executor.Busy(); busy > 0 {
+		logger.Info("Stopping: cutting the Tasks still running", "tasks", busy)
+	}
+	p.stopWork()
+	// The cut Tasks' results are written with a context of their own.
+	for end := time.Now().Add(15 * time.Second); p.executor.Busy() > 0 && time.Now().Before(end); {
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // recoverTasks fails the Running Tasks of replicas that are gone and

@@ -49,6 +49,9 @@ func (c *Controller) runLifecycle(ctx context.Context) {
 // counts from status.lastActivityTime, which the executor keeps current
 // for Sandboxes with an idle timeout.
 func (c *Controller) expireSandboxes(ctx context.Context) {
+	if c.storeErr() != nil {
+		return
+	}
 	sandboxes, err := c.sandboxes.List(labelsEverything)
 	if err != nil {
 		return

@@ -55,6 +55,9 @@ type Config struct {
 	CreateBurst int
 	// Workers is the number of pools synced in parallel.
 	Workers int
+	// Store vouches for ARL's store before pods are deleted for the
+	// absence of their pool or Sandbox; nil: no check (tests).
+	Store StoreCheck
 }
 
 // Controller keeps pools' pods and binds them. Run it on every replica;
@@ -68,14 +71,21 @@ type Controller struct {
 	free         *FreeList
 	binder       *Binder
 	expectations *expectations
-	queue        workqueue.TypedRateLimitingInterface[string]
-	leading      atomic.Bool
-	now          func() time.Time
+	// queue is the current leadership term's work queue (nil when not
+	// leading): a term's queue is shut down when it ends, so each term
+	// gets its own.
+	queue   atomic.Pointer[workqueue.TypedRateLimitingInterface[string]]
+	leading atomic.Bool
+	now     func() time.Time
 
 	failuresMu sync.Mutex
 	failures   map[string]*failureBackoff // pool key
 
 	statusWrites writeTimes
+
+	deletions     deletionsSeen
+	orphansMu     sync.Mutex
+	orphansLogged map[string]time.Time // pool key -> when its kept pods were reported
 }
 
 // New returns a controller; its informers must be started by the caller.
@@ -90,23 +100,30 @@ func New(cfg Config) (*Controller, error) {
 		cfg.Workers = 4
 	}
 	c := &Controller{
-		cfg:          cfg,
-		runtime:      cfg.Runtime,
-		pools:        cfg.WarmPools.Lister(),
-		sandboxes:    cfg.Sandboxes.Lister(),
-		free:         NewFreeList(),
-		expectations: newExpectations(),
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
-			workqueue.TypedRateLimitingQueueConfig[string]{Name: "warmpools"}),
-		now:      time.Now,
-		failures: map[string]*failureBackoff{},
+		cfg:           cfg,
+		runtime:       cfg.Runtime,
+		pools:         cfg.WarmPools.Lister(),
+		sandboxes:     cfg.Sandboxes.Lister(),
+		free:          NewFreeList(),
+		expectations:  newExpectations(),
+		now:           time.Now,
+		failures:      map[string]*failureBackoff{},
+		orphansLogged: map[string]time.Time{},
 	}
 	c.binder = NewBinder(cfg.Runtime, c.free, c.getPool, cfg.Agents)
 
 	_, err := cfg.WarmPools.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj interface{}) { c.enqueueObject(obj) },
+		AddFunc: func(obj interface{}) {
+			if key, err := cache.MetaNamespaceKeyFunc(obj); err == nil {
+				c.deletions.forget(key)
+			}
+			c.enqueueObject(obj)
+		},
 		UpdateFunc: func(_, obj interface{}) { c.enqueueObject(obj) },
-		DeleteFunc: func(obj interface{}) { c.enqueueObject(obj) },
+		DeleteFunc: func(obj interface{}) {
+			c.observePoolDeleted(obj)
+			c.enqueueObject(obj)
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -147,8 +164,14 @@ func (c *Controller) Lead(ctx context.Context) {
 	if !cache.WaitForCacheSync(ctx.Done(), c.HasSynced) {
 		return
 	}
+	queue := workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
+		workqueue.TypedRateLimitingQueueConfig[string]{Name: "warmpools"})
+	c.queue.Store(&queue)
 	c.leading.Store(true)
-	defer c.leading.Store(false)
+	defer func() {
+		c.leading.Store(false)
+		c.queue.Store(nil)
+	}()
 	logger.Info("Leading the pool manager")
 
 	for _, pool := range c.listPools() {
@@ -169,7 +192,7 @@ func (c *Controller) Lead(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for c.processNext(ctx) {
+			for c.processNext(ctx, queue) {
 			}
 		}()
 	}
@@ -184,10 +207,12 @@ func (c *Controller) Lead(ctx context.Context) {
 		for _, pool := range c.listPools() {
 			c.enqueue(pool.Namespace + "/" + pool.Name)
 		}
+		c.deletions.expire(c.now())
 	}, 15*time.Second)
 	<-ctx.Done()
-	c.queue.ShutDown()
+	queue.ShutDown()
 	wg.Wait()
+	logger.Info("No longer leading the pool manager")
 }
 
 func (c *Controller) onPodChange(pod *Pod, deleted bool) {
@@ -208,26 +233,26 @@ func (c *Controller) enqueueObject(obj interface{}) {
 }
 
 func (c *Controller) enqueue(poolKey string) {
-	if c.leading.Load() {
-		c.queue.Add(poolKey)
+	if q := c.queue.Load(); q != nil && c.leading.Load() {
+		(*q).Add(poolKey)
 	}
 }
 
-func (c *Controller) processNext(ctx context.Context) bool {
-	key, quit := c.queue.Get()
+func (c *Controller) processNext(ctx context.Context, queue workqueue.TypedRateLimitingInterface[string]) bool {
+	key, quit := queue.Get()
 	if quit {
 		return false
 	}
-	defer c.queue.Done(key)
+	defer queue.Done(key)
 	requeueAfter, err := c.syncPool(ctx, key)
 	switch {
 	case err != nil:
 		klog.FromContext(ctx).Error(err, "Syncing pool failed; retrying", "pool", key)
-		c.queue.AddRateLimited(key)
+		queue.AddRateLimited(key)
 	default:
-		c.queue.Forget(key)
+		queue.Forget(key)
 		if requeueAfter > 0 {
-			c.queue.AddAfter(key, requeueAfter)
+			queue.AddAfter(key, requeueAfter)
 		}
 	}
 	return true

@@ -33,6 +33,9 @@ import (
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 )
 
+// storeWait is how long a pool waits for its store to be verified.
+const storeWait = 5 * time.Second
+
 // orphanGrace is how long an allocated pod may wait for its Sandbox to
 // show up in the cache (it may be being created on another replica).
 const orphanGrace = 30 * time.Second
@@ -62,11 +65,24 @@ func (c *Controller) syncPool(ctx context.Context, key string) (time.Duration, e
 	logger := klog.FromContext(ctx).WithValues("pool", key)
 	ctx = klog.NewContext(ctx, logger)
 	namespace, name := splitKey(key)
+	// A store that is not (yet) vouched for is not acted on at all.
+	if err := c.storeErr(); err != nil {
+		logger.V(2).Info("Not syncing: ARL's store is not verified", "err", err.Error())
+		return storeWait, nil
+	}
 	now := c.now()
 	pods := c.runtime.List(namespace, name)
 	pool, err := c.pools.WarmPools(namespace).Get(name)
 	if apierrors.IsNotFound(err) {
-		return 0, c.poolDeleted(ctx, namespace, name, pods)
+		switch decideMissingPool(c.deletions.seen(key), c.verifyStore(ctx)) {
+		case deletePods:
+			return 0, c.poolDeleted(ctx, namespace, name, pods)
+		case retryLater:
+			return 0, fmt.Errorf("WarmPool %s was deleted, but ARL's store cannot be verified now: %w", key, c.storeErr())
+		default:
+			c.reportKeptOrphans(ctx, key, pods)
+			return 0, nil
+		}
 	}
 	if err != nil {
 		return 0, err
@@ -92,6 +108,12 @@ func (c *Controller) syncPool(ctx context.Context, key string) (time.Duration, e
 			if wait := orphanGrace - now.Sub(pod.ClaimedAt); wait > 0 {
 				classified.allocated = append(classified.allocated, pod)
 				requeue.at(wait)
+				continue
+			}
+			// A Sandbox missing from a store that came back empty is not gone.
+			if err := c.verifyStore(ctx); err != nil {
+				classified.allocated = append(classified.allocated, pod)
+				errs = append(errs, fmt.Errorf("keeping pod %s of missing Sandbox %s: ARL's store cannot be verified: %w", pod.Name, pod.Sandbox, err))
 				continue
 			}
 			c.binder.reclaim(ctx, pod, "its Sandbox "+pod.Sandbox+" is gone")

@@ -195,18 +195,13 @@ func TestConcurrentBinds(t *testing.T) {
 	waitPool(t, ns, poolName, 3, 10)
 }
 
-// TestTwoReplicas: with two arl-apiserver replicas (the Deployment scaled
-// to 2), both bind Sandboxes on their create path at the same time from
+// TestTwoReplicas: with two arl-apiserver replicas (the install's
+// default), both bind Sandboxes on their create path at the same time from
 // the same idle pods and no pod is ever bound twice; and a Task answers
 // tasks/exec and tasks/log?follow from either replica, the one that runs
 // it or the other.
 func TestTwoReplicas(t *testing.T) {
 	requireARL(t)
-	kubectl(t, "scale", "-n", arlSystem, arlDeployment, "--replicas=2")
-	t.Cleanup(func() {
-		kubectl(t, "scale", "-n", arlSystem, arlDeployment, "--replicas=1")
-		waitARLServers(t, 1)
-	})
 	servers := waitARLServers(t, 2)
 	t.Run("binds never share a pod", func(t *testing.T) { twoReplicasBind(t, servers) })
 	t.Run("exec and log from either replica", twoReplicasExec)

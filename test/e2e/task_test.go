@@ -197,8 +197,18 @@ spec:
 
 // TestConcurrentTasks: 64 Tasks at once across 16 Sandboxes, each through
 // its own tasks/exec call. Each answer is its own Task's output; Tasks of
-// one Sandbox never overlap; Tasks of different Sandboxes do.
+// one Sandbox never overlap; Tasks of different Sandboxes do. On one
+// replica: Tasks of one Sandbox submitted at the same moment to two
+// replicas are not ordered against each other (docs/architecture.md,
+// "Order"), and the install's default is two.
 func TestConcurrentTasks(t *testing.T) {
+	requireARL(t)
+	kubectl(t, "scale", "-n", arlSystem, arlDeployment, "--replicas=1")
+	t.Cleanup(func() {
+		kubectl(t, "scale", "-n", arlSystem, arlDeployment, "--replicas=2")
+		waitARLServers(t, 2)
+	})
+	waitARLServers(t, 1)
 	const sandboxes, perSandbox = 16, 4
 	var names []string
 	for i := 0; i < sandboxes; i++ {
@@ -387,8 +397,18 @@ func TestExecClientDisconnect(t *testing.T) {
 // RunnerLost, and its client gets that as its answer; its steps are never
 // run again. The queued Task's client is told to ask again, and the new
 // replica runs that Task once. The old replica exits by itself
-// (restartARL checks), its clients answered.
+// (restartARL checks), its clients answered. One replica: Tasks of one
+// Sandbox queue behind each other on the replica that accepted them, and
+// two replicas would each take one (docs/architecture.md, "Order").
+// The running Task outlasts the replica's --shutdown-task-grace.
 func TestRestartMidTaskFailsIt(t *testing.T) {
+	requireARL(t)
+	kubectl(t, "scale", "-n", arlSystem, arlDeployment, "--replicas=1")
+	t.Cleanup(func() {
+		kubectl(t, "scale", "-n", arlSystem, arlDeployment, "--replicas=2")
+		waitARLServers(t, 2)
+	})
+	waitARLServers(t, 1)
 	ns := taskEnv(t, "runnerlost", 1, "sb")
 	pod := getSandbox(t, ns, "sb").Status.PodName
 	running := newTask("interrupted", "sb", bash("count", "echo run >> /workspace/runs; sleep 120"))

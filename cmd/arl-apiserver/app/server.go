@@ -24,6 +24,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 	genericapiserver "k8s.io/apiserver/pkg/server"
@@ -31,6 +32,7 @@ import (
 	"k8s.io/component-base/term"
 	"k8s.io/klog/v2"
 
+	"github.com/arl-infra/arl/cmd/arl-apiserver/app/etcdcmd"
 	"github.com/arl-infra/arl/cmd/arl-apiserver/app/options"
 	"github.com/arl-infra/arl/pkg/standalone"
 )
@@ -58,6 +60,7 @@ func NewCommand(ctx context.Context, out io.Writer) *cobra.Command {
 		},
 	}
 	cmd.SetContext(ctx)
+	cmd.AddCommand(etcdcmd.NewCommand())
 	fss := o.Flags()
 	for _, fs := range fss.FlagSets {
 		cmd.Flags().AddFlagSet(fs)
@@ -66,6 +69,9 @@ func NewCommand(ctx context.Context, out io.Writer) *cobra.Command {
 	cliflag.SetUsageAndHelpFunc(cmd, fss, cols)
 	return cmd
 }
+
+// etcdStartWait bounds how long a starting server waits for its etcd.
+const etcdStartWait = 3 * time.Minute
 
 // Run starts the server (and, in standalone mode, its etcd) and serves
 // until ctx ends.
@@ -80,6 +86,17 @@ func Run(ctx context.Context, o *options.Options) error {
 			return err
 		}
 		defer etcd.Close()
+	}
+	if err := o.StartCertificates(ctx); err != nil {
+		return err
+	}
+	if o.EmbeddedEtcdURL() == "" {
+		// A fresh install starts etcd and arl-apiserver together, and etcd
+		// waits for the certificates made just above: wait for it here
+		// rather than fail the storage's 20 s dial and restart.
+		if err := o.WaitForEtcd(ctx, etcdStartWait); err != nil {
+			return err
+		}
 	}
 	config, err := o.Config(ctx)
 	if err != nil {

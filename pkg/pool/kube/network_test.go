@@ -51,6 +51,8 @@ import (
 // and waits for its caches.
 func startRuntime(t *testing.T, opts Options, objs ...runtime.Object) (*Runtime, *fake.Clientset) {
 	t.Helper()
+	// The server's own namespace exists: pool pods name it as their owner.
+	objs = append(objs, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "arl-system", UID: "arl-system-uid"}})
 	client := fake.NewClientset(objs...)
 	opts.Client = client
 	opts.SidecarImage = "arl-sidecar:test"

@@ -21,6 +21,10 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	clienttesting "k8s.io/client-go/testing"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
 )
@@ -53,6 +57,8 @@ func TestRuntimeStaysWithinPermissions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Years later, the namespace's sidecar certificate is renewed.
+	r.renewSidecarSecret(ctx, p.Namespace, time.Now().AddDate(10, 0, 0))
 	claimed, err := r.Claim(ctx, created, "my-workspace")
 	if err != nil {
 		t.Fatal(err)
@@ -72,9 +78,14 @@ func TestRuntimeStaysWithinPermissions(t *testing.T) {
 	for _, a := range client.Actions() {
 		gvr := a.GetResource()
 		name := ""
-		// Get, delete and patch actions name their object.
+		// Get, delete and patch actions name their object; an update
+		// carries it.
 		if named, ok := a.(interface{ GetName() string }); ok {
 			name = named.GetName()
+		} else if update, ok := a.(clienttesting.UpdateAction); ok {
+			if m, err := meta.Accessor(update.GetObject()); err == nil {
+				name = m.GetName()
+			}
 		}
 		verb := a.GetVerb()
 		if !allowed(Permissions, a.GetNamespace(), gvr.Group, gvr.Resource, name, verb) {

@@ -86,6 +86,10 @@ type Runtime struct {
 	lister    corelisters.PodLister
 	creds     *credentials
 	network   *network
+	// owner is the server's Namespace: pool pods and sidecar Secrets, in
+	// every namespace, name it as their owner, so an uninstall (which
+	// deletes that namespace) leaves none behind.
+	owner metav1.OwnerReference
 }
 
 var (
@@ -99,6 +103,10 @@ func New(ctx context.Context, opts Options) (*Runtime, error) {
 	creds, err := loadCredentials(ctx, opts.Client, opts.Namespace, opts.Identity)
 	if err != nil {
 		return nil, err
+	}
+	ns, err := opts.Client.CoreV1().Namespaces().Get(ctx, opts.Namespace, metav1.GetOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("the server's namespace %s: %w", opts.Namespace, err)
 	}
 	hasPool, err := labels.NewRequirement(pool.LabelPool, selection.Exists, nil)
 	if err != nil {
@@ -114,6 +122,7 @@ func New(ctx context.Context, opts Options) (*Runtime, error) {
 		pods:      podInformer.Informer(),
 		lister:    podInformer.Lister(),
 		creds:     creds,
+		owner:     metav1.OwnerReference{APIVersion: "v1", Kind: "Namespace", Name: ns.Name, UID: ns.UID},
 	}
 	if opts.NetworkPolicies {
 		apiServer := informers.NewSharedInformerFactoryWithOptions(opts.Client, 0, informers.WithNamespace(metav1.NamespaceDefault),
@@ -144,6 +153,7 @@ func (r *Runtime) Run(ctx context.Context, onChange func(*pool.Pod, bool)) error
 	for _, f := range r.factories {
 		f.Start(ctx.Done())
 	}
+	go r.rotate(ctx)
 	<-ctx.Done()
 	for _, f := range r.factories {
 		f.Shutdown()
@@ -240,7 +250,9 @@ func (r *Runtime) Create(ctx context.Context, p *arl.WarmPool) (*pool.Pod, error
 	if err := r.ensureSecret(ctx, p.Namespace); err != nil {
 		return nil, err
 	}
-	created, err := r.opts.Client.CoreV1().Pods(p.Namespace).Create(ctx, buildPod(p, r.opts.SidecarImage, r.TemplateHash(p)), metav1.CreateOptions{})
+	pod := buildPod(p, r.opts.SidecarImage, r.TemplateHash(p))
+	pod.OwnerReferences = append(pod.OwnerReferences, r.owner)
+	created, err := r.opts.Client.CoreV1().Pods(p.Namespace).Create(ctx, pod, metav1.CreateOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -263,6 +275,7 @@ func (r *Runtime) ensureSecret(ctx context.Context, namespace string) error {
 		if secret, err = r.creds.sidecarSecret(namespace); err != nil {
 			return err
 		}
+		secret.OwnerReferences = []metav1.OwnerReference{r.owner}
 		_, err = secrets.Create(ctx, secret, metav1.CreateOptions{})
 		if apierrors.IsAlreadyExists(err) {
 			err = nil

@@ -17,10 +17,13 @@ limitations under the License.
 package kube
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"fmt"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -46,7 +49,11 @@ const (
 // credentials are the mTLS material of the API server's calls to sidecars.
 type credentials struct {
 	ca        *pki.CA
+	identity  string
 	clientTLS *tls.Config
+
+	mu         sync.Mutex
+	clientCert *tls.Certificate
 }
 
 // loadCredentials reads the installation's CA from its Secret, creating it
@@ -80,7 +87,8 @@ func loadCredentials(ctx context.Context, client kubernetes.Interface, namespace
 	if err != nil {
 		return nil, fmt.Errorf("sidecar CA Secret %s/%s: %w", namespace, CASecret, err)
 	}
-	clientCert, err := ca.Issue(identity, certValidity, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth})
+	c := &credentials{ca: ca, identity: identity}
+	clientCert, err := c.issueClientCert()
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +96,73 @@ func loadCredentials(ctx context.Context, client kubernetes.Interface, namespace
 	if err != nil {
 		return nil, err
 	}
-	return &credentials{ca: ca, clientTLS: clientTLS}, nil
+	// The certificate in force is asked for at each handshake, so a
+	// renewed one serves the next connection.
+	clientTLS.Certificates = nil
+	clientTLS.GetClientCertificate = c.currentClientCert
+	c.clientTLS = clientTLS
+	return c, nil
+}
+
+// issueClientCert issues this replica's client certificate and makes it
+// the one in force.
+func (c *credentials) issueClientCert() (*pki.KeyPair, error) {
+	kp, err := c.ca.Issue(c.identity, certValidity, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth})
+	if err != nil {
+		return nil, err
+	}
+	cert, err := tls.X509KeyPair(kp.CertPEM, kp.KeyPEM)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.clientCert = &cert
+	c.mu.Unlock()
+	return kp, nil
+}
+
+func (c *credentials) currentClientCert(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.clientCert, nil
+}
+
+// dueForRenewal: past two thirds of its life (what package certs does too).
+func dueForRenewal(cert *x509.Certificate, now time.Time) bool {
+	return !now.Before(cert.NotBefore.Add(cert.NotAfter.Sub(cert.NotBefore) * 2 / 3))
+}
+
+// renewClientCert replaces this replica's client certificate when it is due.
+func (c *credentials) renewClientCert(now time.Time) error {
+	c.mu.Lock()
+	leaf, err := x509.ParseCertificate(c.clientCert.Certificate[0])
+	c.mu.Unlock()
+	if err != nil || !dueForRenewal(leaf, now) {
+		return err
+	}
+	_, err = c.issueClientCert()
+	return err
+}
+
+// sidecarSecretDue says why a namespace's sidecar Secret must be issued
+// again ("" when it serves): its certificate is due, or its CA is not
+// the installation's.
+func (c *credentials) sidecarSecretDue(secret *corev1.Secret, now time.Time) string {
+	if !bytes.Equal(secret.Data["ca.crt"], c.ca.CertPEM) {
+		return "its CA is not the installation's"
+	}
+	block, _ := pem.Decode(secret.Data[corev1.TLSCertKey])
+	if block == nil {
+		return "no certificate"
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return err.Error()
+	}
+	if dueForRenewal(cert, now) {
+		return "past two thirds of its life (expires " + cert.NotAfter.UTC().Format(time.RFC3339) + ")"
+	}
+	return ""
 }
 
 // sidecarSecret is the per-namespace Secret the sidecars mount: a serving

@@ -100,6 +100,14 @@ func (s *Standalone) KillSandboxes() {
 // Start starts the server (again) on the same data directory and waits
 // until it has written its kubeconfig and answers /readyz.
 func (s *Standalone) Start() {
+	s.t.Helper()
+	s.StartUnready()
+	s.waitReady()
+}
+
+// StartUnready starts the server (again) and waits until it has written
+// its kubeconfig, ready or not (a server that refuses its store never is).
+func (s *Standalone) StartUnready() {
 	t := s.t
 	t.Helper()
 	bin, err := Binary("arl-apiserver")
@@ -144,7 +152,18 @@ func (s *Standalone) Start() {
 	case <-time.After(90 * time.Second):
 		t.Fatalf("arl-apiserver did not announce its kubeconfig within 90s\n%s", s.Logs())
 	}
-	s.waitReady()
+}
+
+// Readyz is the server's verbose /readyz answer and whether it is ready.
+func (s *Standalone) Readyz() (string, bool) {
+	rc, err := rest.UnversionedRESTClientFor(withNegotiatedSerializer(s.RESTConfig()))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	body, err := rc.Get().AbsPath("/readyz").Param("verbose", "true").DoRaw(ctx)
+	return string(body), err == nil
 }
 
 func (s *Standalone) waitReady() {

@@ -47,7 +47,12 @@ type env struct {
 
 // newEnv starts a server with a pool of `idle` pods and Ready Sandboxes.
 func newEnv(t *testing.T, idle int32, sandboxes ...string) *env {
-	server := framework.StartStandalone(t)
+	return newEnvWith(t, nil, idle, sandboxes...)
+}
+
+// newEnvWith is newEnv with extra arl-apiserver flags.
+func newEnvWith(t *testing.T, args []string, idle int32, sandboxes ...string) *env {
+	server := framework.StartStandalone(t, args...)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	t.Cleanup(cancel)
 	cs := server.Clientset()

@@ -48,15 +48,15 @@ const leaseName = "arl-pool-manager"
 
 // applyKube configures the Kubernetes runtime: pool pods are real pods,
 // Events go to kube-apiserver and one replica (a Lease) manages pools.
-func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfig, kubeConfig *rest.Config) error {
+func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfig, kubeConfig *rest.Config) (kubernetes.Interface, error) {
 	if kubeConfig == nil {
-		return fmt.Errorf("pools need a Kubernetes client: run in a cluster, or pass --kubeconfig")
+		return nil, fmt.Errorf("pools need a Kubernetes client: run in a cluster, or pass --kubeconfig")
 	}
 	cfg := rest.CopyConfig(kubeConfig)
 	cfg.QPS, cfg.Burst = 200, 400
 	kubeClient, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	instance := os.Getenv("POD_NAME")
 	if instance == "" {
@@ -66,7 +66,7 @@ func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfi
 
 	denied, err := o.egressDenied()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	runtime, err := kube.New(ctx, kube.Options{
 		Client:               kubeClient,
@@ -79,7 +79,7 @@ func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfi
 		EgressDenied:         denied,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	extra.PoolRuntime = runtime
 	extra.Agents = client.NewPool()
@@ -93,7 +93,9 @@ func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfi
 	extra.Recorder = broadcaster.NewRecorder(eventScheme(), corev1.EventSource{Component: "arl-apiserver", Host: instance})
 
 	leases := &runnerLeases{client: kubeClient, namespace: o.Namespace, identity: identity}
-	go leases.keep(ctx)
+	// Kept until the replica has finished its Tasks (after a SIGTERM too):
+	// the others fail the Running Tasks of a runner whose Lease is gone.
+	extra.KeepRunnerLease = leases.keep
 	extra.RunnerAlive = leases.alive
 
 	if o.LeaderElect {
@@ -101,7 +103,7 @@ func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfi
 			runLeaderElected(ctx, kubeClient, o.Namespace, identity, lead)
 		}
 	}
-	return nil
+	return kubeClient, nil
 }
 
 // runLeaderElected leads while it holds the Lease, and tries again after

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"path/filepath"
 	"time"
 
@@ -29,19 +30,23 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	genericfilters "k8s.io/apiserver/pkg/server/filters"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
+	"k8s.io/apiserver/pkg/storage/storagebackend"
 	"k8s.io/apiserver/pkg/util/compatibility"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	cliflag "k8s.io/component-base/cli/flag"
+	"k8s.io/klog/v2"
 	netutils "k8s.io/utils/net"
 
 	"github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 	"github.com/arl-infra/arl/pkg/apiserver"
 	generatedopenapi "github.com/arl-infra/arl/pkg/generated/openapi"
 	"github.com/arl-infra/arl/pkg/standalone"
+	"github.com/arl-infra/arl/pkg/storeguard"
 )
 
 // EtcdPathPrefix is where ARL objects live in etcd.
@@ -60,6 +65,10 @@ type Options struct {
 	RecommendedOptions *genericoptions.RecommendedOptions
 	Standalone         StandaloneOptions
 	Pool               PoolOptions
+	Certificates       CertificateOptions
+	// ShutdownDelay keeps serving, not ready, after SIGTERM, while
+	// endpoints and load balancers stop sending requests here.
+	ShutdownDelay time.Duration
 
 	// StdOut receives what a person starting the server must read (the
 	// standalone KUBECONFIG line); logs go to klog.
@@ -99,7 +108,11 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 	fs.StringVar(&o.Standalone.DataDir, "data-dir", o.Standalone.DataDir,
 		"Standalone mode: directory for etcd data, certificates, the admin kubeconfig and local sandboxes.")
 	o.Pool.AddFlags(fss.FlagSet("pool"))
+	o.Certificates.AddFlags(fss.FlagSet("certificates"))
 	o.RecommendedOptions.AddFlags(fss.FlagSet("generic"))
+	fss.FlagSet("generic").DurationVar(&o.ShutdownDelay, "shutdown-delay-duration", o.ShutdownDelay,
+		"On SIGTERM, how long to go on serving while /readyz fails, so that kube-apiserver's aggregator (endpoints) "+
+			"stops sending requests here before this replica stops listening.")
 	return fss
 }
 
@@ -108,6 +121,7 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 // kube-apiserver, with the standalone PKI.
 func (o *Options) Complete(bindAddressSet bool) error {
 	if !o.Standalone.Enabled {
+		o.Certificates.complete(o.RecommendedOptions)
 		return nil
 	}
 	dataDir, err := filepath.Abs(o.Standalone.DataDir)
@@ -142,7 +156,14 @@ func (o *Options) Complete(bindAddressSet bool) error {
 
 // Validate checks the flags.
 func (o *Options) Validate() error {
-	return utilerrors.NewAggregate(append(o.RecommendedOptions.Validate(), o.Pool.Validate()...))
+	errs := append(o.RecommendedOptions.Validate(), o.Pool.Validate()...)
+	if o.Certificates.Manage && o.Standalone.Enabled {
+		errs = append(errs, fmt.Errorf("--manage-certificates is for a cluster; --standalone makes its own"))
+	}
+	if o.ShutdownDelay < 0 {
+		errs = append(errs, fmt.Errorf("--shutdown-delay-duration must not be negative"))
+	}
+	return utilerrors.NewAggregate(errs)
 }
 
 // EmbeddedEtcdURL is where Run must start etcd, or "" when etcd is external.
@@ -188,11 +209,13 @@ func (o *Options) Config(ctx context.Context) (*apiserver.Config, error) {
 	// full timeout, past the pod's grace period, and every rollout of
 	// arl-apiserver ended in a SIGKILL.
 	serverConfig.ShutdownWatchTerminationGracePeriod = shutdownWatchGrace
+	serverConfig.ShutdownDelayDuration = o.ShutdownDelay
 
 	if err := ro.ApplyTo(serverConfig); err != nil {
 		return nil, err
 	}
 	config := &apiserver.Config{GenericConfig: serverConfig}
+	var anchor storeguard.Anchor
 	if o.Standalone.Enabled {
 		if err := o.Standalone.pki.ApplyAuth(&serverConfig.Config); err != nil {
 			return nil, err
@@ -200,8 +223,69 @@ func (o *Options) Config(ctx context.Context) (*apiserver.Config, error) {
 		if err := o.Pool.applyLocal(&config.ExtraConfig, o.Standalone.DataDir); err != nil {
 			return nil, err
 		}
-	} else if err := o.Pool.applyKube(ctx, &config.ExtraConfig, serverConfig.ClientConfig); err != nil {
+		anchor = storeguard.FileAnchor{Path: filepath.Join(o.Standalone.DataDir, StoreRecordFile)}
+	} else {
+		kubeClient, err := o.Pool.applyKube(ctx, &config.ExtraConfig, serverConfig.ClientConfig)
+		if err != nil {
+			return nil, err
+		}
+		anchor = storeguard.ConfigMapAnchor{Client: kubeClient, Namespace: o.Pool.Namespace, Name: StoreRecordConfigMap}
+	}
+	guard, err := newStoreGuard(ctx, ro.Etcd.StorageConfig.Transport, ro.Etcd.StorageConfig.Prefix, anchor)
+	if err != nil {
 		return nil, err
 	}
+	config.ExtraConfig.StoreGuard = guard
+	serverConfig.BuildHandlerChainFunc = func(apiHandler http.Handler, c *genericapiserver.Config) http.Handler {
+		return genericapiserver.DefaultBuildHandlerChain(guard.WithGuard(apiHandler, c.Serializer), c)
+	}
 	return config, nil
+}
+
+// Where the installation records the store it serves (package storeguard).
+const (
+	// StoreRecordConfigMap, in the server's namespace, in a cluster.
+	StoreRecordConfigMap = "arl-store-identity"
+	// StoreRecordFile, in the data directory, standalone.
+	StoreRecordFile = "store-identity.json"
+)
+
+// newStoreGuard checks ARL's etcd with the storage's own connection settings.
+func newStoreGuard(ctx context.Context, transport storagebackend.TransportConfig, prefix string, anchor storeguard.Anchor) (*storeguard.Guard, error) {
+	probe, closeProbe, err := storeguard.NewEtcdProbe(transport, prefix)
+	if err != nil {
+		return nil, err
+	}
+	go func() {
+		<-ctx.Done()
+		_ = closeProbe()
+	}()
+	return storeguard.New(storeguard.Options{Probe: probe, Anchor: anchor}), nil
+}
+
+// WaitForEtcd waits until etcd answers a read (or timeout passes: the
+// storage then reports what is wrong).
+func (o *Options) WaitForEtcd(ctx context.Context, timeout time.Duration) error {
+	storage := o.RecommendedOptions.Etcd.StorageConfig
+	probe, closeProbe, err := storeguard.NewEtcdProbe(storage.Transport, storage.Prefix)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = closeProbe() }()
+	logger := klog.FromContext(ctx)
+	start := time.Now()
+	err = wait.PollUntilContextTimeout(ctx, time.Second, timeout, true, func(ctx context.Context) (bool, error) {
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if _, err := probe.Observe(rctx); err != nil {
+			logger.Info("Waiting for ARL's etcd", "etcd", probe.String(), "waited", time.Since(start).Round(time.Second), "err", err.Error())
+			return false, nil
+		}
+		return true, nil
+	})
+	if err != nil && ctx.Err() == nil {
+		logger.Info("ARL's etcd did not answer; starting anyway", "etcd", probe.String(), "waited", timeout)
+		return nil
+	}
+	return err
 }

@@ -53,6 +53,9 @@ type PoolOptions struct {
 	MaxConcurrentTasks int
 	// Namespace is the server's own: the sidecar CA and the Lease live there.
 	Namespace string
+	// ShutdownTaskGrace is how long a stopping replica lets its running
+	// Tasks finish before it cuts them (RunnerLost).
+	ShutdownTaskGrace time.Duration
 	// LocalMemory, LocalCPU and LocalPIDs bound each local sandbox where
 	// its pool's executor sets no limit (standalone mode).
 	LocalMemory resource.Quantity
@@ -86,6 +89,9 @@ func (o *PoolOptions) AddFlags(fs *pflag.FlagSet) {
 			"for a few minutes after the Task finishes.")
 	fs.IntVar(&o.MaxConcurrentTasks, "max-concurrent-tasks", 1024,
 		"Tasks running at once on this replica; more wait. Tasks of one Sandbox always run one at a time.")
+	fs.DurationVar(&o.ShutdownTaskGrace, "shutdown-task-grace", 0,
+		"On SIGTERM, after --shutdown-delay-duration, how long this replica lets the Tasks it runs finish before it cuts "+
+			"them (reason RunnerLost). The pod's terminationGracePeriodSeconds must cover both, and the request drain.")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", true,
 		"Elect one replica (a Lease) to manage pools; every replica binds. Off: this replica always manages.")
 	fs.StringVar(&o.Namespace, "namespace", namespaceFromEnv(),
@@ -119,6 +125,9 @@ func (o *PoolOptions) Validate() []error {
 	}
 	if o.TaskOutputBytes <= 0 {
 		errs = append(errs, fmt.Errorf("--task-output-bytes must be positive"))
+	}
+	if o.ShutdownTaskGrace < 0 {
+		errs = append(errs, fmt.Errorf("--shutdown-task-grace must not be negative"))
 	}
 	if o.MaxConcurrentTasks <= 0 {
 		errs = append(errs, fmt.Errorf("--max-concurrent-tasks must be positive"))
@@ -233,4 +242,5 @@ func (o *PoolOptions) applyTasks(extra *apiserver.ExtraConfig) {
 	extra.TaskOutputBytes = o.TaskOutputBytes
 	extra.TaskLogBytes = o.TaskLogBytes
 	extra.MaxConcurrentTasks = o.MaxConcurrentTasks
+	extra.ShutdownTaskGrace = o.ShutdownTaskGrace
 }

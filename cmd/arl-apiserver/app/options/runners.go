@@ -20,6 +20,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"sync"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -47,6 +48,32 @@ type runnerLeases struct {
 	client    kubernetes.Interface
 	namespace string
 	identity  string
+
+	mu sync.Mutex
+	// renewingSince is when this replica's own renewals last started
+	// succeeding (zero while they fail). A kube-apiserver outage stops every
+	// replica's renewals alike, so another's Lease is judged only after a
+	// whole Lease duration of our own renewals working.
+	renewingSince time.Time
+}
+
+func (r *runnerLeases) renewed(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case err != nil:
+		r.renewingSince = time.Time{}
+	case r.renewingSince.IsZero():
+		r.renewingSince = time.Now()
+	}
+}
+
+// judging says whether this replica has renewed its own Lease long enough
+// to tell another's lapse from an outage of its own.
+func (r *runnerLeases) judging() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return !r.renewingSince.IsZero() && time.Since(r.renewingSince) >= runnerLeaseDuration
 }
 
 // keep creates and renews this replica's Lease until ctx ends, then deletes it.
@@ -69,6 +96,9 @@ func (r *runnerLeases) keep(ctx context.Context) {
 			lease.Spec.RenewTime = &now
 			_, err = leases.Update(ctx, lease, metav1.UpdateOptions{})
 		}
+		if ctx.Err() == nil {
+			r.renewed(err)
+		}
 		if err != nil && ctx.Err() == nil {
 			klog.ErrorS(err, "Renewing this replica's runner Lease failed", "lease", name)
 		}
@@ -83,8 +113,13 @@ func (r *runnerLeases) keep(ctx context.Context) {
 	}
 }
 
-// alive says whether runner renewed its Lease recently.
+// alive says whether runner renewed its Lease recently. Unsure (an error,
+// or this replica not renewing its own long enough) counts as alive: never
+// fail another replica's Tasks on a doubt.
 func (r *runnerLeases) alive(runner string) bool {
+	if !r.judging() {
+		return true
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	lease, err := r.client.CoordinationV1().Leases(r.namespace).Get(ctx, runnerLeaseName(runner), metav1.GetOptions{})

@@ -9,7 +9,9 @@
 //     clients (KUBERNETES_SERVICE_HOST=10.96.0.1:443, arl-etcd:2379) work
 //     unmodified.
 //   - Cluster DNS: A records for <service>.<namespace>.svc.<domain> (the
-//     ClusterIP, or the ready endpoint IPs of a headless Service) on UDP and
+//     ClusterIP, or the ready endpoint IPs of a headless Service), and for
+//     <hostname>.<service>.<namespace>.svc.<domain> (a headless Service's
+//     endpoint with that hostname: a StatefulSet's pods) on UDP and
 //     TCP port 53 of the node address, which kubelet hands to pods as their
 //     nameserver (clusterDNS). Other names get NXDOMAIN: the test cluster has
 //     no way out.
@@ -396,12 +398,19 @@ func (d *dnsServer) lookup(name string) ([]net.IP, bool) {
 		return nil, false
 	}
 	parts := strings.Split(strings.TrimSuffix(name, suffix), ".")
+	hostname := ""
+	if len(parts) == 3 {
+		hostname, parts = parts[0], parts[1:]
+	}
 	if len(parts) != 2 {
 		return nil, false
 	}
 	svc, err := d.services.Services(parts[1]).Get(parts[0])
 	if err != nil {
 		return nil, false
+	}
+	if hostname != "" {
+		return d.hostnameIPs(svc, hostname)
 	}
 	if svc.Spec.ClusterIP != "" && svc.Spec.ClusterIP != corev1.ClusterIPNone {
 		if ip := net.ParseIP(svc.Spec.ClusterIP).To4(); ip != nil {
@@ -425,6 +434,32 @@ func (d *dnsServer) lookup(name string) ([]net.IP, bool) {
 		}
 	}
 	return ips, true
+}
+
+// hostnameIPs resolves a headless Service's endpoint by its hostname,
+// ready or not (a StatefulSet's members find each other before they are
+// ready; publishNotReadyAddresses makes the endpoint say so anyway).
+func (d *dnsServer) hostnameIPs(svc *corev1.Service, hostname string) ([]net.IP, bool) {
+	if svc.Spec.ClusterIP != corev1.ClusterIPNone {
+		return nil, false
+	}
+	sel := labels.SelectorFromSet(labels.Set{discoveryv1.LabelServiceName: svc.Name})
+	slices, _ := d.slices.EndpointSlices(svc.Namespace).List(sel)
+	for _, sl := range slices {
+		for _, ep := range sl.Endpoints {
+			if ep.Hostname == nil || *ep.Hostname != hostname {
+				continue
+			}
+			var ips []net.IP
+			for _, a := range ep.Addresses {
+				if ip := net.ParseIP(a).To4(); ip != nil {
+					ips = append(ips, ip)
+				}
+			}
+			return ips, true
+		}
+	}
+	return nil, false
 }
 
 func init() {
