@@ -71,13 +71,22 @@ func TestExecMeetsValidatingAdmissionPolicy(t *testing.T) {
 		}
 	})
 
-	// The policy reaches arl-apiserver's informers a moment after it is
-	// created: wait until a server-side dry run of the create, which
-	// stores nothing, is denied by it.
+	// The policy reaches each arl-apiserver replica's informers a moment
+	// after it is created, and kube-apiserver sends each request to any
+	// replica: wait until server-side dry runs of the create, which store
+	// nothing, are denied many times in a row (each replica then has it,
+	// but for a chance of 2^-denialsInARow with two replicas).
+	const denialsInARow = 12
 	wipe := newTask("wipe", "sb", command("wipe", "echo", "rm -rf /"))
-	waitFor(t, 2*time.Minute, "the policy to deny a dry-run create of the Task", func() (bool, string) {
+	denials := 0
+	waitFor(t, 2*time.Minute, "the policy to deny dry-run creates of the Task on every replica", func() (bool, string) {
 		r := runKubectl(kubeconfig, wipe.json(), "create", "-n", ns, "--dry-run=server", "-f", "-")
-		return r.err != nil && strings.Contains(r.stderr, noRmRfMessage), r.String()
+		if r.err != nil && strings.Contains(r.stderr, noRmRfMessage) {
+			denials++
+		} else {
+			denials = 0
+		}
+		return denials == denialsInARow, r.String()
 	})
 
 	t.Run("kubectl create", func(t *testing.T) {
