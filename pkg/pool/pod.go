@@ -60,6 +60,10 @@ type Pod struct {
 
 	// Ready: the agent answers its health check.
 	Ready bool
+	// NotReadySince is when a pod that is not Ready stopped being Ready
+	// (zero: since it was created). A blip of a pod Ready for long (its
+	// node's kubelet restarting) is not a pod that never came up.
+	NotReadySince time.Time
 	// Failed: the pod will never be Ready (it exited, was evicted, cannot
 	// pull its image, ...); FailureReason and FailureMessage say why.
 	Failed         bool
@@ -73,6 +77,14 @@ type Pod struct {
 	Created time.Time
 	// ClaimedAt is when the pod was bound; zero when idle.
 	ClaimedAt time.Time
+}
+
+// unreadyFor is how long a pod that is not Ready has not been.
+func (p *Pod) unreadyFor(now time.Time) time.Duration {
+	if p.NotReadySince.After(p.Created) {
+		return now.Sub(p.NotReadySince)
+	}
+	return now.Sub(p.Created)
 }
 
 // Key is namespace/name.

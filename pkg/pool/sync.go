@@ -122,13 +122,13 @@ func (c *Controller) syncPool(ctx context.Context, key string) (time.Duration, e
 			// Binder never hands them out.
 			c.recordPool(pool, corev1.EventTypeNormal, EventTemplateChanged, "Deleting idle pod %s: the pool's template changed", pod.Name)
 			errs = append(errs, c.deletePod(ctx, pod))
-		case !pod.Ready && now.Sub(pod.Created) > c.cfg.ReadyTimeout:
+		case !pod.Ready && pod.unreadyFor(now) > c.cfg.ReadyTimeout:
 			errs = append(errs, c.replaceFailed(ctx, pool, pod, EventPodNotReady,
-				fmt.Sprintf("pod %s was not Ready %s after it was created", pod.Name, c.cfg.ReadyTimeout), now))
+				fmt.Sprintf("pod %s has not been Ready for %s", pod.Name, c.cfg.ReadyTimeout), now))
 		default:
 			classified.idle = append(classified.idle, pod)
 			if !pod.Ready {
-				requeue.at(c.cfg.ReadyTimeout - now.Sub(pod.Created))
+				requeue.at(c.cfg.ReadyTimeout - pod.unreadyFor(now))
 			}
 		}
 	}

@@ -56,8 +56,13 @@ func toPod(p *corev1.Pod) *pool.Pod {
 		out.ClaimedAt = at
 	}
 	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+		if c.Type != corev1.PodReady {
+			continue
+		}
+		if c.Status == corev1.ConditionTrue {
 			out.Ready = p.Status.PodIP != ""
+		} else {
+			out.NotReadySince = c.LastTransitionTime.Time
 		}
 	}
 	out.FailureReason, out.FailureMessage = failure(p)

@@ -18,8 +18,10 @@ package kube
 
 import (
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 func TestFailure(t *testing.T) {
@@ -50,5 +52,21 @@ func TestFailure(t *testing.T) {
 				t.Errorf("failure() = %q, %q; want reason %q", reason, message, tc.reason)
 			}
 		})
+	}
+}
+
+// TestNotReadySince: a pod that is not Ready says since when, from its
+// Ready condition; a Ready one says nothing.
+func TestNotReadySince(t *testing.T) {
+	since := metav1.NewTime(time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC))
+	pod := func(status corev1.ConditionStatus) *corev1.Pod {
+		return &corev1.Pod{Status: corev1.PodStatus{PodIP: "10.0.0.9", Phase: corev1.PodRunning,
+			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: status, LastTransitionTime: since}}}}
+	}
+	if got := toPod(pod(corev1.ConditionFalse)); got.Ready || !got.NotReadySince.Equal(since.Time) {
+		t.Errorf("unready pod: Ready %v, NotReadySince %v, want false, %v", got.Ready, got.NotReadySince, since.Time)
+	}
+	if got := toPod(pod(corev1.ConditionTrue)); !got.Ready || !got.NotReadySince.IsZero() {
+		t.Errorf("Ready pod: Ready %v, NotReadySince %v, want true, zero", got.Ready, got.NotReadySince)
 	}
 }
