@@ -58,6 +58,9 @@ type ExtraConfig struct {
 	// RunnerAlive says whether another replica that ran Tasks is alive; nil:
 	// none is (standalone: Tasks of an earlier run of this server failed).
 	RunnerAlive func(runner string) bool
+	// Peers reaches the replica running a Task for its output; nil: no
+	// other replica (standalone).
+	Peers taskstorage.Peers
 	// TaskOutputBytes is the stdout (and stderr) tail kept in Task status.
 	TaskOutputBytes int
 	// TaskLogBytes is the window of a running Task's output kept for its log.
@@ -141,7 +144,7 @@ func (c completedConfig) New() (*ARLServer, error) {
 		if err != nil {
 			return nil, err
 		}
-		deps = storageDeps{binder: runner.binder(), executor: runner.executor, agents: runner.executor}
+		deps = storageDeps{binder: runner.binder(), executor: runner.executor, agents: runner.executor, peers: c.ExtraConfig.Peers}
 	}
 
 	// tasks/exec creates the Task of its body with the authorizer and the

@@ -36,6 +36,7 @@ type storageDeps struct {
 	binder   sandboxstorage.Binder
 	executor taskstorage.Executor
 	agents   sandboxstorage.Agents
+	peers    taskstorage.Peers
 }
 
 // stores are the stores the executor writes through.
@@ -57,7 +58,7 @@ func newAPIGroupInfo(optsGetter generic.RESTOptionsGetter, deps storageDeps, tas
 	if err != nil {
 		return nil, stores{}, err
 	}
-	tasks, err := taskstorage.NewStorage(Scheme, optsGetter, deps.executor, Codecs.UniversalDecoder(), taskChecks)
+	tasks, err := taskstorage.NewStorage(Scheme, optsGetter, deps.executor, deps.peers, Codecs.UniversalDecoder(), taskChecks)
 	if err != nil {
 		return nil, stores{}, err
 	}

@@ -488,3 +488,74 @@ func TestHostModeSubresources(t *testing.T) {
 		t.Errorf("after a reset the workspace and the processes must be gone: %s", after)
 	}
 }
+
+// TestLogFromEveryReplica: kube-apiserver sends each request to any
+// arl-apiserver replica, and only the one running a Task holds its output.
+// Several followers at once (each its own connection, so its own pick of
+// replica) all stream the running Task's lines as they are printed, and
+// all read its exact bytes (?raw=true) once it finished.
+func TestLogFromEveryReplica(t *testing.T) {
+	t.Parallel()
+	ns := taskEnv(t, "log-any", 1, "sb")
+	task := newTask("paced", "sb", bash("pace", "echo first; sleep 8; echo second"))
+	kubectlIn(t, task.json(), "create", "-n", ns, "-f", "-")
+	waitFor(t, time.Minute, "the Task to run", func() (bool, string) {
+		var got taskObj
+		err := getInto(&got, "task", "paced", "-n", ns)
+		return err == nil && got.Status.State == "Running", fmt.Sprint(err)
+	})
+
+	const followers = 6
+	type followed struct {
+		first, rest string
+		running     bool
+		err         error
+	}
+	results := make(chan followed, followers)
+	for i := 0; i < followers; i++ {
+		go func() {
+			var f followed
+			defer func() { results <- f }()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, kubectlBin, "--kubeconfig", kubeconfig, "--cache-dir", cacheDir,
+				"get", "--raw", arlBase+ns+"/tasks/paced/log?follow=true")
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				f.err = err
+				return
+			}
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			if f.err = cmd.Start(); f.err != nil {
+				return
+			}
+			reader := bufio.NewReader(stdout)
+			f.first, _ = reader.ReadString('\n')
+			var got taskObj
+			f.running = getInto(&got, "task", "paced", "-n", ns) == nil && got.Status.State == "Running"
+			rest, _ := io.ReadAll(reader)
+			f.rest = string(rest)
+			if err := cmd.Wait(); err != nil {
+				f.err = fmt.Errorf("%v: %s", err, stderr.String())
+			}
+		}()
+	}
+	for i := 0; i < followers; i++ {
+		f := <-results
+		if f.err != nil || f.first != "first\n" || f.rest != "second\n" || !f.running {
+			t.Errorf("follower %d: first line %q (Task still Running when it came: %v), then %q, err %v", i, f.first, f.running, f.rest, f.err)
+		}
+	}
+
+	waitFor(t, time.Minute, "the Task to finish", func() (bool, string) {
+		var got taskObj
+		err := getInto(&got, "task", "paced", "-n", ns)
+		return err == nil && got.Status.State == "Succeeded", fmt.Sprint(err)
+	})
+	for i := 0; i < followers; i++ {
+		if got := kubectl(t, "get", "--raw", arlBase+ns+"/tasks/paced/log?raw=true"); got != "first\nsecond\n" {
+			t.Errorf("raw log, read %d: %q", i, got)
+		}
+	}
+}

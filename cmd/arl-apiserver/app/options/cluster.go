@@ -19,7 +19,9 @@ package options
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
+	"strconv"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -39,6 +41,7 @@ import (
 
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 	"github.com/arl-infra/arl/pkg/apiserver"
+	"github.com/arl-infra/arl/pkg/peers"
 	"github.com/arl-infra/arl/pkg/pool/kube"
 	"github.com/arl-infra/arl/pkg/sidecar/client"
 )
@@ -48,7 +51,8 @@ const leaseName = "arl-pool-manager"
 
 // applyKube configures the Kubernetes runtime: pool pods are real pods,
 // Events go to kube-apiserver and one replica (a Lease) manages pools.
-func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfig, kubeConfig *rest.Config) (kubernetes.Interface, error) {
+// port is the secure port: with POD_IP, where the other replicas reach this one.
+func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfig, kubeConfig *rest.Config, port int) (kubernetes.Interface, error) {
 	if kubeConfig == nil {
 		return nil, fmt.Errorf("pools need a Kubernetes client: run in a cluster, or pass --kubeconfig")
 	}
@@ -92,7 +96,18 @@ func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfi
 	// replicas, `kubectl describe` tells which one bound a Sandbox.
 	extra.Recorder = broadcaster.NewRecorder(eventScheme(), corev1.EventSource{Component: "arl-apiserver", Host: instance})
 
-	leases := &runnerLeases{client: kubeClient, namespace: o.Namespace, identity: identity}
+	address := ""
+	if ip := os.Getenv("POD_IP"); ip != "" {
+		address = net.JoinHostPort(ip, strconv.Itoa(port))
+	}
+	leases := &runnerLeases{client: kubeClient, namespace: o.Namespace, identity: identity, address: address}
+	// A replica asked for the log of a Task another one runs asks that one.
+	extra.Peers = peers.New(peers.Config{
+		Credentials: kubeConfig,
+		Self:        address,
+		Resolve:     leases.addressOf,
+		Trust:       peers.APIServiceTrust(kubeClient.Discovery().RESTClient(), arlv1alpha1.SchemeGroupVersion.Version+"."+arlv1alpha1.SchemeGroupVersion.Group),
+	})
 	// Kept until the replica has finished its Tasks (after a SIGTERM too):
 	// the others fail the Running Tasks of a runner whose Lease is gone.
 	extra.KeepRunnerLease = leases.keep

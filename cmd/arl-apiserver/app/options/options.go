@@ -225,7 +225,7 @@ func (o *Options) Config(ctx context.Context) (*apiserver.Config, error) {
 		}
 		anchor = storeguard.FileAnchor{Path: filepath.Join(o.Standalone.DataDir, StoreRecordFile)}
 	} else {
-		kubeClient, err := o.Pool.applyKube(ctx, &config.ExtraConfig, serverConfig.ClientConfig)
+		kubeClient, err := o.Pool.applyKube(ctx, &config.ExtraConfig, serverConfig.ClientConfig, ro.SecureServing.BindPort)
 		if err != nil {
 			return nil, err
 		}

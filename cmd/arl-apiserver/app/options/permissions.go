@@ -52,6 +52,8 @@ func Permissions() []kube.Permission {
 	out = append(out,
 		kube.Permission{Group: "", Resource: "events", Verbs: []string{"create", "patch"},
 			Why: "Events of WarmPools and Sandboxes in their namespaces (client-go's recorder creates, then patches the count of a repeated one)"},
+		kube.Permission{Group: "arl.infra.io", Resource: "tasks/log", Verbs: []string{"get"},
+			Why: "a replica asked for the log of a Task that another replica runs asks that replica for it, as itself (package peers)"},
 		kube.Permission{Namespace: kube.ServerNamespace, Group: "coordination.k8s.io", Resource: "leases", Verbs: []string{"get", "create", "update", "delete"},
 			Why: "the pool manager's leader election (arl-pool-manager) and each replica's runner Lease (renewed; deleted on shutdown)"},
 	)

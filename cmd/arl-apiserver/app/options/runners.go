@@ -38,6 +38,11 @@ const (
 	runnerLeaseRenew    = 5 * time.Second
 )
 
+// peerAddressAnnotation, on a runner Lease, is the host:port its replica
+// serves on: the others ask it for the output of the Tasks it runs
+// (package peers).
+const peerAddressAnnotation = "arl.infra.io/peer-address"
+
 func runnerLeaseName(identity string) string {
 	sum := sha256.Sum256([]byte(identity))
 	return "arl-runner-" + hex.EncodeToString(sum[:8])
@@ -48,6 +53,9 @@ type runnerLeases struct {
 	client    kubernetes.Interface
 	namespace string
 	identity  string
+	// address is where this replica serves ("" when unknown: standalone,
+	// or no POD_IP).
+	address string
 
 	mu sync.Mutex
 	// renewingSince is when this replica's own renewals last started
@@ -88,12 +96,16 @@ func (r *runnerLeases) keep(ctx context.Context) {
 		switch {
 		case apierrors.IsNotFound(err):
 			_, err = leases.Create(ctx, &coordinationv1.Lease{
-				ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"app.kubernetes.io/component": "arl-runner"}},
+				ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"app.kubernetes.io/component": "arl-runner"},
+					Annotations: r.annotations()},
 				Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To(r.identity), RenewTime: &now,
 					LeaseDurationSeconds: ptr.To(int32(runnerLeaseDuration / time.Second))},
 			}, metav1.CreateOptions{})
 		case err == nil:
 			lease.Spec.RenewTime = &now
+			for k, v := range r.annotations() {
+				metav1.SetMetaDataAnnotation(&lease.ObjectMeta, k, v)
+			}
 			_, err = leases.Update(ctx, lease, metav1.UpdateOptions{})
 		}
 		if ctx.Err() == nil {
@@ -131,4 +143,23 @@ func (r *runnerLeases) alive(runner string) bool {
 		return true
 	}
 	return time.Since(lease.Spec.RenewTime.Time) < runnerLeaseDuration
+}
+
+func (r *runnerLeases) annotations() map[string]string {
+	if r.address == "" {
+		return nil
+	}
+	return map[string]string{peerAddressAnnotation: r.address}
+}
+
+// addressOf is where runner serves, "" when its Lease is gone or names none.
+func (r *runnerLeases) addressOf(ctx context.Context, runner string) (string, error) {
+	lease, err := r.client.CoordinationV1().Leases(r.namespace).Get(ctx, runnerLeaseName(runner), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return lease.Annotations[peerAddressAnnotation], nil
 }

@@ -46,7 +46,7 @@ import (
 func newExecStorage(t *testing.T, checks CreateChecks) TaskStorage {
 	t.Helper()
 	opts, scheme := registrytest.NewRESTOptions(t, "tasks")
-	storage, err := NewStorage(scheme, opts, nil, serializer.NewCodecFactory(scheme).UniversalDecoder(), checks)
+	storage, err := NewStorage(scheme, opts, nil, nil, serializer.NewCodecFactory(scheme).UniversalDecoder(), checks)
 	if err != nil {
 		t.Fatal(err)
 	}

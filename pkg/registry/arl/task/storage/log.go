@@ -18,8 +18,11 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/url"
+	"strconv"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -28,8 +31,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/klog/v2"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
+	"github.com/arl-infra/arl/pkg/peers"
 )
 
 // LogREST is tasks/{name}/log, modelled on pods/log: what the Task's
@@ -41,6 +46,15 @@ import (
 type LogREST struct {
 	tasks    *REST
 	executor Executor
+	peers    Peers
+}
+
+// Peers reach the replica that runs a Task (package peers).
+type Peers interface {
+	// OpenLog streams tasks/{name}/log, with query, from the replica named
+	// runner: peers.ErrUnreachable when there is none to ask, an API error
+	// when it answered with one.
+	OpenLog(ctx context.Context, runner, namespace, name string, query url.Values) (io.ReadCloser, error)
 }
 
 var (
@@ -107,6 +121,18 @@ func (s *logStreamer) InputStream(ctx context.Context, apiVersion, acceptHeader 
 	}
 	if out, ok := s.r.executor.OpenLog(ctx, task, follow, raw); ok {
 		return out, follow, contentType, nil
+	}
+	// Another replica runs it, or ran it moments ago: it holds the output.
+	if s.r.peers != nil && task.Status.Runner != "" && (raw || !task.Status.State.IsFinished()) {
+		query := url.Values{"follow": {strconv.FormatBool(follow)}, "raw": {strconv.FormatBool(raw)}}
+		out, err := s.r.peers.OpenLog(ctx, task.Status.Runner, task.Namespace, task.Name, query)
+		switch {
+		case err == nil:
+			return out, follow, contentType, nil
+		case !errors.Is(err, peers.ErrUnreachable):
+			return nil, false, "", err
+		}
+		klog.FromContext(ctx).V(2).Info("Serving a Task's log without its runner", "task", klog.KObj(task), "runner", task.Status.Runner, "err", err)
 	}
 	if raw {
 		return nil, false, "", rawOutputUnavailable(task)

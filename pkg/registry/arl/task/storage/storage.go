@@ -39,9 +39,10 @@ type TaskStorage struct {
 }
 
 // NewStorage returns the etcd-backed storage of Tasks. executor (nil: Tasks
-// are stored, never run) runs them; decoder reads tasks/exec bodies, whose
+// are stored, never run) runs them; peers (nil: no other replica) reach
+// the replica that runs a Task for its log; decoder reads tasks/exec bodies, whose
 // Tasks pass checks before they are created.
-func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, executor Executor, decoder runtime.Decoder, checks CreateChecks) (TaskStorage, error) {
+func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, executor Executor, peers Peers, decoder runtime.Decoder, checks CreateChecks) (TaskStorage, error) {
 	strategy := task.NewStrategy(scheme)
 	store := &genericregistry.Store{
 		NewFunc:                   func() runtime.Object { return &arl.Task{} },
@@ -71,7 +72,7 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, ex
 		Task:        taskREST,
 		Status:      statusrest.New(&statusStore),
 		Exec:        &ExecREST{tasks: taskREST, executor: executor, decoder: decoder, gate: newCreateGate(checks, scheme)},
-		Log:         &LogREST{tasks: taskREST, executor: executor},
+		Log:         &LogREST{tasks: taskREST, executor: executor, peers: peers},
 		StatusStore: &statusStore,
 	}, nil
 }

@@ -36,7 +36,7 @@ import (
 
 func newStorage(t *testing.T) TaskStorage {
 	opts, scheme := registrytest.NewRESTOptions(t, "tasks")
-	storage, err := NewStorage(scheme, opts, nil, nil, CreateChecks{})
+	storage, err := NewStorage(scheme, opts, nil, nil, nil, CreateChecks{})
 	if err != nil {
 		t.Fatal(err)
 	}
