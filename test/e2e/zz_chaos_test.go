@@ -291,6 +291,23 @@ type podState struct {
 	restarts string
 }
 
+// readyPoolPodStates are the pool pods that are Ready: a pod still being
+// started when containerd restarts may fail to start (RunContainerError)
+// and be replaced, which is not a sandbox lost.
+func readyPoolPodStates(t *testing.T, ns string) map[string]podState {
+	t.Helper()
+	out := kubectl(t, "get", "pods", "-n", ns, "-l", labelPool, "-o",
+		`jsonpath={range .items[*]}{.metadata.name} {.metadata.uid} {range .status.containerStatuses[*]}{.restartCount},{end} {.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}`)
+	states := map[string]podState{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if f := strings.Fields(line); len(f) == 4 && f[3] == "True" {
+			states[f[0]] = podState{uid: f[1], restarts: f[2]}
+		}
+	}
+	return states
+}
+
+// poolPodStates are all the pool pods, Ready or not.
 func poolPodStates(t *testing.T, ns string) map[string]podState {
 	t.Helper()
 	out := kubectl(t, "get", "pods", "-n", ns, "-l", labelPool, "-o",
@@ -313,7 +330,7 @@ func TestChaosRestartKubeletAndContainerd(t *testing.T) {
 	ns := newNamespace(t, "chaos-node")
 	chaosPool(t, c, ns, 2)
 	before := baseline(t, c, ns, 2)
-	podsBefore := poolPodStates(t, ns)
+	podsBefore := readyPoolPodStates(t, ns)
 
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
