@@ -22,10 +22,8 @@ import (
 	"net"
 	"os"
 	"strconv"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/sets"
@@ -34,20 +32,15 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/leaderelection"
-	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	"k8s.io/client-go/tools/record"
-	"k8s.io/klog/v2"
 
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 	"github.com/arl-infra/arl/pkg/apiserver"
 	"github.com/arl-infra/arl/pkg/peers"
 	"github.com/arl-infra/arl/pkg/pool/kube"
+	"github.com/arl-infra/arl/pkg/replicas"
 	"github.com/arl-infra/arl/pkg/sidecar/client"
 )
-
-// leaseName is the pool manager's leader-election Lease.
-const leaseName = "arl-pool-manager"
 
 // applyKube configures the Kubernetes runtime: pool pods are real pods,
 // Events go to kube-apiserver and one replica (a Lease) manages pools.
@@ -100,49 +93,25 @@ func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfi
 	if ip := os.Getenv("POD_IP"); ip != "" {
 		address = net.JoinHostPort(ip, strconv.Itoa(port))
 	}
-	leases := &runnerLeases{client: kubeClient, namespace: o.Namespace, identity: identity, address: address}
+	leases := replicas.NewRunnerLeases(kubeClient, o.Namespace, identity, address)
 	// A replica asked for the log of a Task another one runs asks that one.
 	extra.Peers = peers.New(peers.Config{
 		Credentials: kubeConfig,
 		Self:        address,
-		Resolve:     leases.addressOf,
+		Resolve:     leases.AddressOf,
 		Trust:       peers.APIServiceTrust(kubeClient.Discovery().RESTClient(), arlv1alpha1.SchemeGroupVersion.Version+"."+arlv1alpha1.SchemeGroupVersion.Group),
 	})
 	// Kept until the replica has finished its Tasks (after a SIGTERM too):
 	// the others fail the Running Tasks of a runner whose Lease is gone.
-	extra.KeepRunnerLease = leases.keep
-	extra.RunnerAlive = leases.alive
+	extra.KeepRunnerLease = leases.Keep
+	extra.RunnerAlive = leases.Alive
 
 	if o.LeaderElect {
 		extra.RunLeaderElected = func(ctx context.Context, lead func(context.Context)) {
-			runLeaderElected(ctx, kubeClient, o.Namespace, identity, lead)
+			replicas.RunLeaderElected(ctx, kubeClient, o.Namespace, identity, lead)
 		}
 	}
 	return kubeClient, nil
-}
-
-// runLeaderElected leads while it holds the Lease, and tries again after
-// losing it, until ctx ends.
-func runLeaderElected(ctx context.Context, kubeClient kubernetes.Interface, namespace, identity string, lead func(context.Context)) {
-	lock := &resourcelock.LeaseLock{
-		LeaseMeta:  metav1.ObjectMeta{Name: leaseName, Namespace: namespace},
-		Client:     kubeClient.CoordinationV1(),
-		LockConfig: resourcelock.ResourceLockConfig{Identity: identity},
-	}
-	for ctx.Err() == nil {
-		leaderelection.RunOrDie(ctx, leaderelection.LeaderElectionConfig{
-			Lock:            lock,
-			LeaseDuration:   15 * time.Second,
-			RenewDeadline:   10 * time.Second,
-			RetryPeriod:     2 * time.Second,
-			ReleaseOnCancel: true,
-			Name:            leaseName,
-			Callbacks: leaderelection.LeaderCallbacks{
-				OnStartedLeading: lead,
-				OnStoppedLeading: func() { klog.InfoS("Stopped leading the pool manager", "identity", identity) },
-			},
-		})
-	}
 }
 
 // eventScheme knows the kinds Events are about.

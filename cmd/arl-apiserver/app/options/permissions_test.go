@@ -37,6 +37,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/arl-infra/arl/pkg/pool/kube"
+	"github.com/arl-infra/arl/pkg/replicas"
 )
 
 const rbacManifest = "../../../../artifacts/deploy/04-rbac.yaml"
@@ -150,15 +151,15 @@ func TestRBACManifestGrantsWhatTheServerDeclares(t *testing.T) {
 // client-go's fake clientset: the calls, not kube-apiserver's answers).
 func TestRunnerLeasesStayWithinPermissions(t *testing.T) {
 	client := fake.NewClientset()
-	leases := &runnerLeases{client: client, namespace: kube.ServerNamespace, identity: "replica-a"}
+	leases := replicas.NewRunnerLeases(client, kube.ServerNamespace, "replica-a", "10.0.0.1:8443")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
-		leases.keep(ctx)
+		leases.Keep(ctx)
 		close(done)
 	}()
 	err := wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
-		return leases.alive("replica-a"), nil
+		return leases.Alive("replica-a"), nil
 	})
 	if err != nil {
 		t.Fatal("the runner Lease never appeared")

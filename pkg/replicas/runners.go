@@ -14,7 +14,10 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package options
+// Package replicas is how arl-apiserver replicas know of each other: each
+// renews a runner Lease of its own (the Tasks it runs name it, and the
+// Lease says where it serves), and one, elected, manages pools.
+package replicas
 
 import (
 	"context"
@@ -43,18 +46,24 @@ const (
 // (package peers).
 const peerAddressAnnotation = "arl.infra.io/peer-address"
 
+// NewRunnerLeases returns the runner Leases in namespace, this replica's
+// named by identity and announcing address (host:port, "" for none).
+func NewRunnerLeases(client kubernetes.Interface, namespace, identity, address string) *RunnerLeases {
+	return &RunnerLeases{client: client, namespace: namespace, identity: identity, address: address}
+}
+
 func runnerLeaseName(identity string) string {
 	sum := sha256.Sum256([]byte(identity))
 	return "arl-runner-" + hex.EncodeToString(sum[:8])
 }
 
-// runnerLeases keeps this replica's Lease and answers who else is alive.
-type runnerLeases struct {
+// RunnerLeases keeps this replica's Lease and answers who else is alive,
+// and where it serves.
+type RunnerLeases struct {
 	client    kubernetes.Interface
 	namespace string
 	identity  string
-	// address is where this replica serves ("" when unknown: standalone,
-	// or no POD_IP).
+	// address is where this replica serves ("" when unknown: no POD_IP).
 	address string
 
 	mu sync.Mutex
@@ -65,7 +74,7 @@ type runnerLeases struct {
 	renewingSince time.Time
 }
 
-func (r *runnerLeases) renewed(err error) {
+func (r *RunnerLeases) renewed(err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {
@@ -78,14 +87,14 @@ func (r *runnerLeases) renewed(err error) {
 
 // judging says whether this replica has renewed its own Lease long enough
 // to tell another's lapse from an outage of its own.
-func (r *runnerLeases) judging() bool {
+func (r *RunnerLeases) judging() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return !r.renewingSince.IsZero() && time.Since(r.renewingSince) >= runnerLeaseDuration
 }
 
-// keep creates and renews this replica's Lease until ctx ends, then deletes it.
-func (r *runnerLeases) keep(ctx context.Context) {
+// Keep creates and renews this replica's Lease until ctx ends, then deletes it.
+func (r *RunnerLeases) Keep(ctx context.Context) {
 	leases := r.client.CoordinationV1().Leases(r.namespace)
 	name := runnerLeaseName(r.identity)
 	ticker := time.NewTicker(runnerLeaseRenew)
@@ -125,10 +134,10 @@ func (r *runnerLeases) keep(ctx context.Context) {
 	}
 }
 
-// alive says whether runner renewed its Lease recently. Unsure (an error,
+// Alive says whether runner renewed its Lease recently. Unsure (an error,
 // or this replica not renewing its own long enough) counts as alive: never
 // fail another replica's Tasks on a doubt.
-func (r *runnerLeases) alive(runner string) bool {
+func (r *RunnerLeases) Alive(runner string) bool {
 	if !r.judging() {
 		return true
 	}
@@ -145,15 +154,15 @@ func (r *runnerLeases) alive(runner string) bool {
 	return time.Since(lease.Spec.RenewTime.Time) < runnerLeaseDuration
 }
 
-func (r *runnerLeases) annotations() map[string]string {
+func (r *RunnerLeases) annotations() map[string]string {
 	if r.address == "" {
 		return nil
 	}
 	return map[string]string{peerAddressAnnotation: r.address}
 }
 
-// addressOf is where runner serves, "" when its Lease is gone or names none.
-func (r *runnerLeases) addressOf(ctx context.Context, runner string) (string, error) {
+// AddressOf is where runner serves, "" when its Lease is gone or names none.
+func (r *RunnerLeases) AddressOf(ctx context.Context, runner string) (string, error) {
 	lease, err := r.client.CoordinationV1().Leases(r.namespace).Get(ctx, runnerLeaseName(runner), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return "", nil
