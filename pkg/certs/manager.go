@@ -255,7 +255,7 @@ func (m *Manager) ensureLeaf(ctx context.Context, ca *pki.CA, spec leafSpec) (*m
 	for attempt := 0; ; attempt++ {
 		secret, err := secrets.Get(ctx, spec.secret, metav1.GetOptions{})
 		if err != nil && !apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("Secret %s/%s: %w", m.opts.Namespace, spec.secret, err)
+			return nil, fmt.Errorf("secret %s/%s: %w", m.opts.Namespace, spec.secret, err)
 		}
 		found := err == nil
 		var have *material
@@ -289,7 +289,7 @@ func (m *Manager) ensureLeaf(ctx context.Context, ca *pki.CA, spec leafSpec) (*m
 		if (apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err)) && attempt < 3 {
 			continue
 		}
-		return nil, fmt.Errorf("Secret %s/%s: %w", m.opts.Namespace, spec.secret, err)
+		return nil, fmt.Errorf("secret %s/%s: %w", m.opts.Namespace, spec.secret, err)
 	}
 }
 

@@ -95,7 +95,7 @@ func New(cfg Config) *Client { return &Client{cfg: cfg} }
 func (c *Client) OpenLog(ctx context.Context, runner, namespace, name string, query url.Values) (io.ReadCloser, error) {
 	addr, err := c.cfg.Resolve(ctx, runner)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	if addr == "" || addr == c.cfg.Self {
 		return nil, ErrUnreachable
@@ -112,7 +112,7 @@ func (c *Client) OpenLog(ctx context.Context, runner, namespace, name string, qu
 		// APIService again and retry once.
 		klog.FromContext(ctx).V(2).Info("Asking the runner replica failed; retrying with a fresh caBundle", "runner", runner, "address", addr, "err", err)
 		if resp, err = c.get(ctx, path, true); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
+			return nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
 		}
 	}
 	if resp.StatusCode == http.StatusOK {

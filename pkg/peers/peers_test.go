@@ -49,7 +49,10 @@ func runner(t *testing.T) (*httptest.Server, Trust) {
 		default:
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusGone)
-			_ = json.NewEncoder(w).Encode(apierrors.NewGone("output no longer kept").Status())
+			// As an API server answers: a Status with its kind.
+			status := apierrors.NewResourceExpired("output no longer kept").Status()
+			status.Kind, status.APIVersion = "Status", "v1"
+			_ = json.NewEncoder(w).Encode(status)
 		}
 	}))
 	t.Cleanup(srv.Close)
@@ -91,7 +94,7 @@ func TestOpenLog(t *testing.T) {
 		t.Errorf("log from the runner %q", got)
 	}
 
-	if _, err := c.OpenLog(context.Background(), "replica-b", "ns", "gone", query); !apierrors.IsGone(err) {
+	if _, err := c.OpenLog(context.Background(), "replica-b", "ns", "gone", query); !apierrors.IsResourceExpired(err) {
 		t.Errorf("the runner's 410 came back as %v, want the same API error", err)
 	}
 	for _, who := range []string{"me", "replica-gone"} {

@@ -71,8 +71,11 @@ func (a FileAnchor) Load(context.Context) (*Record, error) {
 		return nil, err
 	}
 	var rec Record
-	if err := json.Unmarshal(data, &rec); err != nil || rec.StoreUID == "" {
-		return nil, fmt.Errorf("%s is not a store record (remove it to record the store anew): %v", a.Path, err)
+	if err := json.Unmarshal(data, &rec); err != nil {
+		return nil, fmt.Errorf("%s is not a store record (remove it to record the store anew): %w", a.Path, err)
+	}
+	if rec.StoreUID == "" {
+		return nil, fmt.Errorf("%s is not a store record (remove it to record the store anew): it names no store", a.Path)
 	}
 	return &rec, nil
 }

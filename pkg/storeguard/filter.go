@@ -17,6 +17,7 @@ limitations under the License.
 package storeguard
 
 import (
+	"errors"
 	"net/http"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -38,7 +39,7 @@ func (g *Guard) WithGuard(handler http.Handler, s runtime.NegotiatedSerializer) 
 			return
 		}
 		if err := g.APIError(); err != nil {
-			if g.Err() == ErrUnverified {
+			if errors.Is(g.Err(), ErrUnverified) {
 				w.Header().Set("Retry-After", "1")
 			}
 			responsewriters.ErrorNegotiated(err, s, schema.GroupVersion{Group: info.APIGroup, Version: info.APIVersion}, w, req)

@@ -537,7 +537,7 @@ func TestLogFromEveryReplica(t *testing.T) {
 			rest, _ := io.ReadAll(reader)
 			f.rest = string(rest)
 			if err := cmd.Wait(); err != nil {
-				f.err = fmt.Errorf("%v: %s", err, stderr.String())
+				f.err = fmt.Errorf("%w: %s", err, stderr.String())
 			}
 		}()
 	}

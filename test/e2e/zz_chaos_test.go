@@ -39,8 +39,8 @@ func figure(t *testing.T, name string, lost int, binds, tasks *loadReport, recov
 	t.Log(line)
 	if path := os.Getenv("ARL_CHAOS_REPORT"); path != "" {
 		if f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
-			fmt.Fprintln(f, line)
-			f.Close()
+			_, _ = fmt.Fprintln(f, line)
+			_ = f.Close()
 		}
 	}
 }

@@ -226,27 +226,29 @@ func newDefragCommand() *cobra.Command {
 			}
 			var errs []error
 			for _, m := range members.Members {
-				for _, url := range m.ClientURLs {
-					status, err := c.Status(ctx, url)
-					if err != nil {
-						errs = append(errs, fmt.Errorf("member %s: %w", m.Name, err))
-						break
-					}
-					free := 1 - float64(status.DbSizeInUse)/float64(max(status.DbSize, 1))
-					if free < minFree {
-						klog.InfoS("Not defragmenting a member", "member", m.Name, "dbSize", status.DbSize, "inUse", status.DbSizeInUse)
-						break
-					}
-					start := time.Now()
-					if _, err := c.Defragment(ctx, url); err != nil {
-						errs = append(errs, fmt.Errorf("defragmenting member %s: %w", m.Name, err))
-						break
-					}
-					after, _ := c.Status(ctx, url)
-					klog.InfoS("Defragmented a member", "member", m.Name, "took", time.Since(start), "dbSizeBefore", status.DbSize,
-						"dbSizeAfter", sizeOf(after))
-					break
+				// A member is asked at its first client URL.
+				if len(m.ClientURLs) == 0 {
+					continue
 				}
+				url := m.ClientURLs[0]
+				status, err := c.Status(ctx, url)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("member %s: %w", m.Name, err))
+					continue
+				}
+				free := 1 - float64(status.DbSizeInUse)/float64(max(status.DbSize, 1))
+				if free < minFree {
+					klog.InfoS("Not defragmenting a member", "member", m.Name, "dbSize", status.DbSize, "inUse", status.DbSizeInUse)
+					continue
+				}
+				start := time.Now()
+				if _, err := c.Defragment(ctx, url); err != nil {
+					errs = append(errs, fmt.Errorf("defragmenting member %s: %w", m.Name, err))
+					continue
+				}
+				after, _ := c.Status(ctx, url)
+				klog.InfoS("Defragmented a member", "member", m.Name, "took", time.Since(start), "dbSizeBefore", status.DbSize,
+					"dbSizeAfter", sizeOf(after))
 			}
 			return errors.Join(errs...)
 		},
