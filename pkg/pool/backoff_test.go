@@ -59,7 +59,7 @@ func TestFailedPodsSlowThePool(t *testing.T) {
 				h.sync(t, "ns/p")
 			}
 			if left := h.rt.names(); len(left) != 0 {
-				t.Fatalf("failed pods left: %v", left)
+				t.Fatalf("pods after the failures: %v, want none (no new pod during the backoff)", left)
 			}
 			stored, err := h.cs.ArlV1alpha1().WarmPools("ns").Get(context.Background(), "p", metav1.GetOptions{})
 			if err != nil {
