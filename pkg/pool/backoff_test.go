@@ -116,3 +116,41 @@ func TestFailedCreatesBackOff(t *testing.T) {
 	syncAt(5*time.Second, 2)
 	syncAt(5*time.Second, 3) // 10s after the second
 }
+
+// TestLeaderCreatesWhenTheBackoffEnds: the leader's work queue waits out
+// a pool's backoff on the controller's clock, then refills the pool.
+func TestLeaderCreatesWhenTheBackoffEnds(t *testing.T) {
+	pool := newPool("ns", "p", 1, "python:3.9-slim")
+	var failed []*Pod
+	for i := range 3 {
+		failed = append(failed, &Pod{Namespace: "ns", Name: fmt.Sprintf("p-failed-%d", i), Pool: "p", State: PodIdle,
+			TemplateHash: hashOf(pool), Created: time.Now(), Failed: true, FailureReason: "Error"})
+	}
+	h := newHarness(t, failed...)
+	h.addPool(t, pool)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		h.c.Lead(ctx)
+		close(done)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	// Three failures in a row: 20s before the next pod, which no real
+	// clock reaches while the test waits.
+	h.waitFor(t, "the failed pods replaced", func() bool { return len(h.rt.names()) == 0 })
+	if b, ok := h.c.backoff("ns/p"); !ok || b.failures != 3 {
+		t.Fatalf("backoff %+v, want 3 failures", b)
+	}
+	if n := h.rt.creates(); n != 0 {
+		t.Fatalf("%d pods created during the backoff", n)
+	}
+	// Time moves on in steps, so a timer set a moment late fires too.
+	h.clock.Step(19 * time.Second)
+	h.waitFor(t, "a pod created once the backoff ended", func() bool {
+		h.clock.Step(time.Second)
+		return h.rt.creates() == 1
+	})
+}
