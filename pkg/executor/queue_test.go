@@ -399,3 +399,54 @@ func TestFinishedTaskDeletedAfterItsTTL(t *testing.T) {
 		t.Fatal("Task kept past its TTL")
 	}
 }
+
+// TestSweepDeletesTasksPastTheirTTL: a finished Task no timer of this
+// replica covers (another replica ran it, or this one restarted since) is
+// deleted by the periodic sweep once past its TTL, on the executor's clock.
+func TestSweepDeletesTasksPastTheirTTL(t *testing.T) {
+	h := newExecutorHarness(t, 0)
+	// An hour behind the real time: a sweep that read the real clock would
+	// take both Tasks for expired.
+	h.clock.SetTime(time.Now().Add(-time.Hour))
+	finishedAgo := func(name string, ago time.Duration) {
+		t.Helper()
+		task := &arl.Task{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns"}, Spec: arl.TaskSpec{SandboxRef: "elsewhere",
+			TTLSecondsAfterFinished: ptr.To[int32](60), Steps: []arl.TaskStep{{Name: "run", Type: arl.StepCommand, Command: []string{"true"}}}}}
+		// Stored as another replica would, without this executor.
+		if _, err := h.tasks.Task.Store.Create(h.ctx(), task, rest.ValidateAllObjectFunc, &metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		done := metav1.NewTime(h.clock.Now().Add(-ago))
+		if _, err := h.e.updateStatus(h.ctx(), name, func(t *arl.Task) error {
+			t.Status = finishedStatus(t, done, ReasonSucceeded, "done elsewhere")
+			t.Status.State = arl.TaskSucceeded
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	finishedAgo("expired", 61*time.Second)
+	finishedAgo("recent", 30*time.Second)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	h.e.Start(ctx)
+	// One tick, once the ticker is set: the first sweeps.
+	err := wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		return h.clock.HasWaiters(), nil
+	})
+	if err != nil {
+		t.Fatal("the executor set no ticker")
+	}
+	h.clock.Step(time.Second)
+	err = wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		_, err := h.getTask(t, "expired")
+		return apierrors.IsNotFound(err), nil
+	})
+	if err != nil {
+		t.Fatal("a Task past its TTL was not swept")
+	}
+	if _, err := h.getTask(t, "recent"); err != nil {
+		t.Fatalf("a Task within its TTL was swept: %v", err)
+	}
+}
