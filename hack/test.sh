@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The project's test entry point (`make test` = `hack/test.sh all`).
 #   verify       gofmt, go vet, generated code and protobufs current
-#   unit         go test of pkg/ and cmd/ (real etcd embedded where storage is tested)
+#   unit         go test -race of pkg/ and cmd/ (real etcd embedded where storage is tested)
 #   fuzz         every fuzz target for a few seconds (FUZZTIME=5m: that long
 #                each; `make fuzz`); corpora in <package>/testdata/fuzz
 #   integration  the real binaries, standalone, driven by /usr/bin/kubectl,
 #                the generated clientset and Debian's python3-kubernetes
+#                (go test -race)
 #   python       the Python SDK's suite (sdk/python/tests) against a
 #                standalone server it starts itself
 #   cluster      the Go and Python e2e suites and the SDK's suite against a
@@ -23,8 +24,16 @@ GO_TEST_FLAGS=(${ARL_GO_TEST_FLAGS:--timeout=45m})
 deps() {
   # bubblewrap: the standalone local runtime; python3-*: the Python suites;
   # util-linux: unshare for the agent-as-PID-1 test; python-is-python3: the
-  # manual's `python` inside standalone sandboxes (they run host programs).
-  arl::apt_ensure bubblewrap python3-kubernetes python3-pytest python-is-python3 util-linux procps
+  # manual's `python` inside standalone sandboxes (they run host programs);
+  # gcc, libc6-dev: the race detector, which needs cgo.
+  arl::apt_ensure bubblewrap python3-kubernetes python3-pytest python-is-python3 util-linux procps \
+    gcc libc6-dev
+}
+
+# go_test_race runs go test under the race detector. It needs cgo, for
+# these test binaries only: what we build and ship stays CGO_ENABLED=0.
+go_test_race() {
+  CGO_ENABLED=1 go test -race "${GO_TEST_FLAGS[@]}" "$@"
 }
 
 build() {
@@ -36,7 +45,7 @@ build() {
 phase_verify() { "${ARL_ROOT}/hack/verify.sh"; }
 
 phase_unit() {
-  go test "${GO_TEST_FLAGS[@]}" ./pkg/... ./cmd/...
+  go_test_race ./pkg/... ./cmd/...
 }
 
 # phase_fuzz runs each fuzz target in turn (-fuzz takes one target per
@@ -83,7 +92,7 @@ phase_fuzz() {
 
 phase_integration() {
   build
-  go test "${GO_TEST_FLAGS[@]}" ./test/integration/...
+  go_test_race ./test/integration/...
 }
 
 phase_python() {

@@ -36,6 +36,7 @@ import (
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/client-go/tools/record"
+	"k8s.io/utils/clock"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
@@ -65,6 +66,10 @@ type Config struct {
 	LogBytes int
 	// MaxConcurrent bounds the Tasks running at once on this replica.
 	MaxConcurrent int
+	// Clock tells the time and runs the timers (Task durations and
+	// timeouts, TTLs, the periodic sweep); nil: the real clock. Tests step
+	// a fake one.
+	Clock clock.WithTickerAndDelayedExecution
 }
 
 // Defaults.
@@ -122,6 +127,9 @@ func New(cfg Config) *Executor {
 	if cfg.MaxConcurrent <= 0 {
 		cfg.MaxConcurrent = DefaultMaxConcurrent
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.RealClock{}
+	}
 	return &Executor{
 		cfg:      cfg,
 		slots:    make(chan struct{}, cfg.MaxConcurrent),
@@ -143,13 +151,13 @@ func (e *Executor) Start(ctx context.Context) {
 	e.mu.Unlock()
 	go e.releaseWaitersOnStop(ctx)
 	go func() {
-		ticker := time.NewTicker(time.Second)
+		ticker := e.cfg.Clock.NewTicker(time.Second)
 		defer ticker.Stop()
 		for i := 0; ; i++ {
 			select {
 			case <-ctx.Done():
 				return
-			case now := <-ticker.C:
+			case now := <-ticker.C():
 				e.kickAll()
 				e.retained.expire(now)
 				if i%ttlSweepEvery == 0 {
@@ -160,6 +168,9 @@ func (e *Executor) Start(ctx context.Context) {
 	}()
 }
 
+// metaNow is the executor's time, for status.
+func (e *Executor) metaNow() metav1.Time { return metav1.NewTime(e.cfg.Clock.Now()) }
+
 func taskKey(namespace, name string) string { return namespace + "/" + name }
 
 // Admit decides how a new Task starts, before it is stored: Running at
@@ -167,7 +178,7 @@ func taskKey(namespace, name string) string { return namespace + "/" + name }
 // Failed when its Sandbox is missing or failed. start hands the stored
 // Task over; undo forgets it when the store refused it.
 func (e *Executor) Admit(ctx context.Context, task *arl.Task) (status arl.TaskStatus, start func(*arl.Task), undo func()) {
-	now := metav1.Now()
+	now := e.metaNow()
 	sandbox, err := e.getSandbox(ctx, task.Namespace, task.Spec.SandboxRef)
 	switch {
 	case apierrors.IsNotFound(err):
@@ -299,7 +310,7 @@ func (e *Executor) kick(sbKey string) {
 			continue
 		}
 		_, taskName := splitKey(key)
-		now := metav1.Now()
+		now := e.metaNow()
 		started, err := e.updateStatus(ctx, taskName, func(t *arl.Task) error {
 			if t.Status.State != arl.TaskPending {
 				return errNotPending
@@ -335,7 +346,7 @@ func (e *Executor) failQueued(sbKey, reason, message string) {
 	ctx := genericapirequest.WithNamespace(e.ctx, namespace)
 	for _, key := range waiting {
 		_, name := splitKey(key)
-		now := metav1.Now()
+		now := e.metaNow()
 		if task, err := e.updateStatus(ctx, name, func(t *arl.Task) error {
 			if t.Status.State.IsFinished() {
 				return errNotPending
@@ -363,7 +374,7 @@ func (e *Executor) finish(key string, final *arl.Task) {
 		rt.final = final
 		rt.output.finish()
 		if final != nil {
-			e.retained.add(key, final.UID, rt.output, time.Now())
+			e.retained.add(key, final.UID, rt.output, e.cfg.Clock.Now())
 		}
 		close(rt.done)
 	}

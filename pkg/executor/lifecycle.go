@@ -43,7 +43,7 @@ func (e *Executor) expireLater(task *arl.Task) {
 	if ttl == nil {
 		return
 	}
-	time.AfterFunc(time.Duration(*ttl)*time.Second, func() { e.deleteTask(task) })
+	e.cfg.Clock.AfterFunc(time.Duration(*ttl)*time.Second, func() { e.deleteTask(task) })
 }
 
 // sweepExpired deletes the finished Tasks past their TTL, from the cache.
@@ -55,7 +55,7 @@ func (e *Executor) sweepExpired(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	now := time.Now()
+	now := e.cfg.Clock.Now()
 	for i := range obj.(*arl.TaskList).Items {
 		task := &obj.(*arl.TaskList).Items[i]
 		ttl, done := task.Spec.TTLSecondsAfterFinished, task.Status.CompletionTime
@@ -81,7 +81,7 @@ func (e *Executor) touch(sandbox *arl.Sandbox) {
 	if limit == nil || e.sandboxStatus == nil {
 		return
 	}
-	now := metav1.Now()
+	now := e.metaNow()
 	every := time.Duration(*limit) * time.Second / 4
 	ctx := genericapirequest.WithNamespace(e.ctx, sandbox.Namespace)
 	_, _, err := e.sandboxStatus.Update(ctx, sandbox.Name, rest.DefaultUpdatedObjectInfo(nil, func(_ context.Context, _, old runtime.Object) (runtime.Object, error) {

@@ -21,7 +21,6 @@ import (
 	"fmt"
 
 	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/klog/v2"
 
@@ -50,7 +49,7 @@ func (e *Executor) Recover(ctx context.Context, alive func(runner string) bool) 
 		}
 		switch task.Status.State {
 		case arl.TaskRunning:
-			now := metav1.Now()
+			now := e.metaNow()
 			message := runnerLostMessage(runner)
 			failed, err := e.updateStatus(genericapirequest.WithNamespace(ctx, task.Namespace), task.Name, func(t *arl.Task) error {
 				if t.Status.State != arl.TaskRunning || t.Status.Runner != runner {

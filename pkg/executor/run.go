@@ -53,7 +53,7 @@ type attemptResult struct {
 func (e *Executor) run(task *arl.Task, sandbox *arl.Sandbox, rt *runningTask) {
 	// The Task's duration counts from here: status.startTime went through
 	// the store, which keeps whole seconds.
-	began := time.Now()
+	began := e.cfg.Clock.Now()
 	key := taskKey(task.Namespace, task.Name)
 	sbKey := taskKey(task.Namespace, sandbox.Name)
 	logger := klog.Background().WithValues("task", klog.KObj(task), "sandbox", sandbox.Name)
@@ -76,7 +76,7 @@ func (e *Executor) run(task *arl.Task, sandbox *arl.Sandbox, rt *runningTask) {
 	}
 	writeCtx, cancelWrite := context.WithTimeout(context.WithoutCancel(genericapirequest.WithNamespace(e.ctx, task.Namespace)), resultWriteTimeout)
 	defer cancelWrite()
-	now := metav1.Now()
+	now := e.metaNow()
 	stdout, stderr, stdoutTruncated, stderrTruncated := rt.output.statusOutput()
 	final, err := e.updateStatus(writeCtx, task.Name, func(t *arl.Task) error {
 		s := &t.Status
@@ -141,7 +141,7 @@ func (e *Executor) execute(ctx context.Context, task *arl.Task, sandbox *arl.San
 func (e *Executor) attempt(ctx context.Context, agent *client.Client, task *arl.Task, sandbox *arl.Sandbox, out *output) attemptResult {
 	var deadline time.Time
 	if task.Spec.Timeout != nil {
-		deadline = time.Now().Add(task.Spec.Timeout.Duration)
+		deadline = e.cfg.Clock.Now().Add(task.Spec.Timeout.Duration)
 	}
 	workDir := sandbox.Status.WorkDir
 	if workDir == "" {
@@ -152,13 +152,13 @@ func (e *Executor) attempt(ctx context.Context, agent *client.Client, task *arl.
 		step := &task.Spec.Steps[i]
 		var remaining time.Duration
 		if !deadline.IsZero() {
-			if remaining = time.Until(deadline); remaining <= 0 {
+			if remaining = deadline.Sub(e.cfg.Clock.Now()); remaining <= 0 {
 				result.reason, result.message = ReasonTimedOut, fmt.Sprintf("the timeout (%s) ended before step %q", task.Spec.Timeout.Duration, step.Name)
 				result.exitCode = 124
 				return result
 			}
 		}
-		started := metav1.Now()
+		started := e.metaNow()
 		var stepResult arl.StepResult
 		var oomKilled bool
 		var err error
@@ -171,7 +171,7 @@ func (e *Executor) attempt(ctx context.Context, agent *client.Client, task *arl.
 		// The agent could not be reached: nothing the step did is known.
 		unreachable := err != nil && status.Code(err) == codes.Unavailable
 		stepResult.Name, stepResult.StartTime = step.Name, &started
-		stepResult.Duration = &metav1.Duration{Duration: time.Since(started.Time)}
+		stepResult.Duration = &metav1.Duration{Duration: e.cfg.Clock.Since(started.Time)}
 		result.steps = append(result.steps, stepResult)
 		result.exitCode = stepResult.ExitCode
 		switch {

@@ -19,7 +19,6 @@ package executor
 import (
 	"context"
 	"io"
-	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
@@ -121,7 +120,7 @@ func (e *Executor) OpenLog(ctx context.Context, task *arl.Task, follow, finished
 	if !finished {
 		return nil, false
 	}
-	out, ok := e.retained.get(key, task.UID, time.Now())
+	out, ok := e.retained.get(key, task.UID, e.cfg.Clock.Now())
 	if !ok {
 		return nil, false
 	}

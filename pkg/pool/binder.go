@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
 	"github.com/arl-infra/arl/pkg/sidecar/client"
@@ -41,20 +42,20 @@ type Binder struct {
 	free    *FreeList
 	pools   PoolGetter
 	agents  *client.Pool
-	now     func() time.Time
+	clock   clock.PassiveClock
 }
 
 // NewBinder returns a binder over runtime's pods; agents reaches their
 // sidecars (to reset a pod its Sandbox leaves).
 func NewBinder(runtime Runtime, free *FreeList, pools PoolGetter, agents *client.Pool) *Binder {
-	return &Binder{runtime: runtime, free: free, pools: pools, agents: agents, now: time.Now}
+	return &Binder{runtime: runtime, free: free, pools: pools, agents: agents, clock: clock.RealClock{}}
 }
 
 // Bind returns the status a new Sandbox starts with: Ready with a pod when
 // its pool has an idle Ready one, else Pending with the reason. The undo
 // function returns the pod when the Sandbox could not be stored after all.
 func (b *Binder) Bind(ctx context.Context, sandbox *arl.Sandbox) (arl.SandboxStatus, func(), error) {
-	now := b.now()
+	now := b.clock.Now()
 	pool, ok := b.pools(ctx, sandbox.Namespace, sandbox.Spec.PoolRef)
 	if !ok {
 		return pendingStatus(ReasonPoolNotFound, fmt.Sprintf("WarmPool %q does not exist (yet) in namespace %q", sandbox.Spec.PoolRef, sandbox.Namespace), now), nil, nil

@@ -25,7 +25,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/klog/v2"
 
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
@@ -41,7 +40,7 @@ const (
 const lifecycleInterval = time.Second
 
 func (c *Controller) runLifecycle(ctx context.Context) {
-	wait.UntilWithContext(ctx, c.expireSandboxes, lifecycleInterval)
+	c.every(ctx, lifecycleInterval, c.expireSandboxes)
 }
 
 // expireSandboxes deletes Sandboxes past their idle timeout or maximum

@@ -24,11 +24,11 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
@@ -58,6 +58,9 @@ type Config struct {
 	// Store vouches for ARL's store before pods are deleted for the
 	// absence of their pool or Sandbox; nil: no check (tests).
 	Store StoreCheck
+	// Clock tells the time and runs the timers (pod ages, backoffs, grace
+	// periods, requeues); nil: the real clock. Tests step a fake one.
+	Clock clock.WithTicker
 }
 
 // Controller keeps pools' pods and binds them. Run it on every replica;
@@ -76,7 +79,7 @@ type Controller struct {
 	// gets its own.
 	queue   atomic.Pointer[workqueue.TypedRateLimitingInterface[string]]
 	leading atomic.Bool
-	now     func() time.Time
+	clock   clock.WithTicker
 
 	failuresMu sync.Mutex
 	failures   map[string]*failureBackoff // pool key
@@ -99,6 +102,9 @@ func New(cfg Config) (*Controller, error) {
 	if cfg.Workers == 0 {
 		cfg.Workers = 4
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.RealClock{}
+	}
 	c := &Controller{
 		cfg:           cfg,
 		runtime:       cfg.Runtime,
@@ -106,11 +112,12 @@ func New(cfg Config) (*Controller, error) {
 		sandboxes:     cfg.Sandboxes.Lister(),
 		free:          NewFreeList(),
 		expectations:  newExpectations(),
-		now:           time.Now,
+		clock:         cfg.Clock,
 		failures:      map[string]*failureBackoff{},
 		orphansLogged: map[string]time.Time{},
 	}
 	c.binder = NewBinder(cfg.Runtime, c.free, c.getPool, cfg.Agents)
+	c.binder.clock = cfg.Clock
 
 	_, err := cfg.WarmPools.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj interface{}) {
@@ -165,7 +172,7 @@ func (c *Controller) Lead(ctx context.Context) {
 		return
 	}
 	queue := workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
-		workqueue.TypedRateLimitingQueueConfig[string]{Name: "warmpools"})
+		workqueue.TypedRateLimitingQueueConfig[string]{Name: "warmpools", Clock: c.clock})
 	c.queue.Store(&queue)
 	c.leading.Store(true)
 	defer func() {
@@ -203,16 +210,33 @@ func (c *Controller) Lead(ctx context.Context) {
 	}()
 	// A periodic resync catches what no event announces: pods that never
 	// become Ready, backoffs that ended.
-	go wait.UntilWithContext(ctx, func(context.Context) {
+	go c.every(ctx, 15*time.Second, func(context.Context) {
 		for _, pool := range c.listPools() {
 			c.enqueue(pool.Namespace + "/" + pool.Name)
 		}
 		c.deletions.expire(c.now())
-	}, 15*time.Second)
+	})
 	<-ctx.Done()
 	queue.ShutDown()
 	wg.Wait()
 	logger.Info("No longer leading the pool manager")
+}
+
+// now is the controller's time.
+func (c *Controller) now() time.Time { return c.clock.Now() }
+
+// every runs f at once, then period after each run ends, until ctx ends:
+// wait.UntilWithContext on the controller's clock.
+func (c *Controller) every(ctx context.Context, period time.Duration, f func(context.Context)) {
+	for ctx.Err() == nil {
+		f(ctx)
+		timer := c.clock.NewTimer(period)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+		case <-timer.C():
+		}
+	}
 }
 
 func (c *Controller) onPodChange(pod *Pod, deleted bool) {

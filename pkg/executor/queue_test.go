@@ -1,0 +1,452 @@
+/*
+Copyright 2026 The ARL Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package executor
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
+	"k8s.io/apiserver/pkg/registry/rest"
+	testingclock "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
+
+	"github.com/arl-infra/arl/pkg/apis/arl"
+	"github.com/arl-infra/arl/pkg/pool"
+	"github.com/arl-infra/arl/pkg/registry/arl/registrytest"
+	sandboxstorage "github.com/arl-infra/arl/pkg/registry/arl/sandbox/storage"
+	taskstorage "github.com/arl-infra/arl/pkg/registry/arl/task/storage"
+	"github.com/arl-infra/arl/pkg/sidecar/client"
+	agentv1 "github.com/arl-infra/arl/proto/agent/v1"
+)
+
+// fakeAgent is an AgentService whose commands run until the test ends
+// them: each Execute reports its command (the Task's one-word label) and
+// waits for finish(label). It records what ran, in order, and how many
+// ran at once.
+type fakeAgent struct {
+	agentv1.UnimplementedAgentServiceServer
+
+	started chan string
+
+	mu          sync.Mutex
+	order       []string
+	running     int
+	maxRunning  int
+	finishLabel map[string]chan struct{}
+}
+
+func newFakeAgent() *fakeAgent {
+	return &fakeAgent{started: make(chan string, 100), finishLabel: map[string]chan struct{}{}}
+}
+
+func (a *fakeAgent) finishChan(label string) chan struct{} {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ch, ok := a.finishLabel[label]
+	if !ok {
+		ch = make(chan struct{})
+		a.finishLabel[label] = ch
+	}
+	return ch
+}
+
+// finish ends the command label (now, or as soon as it starts).
+func (a *fakeAgent) finish(label string) { close(a.finishChan(label)) }
+
+func (a *fakeAgent) Execute(req *agentv1.ExecRequest, stream grpc.ServerStreamingServer[agentv1.ExecLog]) error {
+	label := req.GetCommand()[0]
+	a.mu.Lock()
+	a.order = append(a.order, label)
+	a.running++
+	a.maxRunning = max(a.maxRunning, a.running)
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		a.running--
+		a.mu.Unlock()
+	}()
+	a.started <- label
+	select {
+	case <-a.finishChan(label):
+	case <-stream.Context().Done():
+		return stream.Context().Err()
+	}
+	if err := stream.Send(&agentv1.ExecLog{Event: &agentv1.ExecLog_Stdout{Stdout: []byte(label + "\n")}}); err != nil {
+		return err
+	}
+	return stream.Send(&agentv1.ExecLog{Event: &agentv1.ExecLog_Exit{Exit: &agentv1.ExecExit{ExitCode: 0}}})
+}
+
+func (a *fakeAgent) ran() (order []string, maxRunning int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.order), a.maxRunning
+}
+
+// serve serves the agent on a unix socket and returns its path.
+func (a *fakeAgent) serve(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "arl-executor-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	socket := filepath.Join(dir, "agent.sock")
+	lis, err := net.Listen("unix", socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	agentv1.RegisterAgentServiceServer(srv, a)
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	return socket
+}
+
+// agentPods is what the executor asks of a pool.Runtime: a Sandbox's pod
+// ("pod-" + its name) and where its agent answers (the fake, for all).
+type agentPods struct {
+	pool.Runtime // nil: the executor calls nothing else
+	socket       string
+}
+
+func (r agentPods) Get(namespace, name string) (*pool.Pod, bool) {
+	return &pool.Pod{Namespace: namespace, Name: name, UID: types.UID("uid-" + name)}, true
+}
+func (r agentPods) Target(*pool.Pod) client.Target { return client.Target{Address: r.socket} }
+
+// readyBinder binds every new Sandbox to its pod at once.
+type readyBinder struct{}
+
+func (readyBinder) Bind(_ context.Context, sandbox *arl.Sandbox) (arl.SandboxStatus, func(), error) {
+	pod := "pod-" + sandbox.Name
+	return arl.SandboxStatus{Phase: arl.SandboxReady, PodName: pod, PodUID: types.UID("uid-" + pod), WorkDir: "/workspace"}, nil, nil
+}
+func (readyBinder) Bound(*arl.Sandbox)                    {}
+func (readyBinder) Release(context.Context, *arl.Sandbox) {}
+
+// executorHarness is an executor behind real Task and Sandbox storage (an
+// embedded etcd), running Tasks on a fake agent, on a fake clock.
+type executorHarness struct {
+	e         *Executor
+	agent     *fakeAgent
+	tasks     taskstorage.TaskStorage
+	sandboxes sandboxstorage.SandboxStorage
+	clock     *testingclock.FakeClock
+}
+
+func newExecutorHarness(t *testing.T, maxConcurrent int) *executorHarness {
+	t.Helper()
+	taskOpts, scheme := registrytest.NewRESTOptions(t, "tasks")
+	sandboxOpts := taskOpts
+	sandboxOpts.StorageConfig = taskOpts.StorageConfig.Config.ForResource(arl.Resource("sandboxes"))
+	sandboxOpts.ResourcePrefix = "sandboxes"
+
+	h := &executorHarness{agent: newFakeAgent(), clock: testingclock.NewFakeClock(time.Now())}
+	agents := client.NewPool()
+	t.Cleanup(agents.Close)
+	h.e = New(Config{Identity: "replica-a", Runtime: agentPods{socket: h.agent.serve(t)}, Agents: agents,
+		MaxConcurrent: maxConcurrent, Clock: h.clock})
+	var err error
+	if h.tasks, err = taskstorage.NewStorage(scheme, taskOpts, h.e, nil, nil, taskstorage.CreateChecks{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.tasks.Task.Store.DestroyFunc)
+	if h.sandboxes, err = sandboxstorage.NewStorage(scheme, sandboxOpts, readyBinder{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.sandboxes.Sandbox.Store.DestroyFunc)
+	h.e.SetStores(h.tasks.StatusStore, h.sandboxes.Sandbox.Store, h.sandboxes.StatusStore)
+	return h
+}
+
+func (h *executorHarness) ctx() context.Context {
+	return genericapirequest.WithNamespace(genericapirequest.NewContext(), "ns")
+}
+
+func (h *executorHarness) createSandbox(t *testing.T, name string) {
+	t.Helper()
+	sandbox := &arl.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns"}, Spec: arl.SandboxSpec{PoolRef: "p", KeepAlive: true}}
+	if _, err := h.sandboxes.Sandbox.Create(h.ctx(), sandbox, rest.ValidateAllObjectFunc, &metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// createTask creates Task name in sandbox; its one step runs the command
+// name, which the fake agent reports.
+func (h *executorHarness) createTask(t *testing.T, sandbox, name string, mutate ...func(*arl.Task)) *arl.Task {
+	t.Helper()
+	task := &arl.Task{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns"}, Spec: arl.TaskSpec{SandboxRef: sandbox,
+		Steps: []arl.TaskStep{{Name: "run", Type: arl.StepCommand, Command: []string{name}}}}}
+	for _, m := range mutate {
+		m(task)
+	}
+	created, err := h.tasks.Task.Create(h.ctx(), task, rest.ValidateAllObjectFunc, &metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return created.(*arl.Task)
+}
+
+func (h *executorHarness) getTask(t *testing.T, name string) (*arl.Task, error) {
+	t.Helper()
+	obj, err := h.tasks.Task.Get(h.ctx(), name, &metav1.GetOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return obj.(*arl.Task), nil
+}
+
+func (h *executorHarness) state(t *testing.T, name string) arl.TaskState {
+	t.Helper()
+	task, err := h.getTask(t, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return task.Status.State
+}
+
+// nextStarted is the next command the agent starts.
+func (h *executorHarness) nextStarted(t *testing.T) string {
+	t.Helper()
+	select {
+	case label := <-h.agent.started:
+		return label
+	case <-time.After(30 * time.Second):
+		t.Fatal("no command started")
+		return ""
+	}
+}
+
+// noneStarted asserts that no further command starts for a while: what
+// must not happen is given a fair chance to.
+func (h *executorHarness) noneStarted(t *testing.T) {
+	t.Helper()
+	select {
+	case label := <-h.agent.started:
+		t.Fatalf("command %s started", label)
+	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+func (h *executorHarness) waitState(t *testing.T, name string, want arl.TaskState) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		return h.state(t, name) == want, nil
+	})
+	if err != nil {
+		t.Fatalf("Task %s is %s, want %s", name, h.state(t, name), want)
+	}
+}
+
+// TestTasksOfOneSandboxRunInOrder: a Sandbox's Tasks run one at a time, in
+// the order they were created; the others wait Pending, Queued.
+func TestTasksOfOneSandboxRunInOrder(t *testing.T) {
+	h := newExecutorHarness(t, 0)
+	h.createSandbox(t, "sb")
+	labels := []string{"first", "second", "third", "fourth"}
+	for _, name := range labels {
+		h.createTask(t, "sb", name)
+	}
+	for i, name := range labels {
+		if got := h.nextStarted(t); got != name {
+			t.Fatalf("started %s, want %s", got, name)
+		}
+		h.noneStarted(t)
+		for _, later := range labels[i+1:] {
+			task, err := h.getTask(t, later)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if task.Status.State != arl.TaskPending || task.Status.Conditions[0].Reason != ReasonQueued {
+				t.Fatalf("while %s runs, %s is %s (%s), want Pending, Queued", name, later, task.Status.State, task.Status.Conditions[0].Reason)
+			}
+		}
+		h.agent.finish(name)
+		h.waitState(t, name, arl.TaskSucceeded)
+	}
+	if order, maxRunning := h.agent.ran(); !slices.Equal(order, labels) || maxRunning != 1 {
+		t.Fatalf("ran %v, %d at once; want %v one at a time", order, maxRunning, labels)
+	}
+}
+
+// TestSandboxesRunInParallelUpToMaxConcurrent: Tasks of different
+// Sandboxes run at once, as many as MaxConcurrent allows on the replica;
+// the rest start as slots free up.
+func TestSandboxesRunInParallelUpToMaxConcurrent(t *testing.T) {
+	for _, tc := range []struct {
+		maxConcurrent int
+		sandboxes     int
+		wantAtOnce    int
+	}{
+		{maxConcurrent: 0, sandboxes: 4, wantAtOnce: 4}, // the default bound is far away
+		{maxConcurrent: 2, sandboxes: 4, wantAtOnce: 2},
+		{maxConcurrent: 1, sandboxes: 3, wantAtOnce: 1},
+	} {
+		t.Run(fmt.Sprintf("max %d, %d sandboxes", tc.maxConcurrent, tc.sandboxes), func(t *testing.T) {
+			h := newExecutorHarness(t, tc.maxConcurrent)
+			var labels []string
+			for i := range tc.sandboxes {
+				sandbox, label := fmt.Sprintf("sb-%d", i), fmt.Sprintf("task-%d", i)
+				h.createSandbox(t, sandbox)
+				h.createTask(t, sandbox, label)
+				labels = append(labels, label)
+			}
+			// Every Task has its own Sandbox: all are Running, some wait
+			// for a slot.
+			for _, label := range labels {
+				if state := h.state(t, label); state != arl.TaskRunning {
+					t.Fatalf("Task %s is %s, want Running", label, state)
+				}
+			}
+			var started []string
+			for range tc.wantAtOnce {
+				started = append(started, h.nextStarted(t))
+			}
+			h.noneStarted(t)
+			for len(started) < len(labels) {
+				h.agent.finish(started[len(started)-tc.wantAtOnce])
+				started = append(started, h.nextStarted(t))
+			}
+			for _, label := range started[len(started)-tc.wantAtOnce:] {
+				h.agent.finish(label)
+			}
+			for _, label := range labels {
+				h.waitState(t, label, arl.TaskSucceeded)
+			}
+			if _, maxRunning := h.agent.ran(); maxRunning != tc.wantAtOnce {
+				t.Fatalf("%d Tasks ran at once, want %d", maxRunning, tc.wantAtOnce)
+			}
+		})
+	}
+}
+
+// TestQueuedTasksFailWithTheirSandbox: when a Sandbox goes, the Tasks
+// queued for it fail; the one running is not the queue's to fail.
+func TestQueuedTasksFailWithTheirSandbox(t *testing.T) {
+	h := newExecutorHarness(t, 0)
+	h.createSandbox(t, "sb")
+	h.createTask(t, "sb", "running")
+	h.createTask(t, "sb", "queued")
+	if got := h.nextStarted(t); got != "running" {
+		t.Fatalf("started %s first", got)
+	}
+	h.e.SandboxGone("ns", "sb")
+	task, err := h.getTask(t, "queued")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if task.Status.State != arl.TaskFailed || task.Status.Conditions[0].Reason != ReasonSandboxNotFound {
+		t.Fatalf("queued Task of a deleted Sandbox is %s (%+v), want Failed, SandboxNotFound", task.Status.State, task.Status.Conditions)
+	}
+	h.agent.finish("running")
+	h.waitState(t, "running", arl.TaskSucceeded)
+	h.noneStarted(t)
+}
+
+// TestFinishedTaskDeletedAfterItsTTL: ttlSecondsAfterFinished counts on
+// the executor's clock from the Task's end.
+func TestFinishedTaskDeletedAfterItsTTL(t *testing.T) {
+	h := newExecutorHarness(t, 0)
+	h.createSandbox(t, "sb")
+	h.createTask(t, "sb", "short-lived", func(task *arl.Task) { task.Spec.TTLSecondsAfterFinished = ptr.To[int32](60) })
+	h.nextStarted(t)
+	h.agent.finish("short-lived")
+	h.waitState(t, "short-lived", arl.TaskSucceeded)
+	err := wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		return h.clock.HasWaiters(), nil
+	})
+	if err != nil {
+		t.Fatal("no TTL timer was set")
+	}
+	h.clock.Step(59 * time.Second)
+	if _, err := h.getTask(t, "short-lived"); err != nil {
+		t.Fatalf("Task gone 59s into a TTL of 60s: %v", err)
+	}
+	h.clock.Step(time.Second)
+	err = wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		_, err := h.getTask(t, "short-lived")
+		return apierrors.IsNotFound(err), nil
+	})
+	if err != nil {
+		t.Fatal("Task kept past its TTL")
+	}
+}
+
+// TestSweepDeletesTasksPastTheirTTL: a finished Task no timer of this
+// replica covers (another replica ran it, or this one restarted since) is
+// deleted by the periodic sweep once past its TTL, on the executor's clock.
+func TestSweepDeletesTasksPastTheirTTL(t *testing.T) {
+	h := newExecutorHarness(t, 0)
+	// An hour behind the real time: a sweep that read the real clock would
+	// take both Tasks for expired.
+	h.clock.SetTime(time.Now().Add(-time.Hour))
+	finishedAgo := func(name string, ago time.Duration) {
+		t.Helper()
+		task := &arl.Task{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns"}, Spec: arl.TaskSpec{SandboxRef: "elsewhere",
+			TTLSecondsAfterFinished: ptr.To[int32](60), Steps: []arl.TaskStep{{Name: "run", Type: arl.StepCommand, Command: []string{"true"}}}}}
+		// Stored as another replica would, without this executor.
+		if _, err := h.tasks.Task.Store.Create(h.ctx(), task, rest.ValidateAllObjectFunc, &metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		done := metav1.NewTime(h.clock.Now().Add(-ago))
+		if _, err := h.e.updateStatus(h.ctx(), name, func(t *arl.Task) error {
+			t.Status = finishedStatus(t, done, ReasonSucceeded, "done elsewhere")
+			t.Status.State = arl.TaskSucceeded
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	finishedAgo("expired", 61*time.Second)
+	finishedAgo("recent", 30*time.Second)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	h.e.Start(ctx)
+	// One tick, once the ticker is set: the first sweeps.
+	err := wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		return h.clock.HasWaiters(), nil
+	})
+	if err != nil {
+		t.Fatal("the executor set no ticker")
+	}
+	h.clock.Step(time.Second)
+	err = wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		_, err := h.getTask(t, "expired")
+		return apierrors.IsNotFound(err), nil
+	})
+	if err != nil {
+		t.Fatal("a Task past its TTL was not swept")
+	}
+	if _, err := h.getTask(t, "recent"); err != nil {
+		t.Fatalf("a Task within its TTL was swept: %v", err)
+	}
+}
