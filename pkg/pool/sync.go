@@ -28,6 +28,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
@@ -64,7 +66,11 @@ type poolPods struct {
 func (c *Controller) syncPool(ctx context.Context, key string) (time.Duration, error) {
 	logger := klog.FromContext(ctx).WithValues("pool", key)
 	ctx = klog.NewContext(ctx, logger)
-	namespace, name := splitKey(key)
+	namespace, name, err := cache.SplitMetaNamespaceKey(key)
+	if err != nil { // not a key the handlers enqueue: retrying cannot help
+		utilruntime.HandleError(err)
+		return 0, nil
+	}
 	// A store that is not (yet) vouched for is not acted on at all.
 	if err := c.storeErr(); err != nil {
 		logger.V(2).Info("Not syncing: ARL's store is not verified", "err", err.Error())
@@ -80,7 +86,7 @@ func (c *Controller) syncPool(ctx context.Context, key string) (time.Duration, e
 		case retryLater:
 			return 0, fmt.Errorf("WarmPool %s was deleted, but ARL's store cannot be verified now: %w", key, c.storeErr())
 		default:
-			c.reportKeptOrphans(ctx, key, pods)
+			c.reportKeptOrphans(ctx, namespace, name, pods)
 			return 0, nil
 		}
 	}
