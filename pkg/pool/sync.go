@@ -26,6 +26,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -334,8 +335,10 @@ func (c *Controller) updatePoolStatus(ctx context.Context, pool *arlv1alpha1.War
 			ready.Reason = "BackingOff"
 		}
 	}
-	setCondition(&status.Conditions, ready, now)
-	setCondition(&status.Conditions, failure, now)
+	// now is a transition time only where a condition's status changed.
+	ready.LastTransitionTime, failure.LastTransitionTime = metav1.NewTime(now), metav1.NewTime(now)
+	meta.SetStatusCondition(&status.Conditions, ready)
+	meta.SetStatusCondition(&status.Conditions, failure)
 
 	if apiequality.Semantic.DeepEqual(*status, pool.Status) {
 		return 0, nil

@@ -33,6 +33,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -130,10 +131,8 @@ func (e *env) exec(task *arlv1alpha1.Task) *arlv1alpha1.Task {
 }
 
 func reason(task *arlv1alpha1.Task) string {
-	for _, c := range task.Status.Conditions {
-		if c.Type == "Complete" {
-			return c.Reason
-		}
+	if c := meta.FindStatusCondition(task.Status.Conditions, "Complete"); c != nil {
+		return c.Reason
 	}
 	return ""
 }
