@@ -136,7 +136,7 @@ type Runtime interface {
 }
 
 // NetworkRuntime is a Runtime that isolates each pool's pods on the network
-// (package kube: a NetworkPolicy per pool). The Manager keeps the isolation
+// (package kube: a NetworkPolicy per pool). The pool manager (Controller.Lead) keeps the isolation
 // in step with the pool and creates no pod until it is in place.
 type NetworkRuntime interface {
 	// EnsurePoolNetwork makes the pool's isolation what its spec says now;
@@ -145,6 +145,6 @@ type NetworkRuntime interface {
 	// DeletePoolNetwork removes the isolation of a deleted pool.
 	DeletePoolNetwork(ctx context.Context, namespace, pool string) error
 	// NetworkPoolKeys lists the pools (namespace/name) that have isolation,
-	// so pools deleted while no Manager ran lose theirs too.
+	// so pools deleted while no pool manager ran lose theirs too.
 	NetworkPoolKeys() []string
 }
