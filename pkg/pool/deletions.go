@@ -24,6 +24,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
+	"github.com/arl-infra/arl/pkg/apis/arl"
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 )
 
@@ -159,5 +160,5 @@ func (c *Controller) reportKeptOrphans(ctx context.Context, namespace, name stri
 	c.orphansMu.Unlock()
 	klog.FromContext(ctx).Error(nil, "Keeping the pods of a WarmPool missing from ARL's store: its deletion was not seen "+
 		"(the store may have lost it). Delete them if the pool is really gone",
-		"pool", key, "pods", len(pods), "command", "kubectl delete pods -n "+namespace+" -l "+LabelPool+"="+name)
+		"pool", key, "pods", len(pods), "command", "kubectl delete pods -n "+namespace+" -l "+arl.LabelPool+"="+name)
 }

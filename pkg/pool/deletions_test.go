@@ -168,7 +168,7 @@ func (h *harness) createPool(t *testing.T, namespace, name string) {
 	pool := &arlv1alpha1.WarmPool{
 		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name, UID: types.UID("uid-" + name)},
 		Spec: arlv1alpha1.WarmPoolSpec{Replicas: ptr.To[int32](0), Template: corev1.PodTemplateSpec{
-			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "executor", Image: "python:3.9-slim"}}}}},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: arl.ExecutorContainerName, Image: "python:3.9-slim"}}}}},
 	}
 	if _, err := h.cs.ArlV1alpha1().WarmPools(namespace).Create(context.Background(), pool, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)

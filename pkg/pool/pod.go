@@ -27,22 +27,14 @@ import (
 	"github.com/arl-infra/arl/pkg/sidecar/client"
 )
 
-// Labels ARL sets on every pool pod.
-const (
-	LabelPool         = "arl.infra.io/pool"
-	LabelState        = "arl.infra.io/state"
-	LabelSandbox      = "arl.infra.io/sandbox"
-	LabelTemplateHash = "arl.infra.io/template-hash"
-)
-
-// PodState is a pool pod's allocation state (the LabelState value).
+// PodState is a pool pod's allocation state (its arl.LabelState value).
 type PodState string
 
 const (
 	// PodIdle waits in its pool for a Sandbox.
-	PodIdle PodState = "idle"
-	// PodAllocated is bound to the Sandbox named by LabelSandbox.
-	PodAllocated PodState = "allocated"
+	PodIdle PodState = arl.PodStateIdle
+	// PodAllocated is bound to the Sandbox named by arl.LabelSandbox.
+	PodAllocated PodState = arl.PodStateAllocated
 )
 
 // Pod is what the pool needs to know of a pod, whatever runs it.

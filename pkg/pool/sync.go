@@ -33,6 +33,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
+	"github.com/arl-infra/arl/pkg/apis/arl"
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 )
 
@@ -317,7 +318,7 @@ func (c *Controller) updatePoolStatus(ctx context.Context, pool *arlv1alpha1.War
 			status.ReadyReplicas++
 		}
 	}
-	status.Selector = fmt.Sprintf("%s=%s,%s=%s", LabelPool, pool.Name, LabelState, PodIdle)
+	status.Selector = arl.IdlePodSelector(pool.Name)
 	if status.ReadyReplicas > 0 || len(pods.allocated) > 0 {
 		c.clearFailures(key)
 	}

@@ -31,6 +31,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 
+	"github.com/arl-infra/arl/pkg/apis/arl"
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 	arlclient "github.com/arl-infra/arl/pkg/generated/clientset/versioned/typed/arl/v1alpha1"
 	"github.com/arl-infra/arl/test/integration/framework"
@@ -63,7 +64,7 @@ func newEnvWith(t *testing.T, args []string, idle int32, sandboxes ...string) *e
 		Spec: arlv1alpha1.WarmPoolSpec{
 			Replicas: ptr.To(idle),
 			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{
-				Name: "executor", Image: "python:3.9-slim", Command: []string{"sleep", "infinity"},
+				Name: arl.ExecutorContainerName, Image: "python:3.9-slim", Command: []string{"sleep", "infinity"},
 			}}}},
 		},
 	}, metav1.CreateOptions{})
