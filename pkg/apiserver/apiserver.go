@@ -15,7 +15,8 @@ limitations under the License.
 */
 
 // Package apiserver assembles the arl.infra.io API server: config, scheme,
-// the storage of every resource, and the pool that runs alongside.
+// the storage of every resource, and the workloads that run alongside (the
+// pool controller, the executor and Task recovery).
 package apiserver
 
 import (
