@@ -15,7 +15,8 @@ limitations under the License.
 */
 
 // Package apiserver assembles the arl.infra.io API server: config, scheme,
-// the storage of every resource, and the pool that runs alongside.
+// the storage of every resource, and the workloads that run alongside (the
+// pool controller, the executor and Task recovery).
 package apiserver
 
 import (
@@ -137,14 +138,14 @@ func (c completedConfig) New() (*ARLServer, error) {
 		}
 	}
 
-	var runner *poolRunner
+	var wl *workloads
 	var deps storageDeps
 	if c.ExtraConfig.PoolRuntime != nil {
-		runner, err = newPoolRunner(c.GenericConfig.LoopbackClientConfig, c.ExtraConfig)
+		wl, err = newWorkloads(c.GenericConfig.LoopbackClientConfig, c.ExtraConfig)
 		if err != nil {
 			return nil, err
 		}
-		deps = storageDeps{binder: runner.binder(), executor: runner.executor, agents: runner.executor, peers: c.ExtraConfig.Peers}
+		deps = storageDeps{binder: wl.binder(), executor: wl.executor, agents: wl.executor, peers: c.ExtraConfig.Peers}
 	}
 
 	// tasks/exec creates the Task of its body with the authorizer and the
@@ -159,15 +160,15 @@ func (c completedConfig) New() (*ARLServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if runner != nil {
-		runner.executor.SetStores(stores.taskStatus, stores.sandboxes, stores.sandboxStatus)
-		s.GenericAPIServer.AddPostStartHookOrDie("start-arl-pool", runner.start)
+	if wl != nil {
+		wl.executor.SetStores(stores.taskStatus, stores.sandboxes, stores.sandboxStatus)
+		s.GenericAPIServer.AddPostStartHookOrDie("start-arl-pool", wl.start)
 		delay := c.GenericConfig.ShutdownDelayDuration
 		s.GenericAPIServer.AddPreShutdownHookOrDie("arl-drain-tasks", func() error {
-			runner.drain(delay, c.ExtraConfig.ShutdownTaskGrace)
+			wl.drain(delay, c.ExtraConfig.ShutdownTaskGrace)
 			return nil
 		})
-		if err := s.GenericAPIServer.AddReadyzChecks(runner.readyzCheck()); err != nil {
+		if err := s.GenericAPIServer.AddReadyzChecks(wl.readyzCheck()); err != nil {
 			return nil, err
 		}
 	}

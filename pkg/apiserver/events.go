@@ -51,11 +51,12 @@ func installEvents(server *genericapiserver.GenericAPIServer, optsGetter generic
 	}
 	broadcaster := record.NewBroadcaster()
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kube.CoreV1().Events(metav1.NamespaceAll)})
-	return broadcaster.NewRecorder(recorderScheme(), corev1.EventSource{Component: "arl-apiserver"}), nil
+	return broadcaster.NewRecorder(EventScheme(), corev1.EventSource{Component: "arl-apiserver"}), nil
 }
 
-// recorderScheme knows the kinds Events are about.
-func recorderScheme() *runtime.Scheme {
+// EventScheme knows the kinds ARL's Events are about (the built-in ones and
+// ARL's v1alpha1): the scheme of every event recorder the server makes.
+func EventScheme() *runtime.Scheme {
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(arlv1alpha1.AddToScheme(scheme))

@@ -32,9 +32,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/clock"
 
@@ -274,7 +276,12 @@ func (e *Executor) kick(sbKey string) {
 	q.busy = true
 	e.mu.Unlock()
 
-	namespace, name := splitKey(sbKey)
+	namespace, name, err := cache.SplitMetaNamespaceKey(sbKey)
+	if err != nil { // keys come from taskKey: not reached
+		utilruntime.HandleError(err)
+		e.release(sbKey)
+		return
+	}
 	ctx := genericapirequest.WithNamespace(e.ctx, namespace)
 	sandbox, err := e.getSandbox(ctx, namespace, name)
 	var failReason, failMessage string
@@ -309,7 +316,12 @@ func (e *Executor) kick(sbKey string) {
 		if rt == nil {
 			continue
 		}
-		_, taskName := splitKey(key)
+		_, taskName, err := cache.SplitMetaNamespaceKey(key)
+		if err != nil { // keys come from taskKey: not reached
+			utilruntime.HandleError(err)
+			e.forget(key)
+			continue
+		}
 		now := e.metaNow()
 		started, err := e.updateStatus(ctx, taskName, func(t *arl.Task) error {
 			if t.Status.State != arl.TaskPending {
@@ -342,10 +354,14 @@ func (e *Executor) failQueued(sbKey, reason, message string) {
 	q.waiting = nil
 	q.busy = false
 	e.mu.Unlock()
-	namespace, _ := splitKey(sbKey)
-	ctx := genericapirequest.WithNamespace(e.ctx, namespace)
 	for _, key := range waiting {
-		_, name := splitKey(key)
+		namespace, name, err := cache.SplitMetaNamespaceKey(key)
+		if err != nil { // keys come from taskKey: not reached
+			utilruntime.HandleError(err)
+			e.forget(key)
+			continue
+		}
+		ctx := genericapirequest.WithNamespace(e.ctx, namespace)
 		now := e.metaNow()
 		if task, err := e.updateStatus(ctx, name, func(t *arl.Task) error {
 			if t.Status.State.IsFinished() {
@@ -448,13 +464,4 @@ func (e *Executor) recordFinished(task *arl.Task) {
 	}
 	reason, message := completeReason(task)
 	e.cfg.Recorder.Event(ref, eventType, reason, message)
-}
-
-func splitKey(key string) (string, string) {
-	for i := 0; i < len(key); i++ {
-		if key[i] == '/' {
-			return key[:i], key[i+1:]
-		}
-	}
-	return "", key
 }

@@ -20,10 +20,12 @@ import (
 	"errors"
 	"fmt"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
+	"github.com/arl-infra/arl/pkg/pool"
 )
 
 // ConditionComplete says whether a Task finished, and why.
@@ -85,20 +87,16 @@ func finishedStatus(task *arl.Task, now metav1.Time, reason, message string) arl
 
 // completeReason is the reason and message of a finished Task.
 func completeReason(task *arl.Task) (string, string) {
-	for _, c := range task.Status.Conditions {
-		if c.Type == ConditionComplete {
-			return c.Reason, c.Message
-		}
+	if c := meta.FindStatusCondition(task.Status.Conditions, ConditionComplete); c != nil {
+		return c.Reason, c.Message
 	}
 	return string(task.Status.State), ""
 }
 
 // sandboxReason is why a Sandbox is not Ready, from its conditions.
 func sandboxReason(sandbox *arl.Sandbox) string {
-	for _, c := range sandbox.Status.Conditions {
-		if c.Type == "Ready" && c.Status != metav1.ConditionTrue {
-			return fmt.Sprintf("%s: %s", c.Reason, c.Message)
-		}
+	if c := meta.FindStatusCondition(sandbox.Status.Conditions, pool.ConditionReady); c != nil && c.Status != metav1.ConditionTrue {
+		return fmt.Sprintf("%s: %s", c.Reason, c.Message)
 	}
 	return string(sandbox.Status.Phase)
 }

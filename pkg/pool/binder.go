@@ -22,6 +22,8 @@ import (
 	"fmt"
 	"time"
 
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 
@@ -87,7 +89,12 @@ func (b *Binder) claimIdle(ctx context.Context, pool *arl.WarmPool, sandbox stri
 		if key == "" {
 			return nil, nil
 		}
-		pod, ok := b.runtime.Get(splitKey(key))
+		namespace, name, err := cache.SplitMetaNamespaceKey(key)
+		if err != nil { // the free list holds Pod.Key()s: not reached
+			utilruntime.HandleError(err)
+			continue
+		}
+		pod, ok := b.runtime.Get(namespace, name)
 		// A pod of an older template is left for the manager to replace.
 		if !ok || !pod.Bindable() || pod.TemplateHash != hash {
 			continue
@@ -149,13 +156,4 @@ func (b *Binder) reset(ctx context.Context, pod *Pod) error {
 	}
 	_, err = agent.Reset(ctx, &agentv1.ResetRequest{})
 	return err
-}
-
-func splitKey(key string) (string, string) {
-	for i := 0; i < len(key); i++ {
-		if key[i] == '/' {
-			return key[:i], key[i+1:]
-		}
-	}
-	return "", key
 }

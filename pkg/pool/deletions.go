@@ -24,6 +24,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
+	"github.com/arl-infra/arl/pkg/apis/arl"
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 )
 
@@ -143,10 +144,11 @@ func (c *Controller) storeErr() error {
 // orphanLogInterval bounds how often kept orphans are reported per pool.
 const orphanLogInterval = 10 * time.Minute
 
-func (c *Controller) reportKeptOrphans(ctx context.Context, key string, pods []*Pod) {
+func (c *Controller) reportKeptOrphans(ctx context.Context, namespace, name string, pods []*Pod) {
 	if len(pods) == 0 {
 		return
 	}
+	key := namespace + "/" + name
 	c.orphansMu.Lock()
 	last, ok := c.orphansLogged[key]
 	now := c.now()
@@ -156,8 +158,7 @@ func (c *Controller) reportKeptOrphans(ctx context.Context, key string, pods []*
 	}
 	c.orphansLogged[key] = now
 	c.orphansMu.Unlock()
-	namespace, name := splitKey(key)
 	klog.FromContext(ctx).Error(nil, "Keeping the pods of a WarmPool missing from ARL's store: its deletion was not seen "+
 		"(the store may have lost it). Delete them if the pool is really gone",
-		"pool", key, "pods", len(pods), "command", "kubectl delete pods -n "+namespace+" -l "+LabelPool+"="+name)
+		"pool", key, "pods", len(pods), "command", "kubectl delete pods -n "+namespace+" -l "+arl.LabelPool+"="+name)
 }

@@ -18,16 +18,17 @@ limitations under the License.
 //
 // Pods are the source of truth: their labels say which pool they belong to,
 // whether they are idle or allocated and to which Sandbox, so a restarted
-// server rebuilds everything from them. Two parts run in every arl-apiserver:
+// server rebuilds everything from them. Every arl-apiserver runs a
+// Controller, which has two parts:
 //
-//   - the Binder, on every replica, hands an idle Ready pod to a Sandbox
-//     being created, from an in-memory free list; a conditional pod update
-//     (the pod's version as precondition) makes two replicas never hand out
-//     one pod;
-//   - the Manager, on the elected leader only, creates and deletes pods to
-//     keep each pool's idle count, replaces failed ones, rolls idle pods when
-//     the template changes, binds pods to Pending Sandboxes, fails Sandboxes
-//     whose pod died, and writes WarmPool status.
+//   - its Binder, on every replica (Controller.Run feeds its free list),
+//     hands an idle Ready pod to a Sandbox being created, from an in-memory
+//     free list; a conditional pod update (the pod's version as
+//     precondition) makes two replicas never hand out one pod;
+//   - the pool manager, Controller.Lead, on the elected leader only, creates
+//     and deletes pods to keep each pool's idle count, replaces failed ones,
+//     rolls idle pods when the template changes, binds pods to Pending
+//     Sandboxes, fails Sandboxes whose pod died, and writes WarmPool status.
 //
 // A Runtime supplies the pods: Kubernetes pods (package kube) or local
 // bubblewrap sandboxes for standalone mode (package local).

@@ -328,7 +328,7 @@ func newPool(namespace, name string, replicas int32, image string) *arlv1alpha1.
 	return &arlv1alpha1.WarmPool{
 		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name, UID: types.UID("uid-" + name)},
 		Spec: arlv1alpha1.WarmPoolSpec{Replicas: ptr.To(replicas), Template: corev1.PodTemplateSpec{
-			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "executor", Image: image}}}}},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: arl.ExecutorContainerName, Image: image}}}}},
 	}
 }
 

@@ -27,22 +27,14 @@ import (
 	"github.com/arl-infra/arl/pkg/sidecar/client"
 )
 
-// Labels ARL sets on every pool pod.
-const (
-	LabelPool         = "arl.infra.io/pool"
-	LabelState        = "arl.infra.io/state"
-	LabelSandbox      = "arl.infra.io/sandbox"
-	LabelTemplateHash = "arl.infra.io/template-hash"
-)
-
-// PodState is a pool pod's allocation state (the LabelState value).
+// PodState is a pool pod's allocation state (its arl.LabelState value).
 type PodState string
 
 const (
 	// PodIdle waits in its pool for a Sandbox.
-	PodIdle PodState = "idle"
-	// PodAllocated is bound to the Sandbox named by LabelSandbox.
-	PodAllocated PodState = "allocated"
+	PodIdle PodState = arl.PodStateIdle
+	// PodAllocated is bound to the Sandbox named by arl.LabelSandbox.
+	PodAllocated PodState = arl.PodStateAllocated
 )
 
 // Pod is what the pool needs to know of a pod, whatever runs it.
@@ -136,7 +128,7 @@ type Runtime interface {
 }
 
 // NetworkRuntime is a Runtime that isolates each pool's pods on the network
-// (package kube: a NetworkPolicy per pool). The Manager keeps the isolation
+// (package kube: a NetworkPolicy per pool). The pool manager (Controller.Lead) keeps the isolation
 // in step with the pool and creates no pod until it is in place.
 type NetworkRuntime interface {
 	// EnsurePoolNetwork makes the pool's isolation what its spec says now;
@@ -145,6 +137,6 @@ type NetworkRuntime interface {
 	// DeletePoolNetwork removes the isolation of a deleted pool.
 	DeletePoolNetwork(ctx context.Context, namespace, pool string) error
 	// NetworkPoolKeys lists the pools (namespace/name) that have isolation,
-	// so pools deleted while no Manager ran lose theirs too.
+	// so pools deleted while no pool manager ran lose theirs too.
 	NetworkPoolKeys() []string
 }

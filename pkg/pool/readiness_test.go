@@ -25,6 +25,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
+	"github.com/arl-infra/arl/pkg/apis/arl"
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 )
 
@@ -50,7 +51,7 @@ func TestUnreadyPodReplacedAfterReadyTimeout(t *testing.T) {
 			pool := &arlv1alpha1.WarmPool{
 				ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "p", UID: "uid-p"},
 				Spec: arlv1alpha1.WarmPoolSpec{Replicas: ptr.To[int32](2), Template: corev1.PodTemplateSpec{
-					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "executor", Image: "python:3.9-slim"}}}}},
+					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: arl.ExecutorContainerName, Image: "python:3.9-slim"}}}}},
 			}
 			hash := HashTemplate(&toInternalPool(pool).Spec.Template)
 			ready := idlePod("ns", "p", "ready")

@@ -25,6 +25,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/klog/v2"
@@ -97,17 +98,16 @@ func (c *Controller) claimFor(ctx context.Context, pods *poolPods, sandbox strin
 
 // markWaiting says why a Sandbox of an existing pool still waits, once.
 func (c *Controller) markWaiting(ctx context.Context, sandbox *arlv1alpha1.Sandbox, pool string, now time.Time) {
-	for _, cond := range sandbox.Status.Conditions {
-		if cond.Type == ConditionReady && cond.Reason == ReasonWaitingForPod {
-			return
-		}
+	if cond := meta.FindStatusCondition(sandbox.Status.Conditions, ConditionReady); cond != nil && cond.Reason == ReasonWaitingForPod {
+		return
 	}
 	_ = c.updateSandboxStatus(ctx, sandbox, func(s *arlv1alpha1.Sandbox) error {
 		if s.Status.Phase != arlv1alpha1.SandboxPending {
 			return errStale
 		}
-		setCondition(&s.Status.Conditions, metav1.Condition{Type: ConditionReady, Status: metav1.ConditionFalse,
-			Reason: ReasonWaitingForPod, Message: fmt.Sprintf("WarmPool %q is starting a pod for this Sandbox", pool)}, now)
+		meta.SetStatusCondition(&s.Status.Conditions, metav1.Condition{Type: ConditionReady, Status: metav1.ConditionFalse,
+			Reason: ReasonWaitingForPod, Message: fmt.Sprintf("WarmPool %q is starting a pod for this Sandbox", pool),
+			LastTransitionTime: metav1.NewTime(now)})
 		return nil
 	})
 }
@@ -138,7 +138,8 @@ func (c *Controller) failSandbox(ctx context.Context, sandbox *arlv1alpha1.Sandb
 			return errStale
 		}
 		s.Status.Phase = arlv1alpha1.SandboxFailed
-		setCondition(&s.Status.Conditions, metav1.Condition{Type: ConditionReady, Status: metav1.ConditionFalse, Reason: reason, Message: message}, now)
+		meta.SetStatusCondition(&s.Status.Conditions, metav1.Condition{Type: ConditionReady, Status: metav1.ConditionFalse,
+			Reason: reason, Message: message, LastTransitionTime: metav1.NewTime(now)})
 		return nil
 	})
 	if err == nil {

@@ -68,25 +68,3 @@ func pendingStatus(reason, message string, now time.Time) arl.SandboxStatus {
 		}},
 	}
 }
-
-// setCondition sets a condition, keeping its transition time when its
-// status did not change. It reports whether anything changed.
-func setCondition(conditions *[]metav1.Condition, c metav1.Condition, now time.Time) bool {
-	for i := range *conditions {
-		existing := &(*conditions)[i]
-		if existing.Type != c.Type {
-			continue
-		}
-		if existing.Status == c.Status && existing.Reason == c.Reason && existing.Message == c.Message && existing.ObservedGeneration == c.ObservedGeneration {
-			return false
-		}
-		if existing.Status != c.Status {
-			existing.LastTransitionTime = metav1.NewTime(now)
-		}
-		existing.Status, existing.Reason, existing.Message, existing.ObservedGeneration = c.Status, c.Reason, c.Message, c.ObservedGeneration
-		return true
-	}
-	c.LastTransitionTime = metav1.NewTime(now)
-	*conditions = append(*conditions, c)
-	return true
-}

@@ -26,10 +26,14 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
+	"github.com/arl-infra/arl/pkg/apis/arl"
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 )
 
@@ -64,7 +68,11 @@ type poolPods struct {
 func (c *Controller) syncPool(ctx context.Context, key string) (time.Duration, error) {
 	logger := klog.FromContext(ctx).WithValues("pool", key)
 	ctx = klog.NewContext(ctx, logger)
-	namespace, name := splitKey(key)
+	namespace, name, err := cache.SplitMetaNamespaceKey(key)
+	if err != nil { // not a key the handlers enqueue: retrying cannot help
+		utilruntime.HandleError(err)
+		return 0, nil
+	}
 	// A store that is not (yet) vouched for is not acted on at all.
 	if err := c.storeErr(); err != nil {
 		logger.V(2).Info("Not syncing: ARL's store is not verified", "err", err.Error())
@@ -80,7 +88,7 @@ func (c *Controller) syncPool(ctx context.Context, key string) (time.Duration, e
 		case retryLater:
 			return 0, fmt.Errorf("WarmPool %s was deleted, but ARL's store cannot be verified now: %w", key, c.storeErr())
 		default:
-			c.reportKeptOrphans(ctx, key, pods)
+			c.reportKeptOrphans(ctx, namespace, name, pods)
 			return 0, nil
 		}
 	}
@@ -310,7 +318,7 @@ func (c *Controller) updatePoolStatus(ctx context.Context, pool *arlv1alpha1.War
 			status.ReadyReplicas++
 		}
 	}
-	status.Selector = fmt.Sprintf("%s=%s,%s=%s", LabelPool, pool.Name, LabelState, PodIdle)
+	status.Selector = arl.IdlePodSelector(pool.Name)
 	if status.ReadyReplicas > 0 || len(pods.allocated) > 0 {
 		c.clearFailures(key)
 	}
@@ -328,8 +336,10 @@ func (c *Controller) updatePoolStatus(ctx context.Context, pool *arlv1alpha1.War
 			ready.Reason = "BackingOff"
 		}
 	}
-	setCondition(&status.Conditions, ready, now)
-	setCondition(&status.Conditions, failure, now)
+	// now is a transition time only where a condition's status changed.
+	ready.LastTransitionTime, failure.LastTransitionTime = metav1.NewTime(now), metav1.NewTime(now)
+	meta.SetStatusCondition(&status.Conditions, ready)
+	meta.SetStatusCondition(&status.Conditions, failure)
 
 	if apiequality.Semantic.DeepEqual(*status, pool.Status) {
 		return 0, nil

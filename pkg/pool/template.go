@@ -40,17 +40,3 @@ func HashTemplate(template *corev1.PodTemplateSpec, extra ...string) string {
 	}
 	return fmt.Sprintf("%x", h.Sum64())
 }
-
-// ExecutorContainer is the container Tasks run in: the one named
-// "executor", else the first; nil when there is none.
-func ExecutorContainer(spec *corev1.PodSpec) *corev1.Container {
-	for i := range spec.Containers {
-		if spec.Containers[i].Name == "executor" {
-			return &spec.Containers[i]
-		}
-	}
-	if len(spec.Containers) > 0 {
-		return &spec.Containers[0]
-	}
-	return nil
-}

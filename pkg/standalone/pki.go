@@ -17,21 +17,17 @@ limitations under the License.
 package standalone
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"time"
 
 	certutil "k8s.io/client-go/util/cert"
 	"k8s.io/client-go/util/keyutil"
+
+	"github.com/arl-infra/arl/pkg/sidecar/pki"
 )
 
 // AdminUser and AdminGroup are the identity in the generated kubeconfig;
@@ -64,113 +60,71 @@ func NewPKI(dir string) *PKI {
 	}
 }
 
+// validity is how long the standalone CA and certificates last.
+const validity = 10 * 365 * 24 * time.Hour
+
 // Ensure creates whatever certificate is missing; existing ones are kept.
 // servingHosts are the DNS names and IPs the serving certificate covers.
 func (p *PKI) Ensure(servingHosts []string) error {
 	if err := os.MkdirAll(p.Dir, 0o700); err != nil {
 		return err
 	}
-	caCert, caKey, err := p.ensureCA()
+	ca, err := p.ensureCA()
 	if err != nil {
 		return err
 	}
-	var dnsNames []string
-	var ips []net.IP
-	for _, h := range servingHosts {
-		if ip := net.ParseIP(h); ip != nil {
-			ips = append(ips, ip)
-		} else {
-			dnsNames = append(dnsNames, h)
-		}
-	}
-	serving := &x509.Certificate{
-		Subject:     pkix.Name{CommonName: "arl-apiserver"},
-		DNSNames:    dnsNames,
-		IPAddresses: ips,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	if err := ensureSigned(p.ServingCertFile, p.ServingKeyFile, serving, caCert, caKey); err != nil {
+	if err := ensureSigned(p.ServingCertFile, p.ServingKeyFile, ca, pkix.Name{CommonName: "arl-apiserver"},
+		x509.ExtKeyUsageServerAuth, servingHosts...); err != nil {
 		return err
 	}
-	admin := &x509.Certificate{
-		Subject:     pkix.Name{CommonName: AdminUser, Organization: []string{AdminGroup}},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	return ensureSigned(p.AdminCertFile, p.AdminKeyFile, admin, caCert, caKey)
+	return ensureSigned(p.AdminCertFile, p.AdminKeyFile, ca, pkix.Name{CommonName: AdminUser, Organization: []string{AdminGroup}},
+		x509.ExtKeyUsageClientAuth)
 }
 
-func (p *PKI) ensureCA() (*x509.Certificate, crypto.Signer, error) {
+func (p *PKI) ensureCA() (*pki.CA, error) {
 	if exists(p.CACertFile) && exists(p.CAKeyFile) {
-		return loadPair(p.CACertFile, p.CAKeyFile)
+		certPEM, err := os.ReadFile(p.CACertFile)
+		if err != nil {
+			return nil, err
+		}
+		keyPEM, err := os.ReadFile(p.CAKeyFile)
+		if err != nil {
+			return nil, err
+		}
+		return pki.LoadCA(certPEM, keyPEM)
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := pki.NewCA("arl-standalone-ca", validity)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	cert, err := certutil.NewSelfSignedCACert(certutil.Config{CommonName: "arl-standalone-ca"}, key)
+	keyPEM, err := ca.KeyPEM()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if err := writePair(p.CACertFile, p.CAKeyFile, cert.Raw, key); err != nil {
-		return nil, nil, err
+	if err := writePair(p.CACertFile, p.CAKeyFile, &pki.KeyPair{CertPEM: ca.CertPEM, KeyPEM: keyPEM}); err != nil {
+		return nil, err
 	}
-	return cert, key, nil
+	return ca, nil
 }
 
-// ensureSigned writes a key and a certificate from template signed by the
-// CA, unless both files exist already.
-func ensureSigned(certFile, keyFile string, template, caCert *x509.Certificate, caKey crypto.Signer) error {
+// ensureSigned writes a key and a certificate for subject signed by the CA,
+// unless both files exist already.
+func ensureSigned(certFile, keyFile string, ca *pki.CA, subject pkix.Name, usage x509.ExtKeyUsage, sans ...string) error {
 	if exists(certFile) && exists(keyFile) {
 		return nil
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return err
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
-	if err != nil {
-		return err
-	}
-	template.SerialNumber = serial
-	template.NotBefore = time.Now().Add(-time.Hour)
-	template.NotAfter = time.Now().Add(10 * 365 * 24 * time.Hour)
-	template.KeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment
-	der, err := x509.CreateCertificate(rand.Reader, template, caCert, key.Public(), caKey)
+	kp, err := ca.IssueSubject(subject, validity, []x509.ExtKeyUsage{usage}, sans...)
 	if err != nil {
 		return fmt.Errorf("signing %s: %w", certFile, err)
 	}
-	return writePair(certFile, keyFile, der, key)
+	return writePair(certFile, keyFile, kp)
 }
 
-func writePair(certFile, keyFile string, der []byte, key *ecdsa.PrivateKey) error {
-	keyPEM, err := keyutil.MarshalPrivateKeyToPEM(key)
-	if err != nil {
+func writePair(certFile, keyFile string, kp *pki.KeyPair) error {
+	if err := keyutil.WriteKey(keyFile, kp.KeyPEM); err != nil {
 		return err
 	}
-	if err := keyutil.WriteKey(keyFile, keyPEM); err != nil {
-		return err
-	}
-	certPEM, err := certutil.EncodeCertificates(&x509.Certificate{Raw: der})
-	if err != nil {
-		return err
-	}
-	return certutil.WriteCert(certFile, certPEM)
-}
-
-func loadPair(certFile, keyFile string) (*x509.Certificate, crypto.Signer, error) {
-	certs, err := certutil.CertsFromFile(certFile)
-	if err != nil {
-		return nil, nil, err
-	}
-	key, err := keyutil.PrivateKeyFromFile(keyFile)
-	if err != nil {
-		return nil, nil, err
-	}
-	signer, ok := key.(crypto.Signer)
-	if !ok {
-		return nil, nil, fmt.Errorf("%s does not hold a signing key", keyFile)
-	}
-	return certs[0], signer, nil
+	return certutil.WriteCert(certFile, kp.CertPEM)
 }
 
 func exists(path string) bool {

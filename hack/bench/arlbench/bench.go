@@ -36,6 +36,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 
+	"github.com/arl-infra/arl/pkg/apis/arl"
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 	arlclient "github.com/arl-infra/arl/pkg/generated/clientset/versioned/typed/arl/v1alpha1"
 	"github.com/arl-infra/arl/pkg/pool/kube"
@@ -145,7 +146,7 @@ func (b *bench) createPool(ctx context.Context, replicas int32) error {
 	_, err := b.arl.WarmPools(b.o.namespace).Create(ctx, &arlv1alpha1.WarmPool{
 		ObjectMeta: metav1.ObjectMeta{Name: poolName},
 		Spec: arlv1alpha1.WarmPoolSpec{Replicas: ptr.To(replicas), Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
-			Containers: []corev1.Container{{Name: "executor", Image: b.o.image, Command: []string{"sleep", "infinity"}}},
+			Containers: []corev1.Container{{Name: arl.ExecutorContainerName, Image: b.o.image, Command: []string{"sleep", "infinity"}}},
 		}}},
 	}, metav1.CreateOptions{})
 	return err

@@ -25,7 +25,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/arl-infra/arl/pkg/pool"
+	"github.com/arl-infra/arl/pkg/apis/arl"
 )
 
 // waitSettled waits until the pool has n idle Ready pods and, in a cluster,
@@ -57,7 +57,7 @@ func (b *bench) settled(ctx context.Context, n int32) (bool, string, error) {
 	if wp.Status.ReadyReplicas < n {
 		return false, fmt.Sprintf("%d of %d idle pods Ready", wp.Status.ReadyReplicas, n), nil
 	}
-	pods, err := b.kube.CoreV1().Pods(b.o.namespace).List(ctx, metav1.ListOptions{LabelSelector: pool.LabelPool + "=" + poolName})
+	pods, err := b.kube.CoreV1().Pods(b.o.namespace).List(ctx, metav1.ListOptions{LabelSelector: arl.LabelPool + "=" + poolName})
 	if apierrors.IsNotFound(err) {
 		return true, "", nil // standalone serves no pods: its sandboxes are local processes
 	}

@@ -39,7 +39,6 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
-	"github.com/arl-infra/arl/pkg/pool"
 )
 
 const (
@@ -176,7 +175,7 @@ func (n *network) poolKeys() []string {
 	policies, _ := n.policies.List(labels.SelectorFromSet(labels.Set{labelManagedBy: managedByARL}))
 	var keys []string
 	for _, np := range policies {
-		if name := np.Labels[pool.LabelPool]; name != "" && np.Name == networkPolicyName(name) {
+		if name := np.Labels[arl.LabelPool]; name != "" && np.Name == networkPolicyName(name) {
 			keys = append(keys, np.Namespace+"/"+name)
 		}
 	}

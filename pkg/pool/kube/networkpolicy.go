@@ -28,7 +28,6 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
-	"github.com/arl-infra/arl/pkg/pool"
 )
 
 const (
@@ -94,10 +93,10 @@ func buildNetworkPolicy(p *arl.WarmPool, cfg networkConfig, resolved map[string]
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      networkPolicyName(p.Name),
 			Namespace: p.Namespace,
-			Labels:    map[string]string{labelManagedBy: managedByARL, pool.LabelPool: p.Name},
+			Labels:    map[string]string{labelManagedBy: managedByARL, arl.LabelPool: p.Name},
 		},
 		Spec: networkingv1.NetworkPolicySpec{
-			PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{pool.LabelPool: p.Name}},
+			PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{arl.LabelPool: p.Name}},
 			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},
 			Ingress: []networkingv1.NetworkPolicyIngressRule{{
 				From: []networkingv1.NetworkPolicyPeer{{

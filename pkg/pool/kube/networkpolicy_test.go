@@ -126,11 +126,11 @@ func TestBuildNetworkPolicy(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			np := buildNetworkPolicy(poolWithEgress(tc.egress), testNetworkConfig, tc.resolved)
 			if np.Name != "arl-pool-python-pool" || np.Namespace != "default" ||
-				!cmp.Equal(np.Labels, map[string]string{"app.kubernetes.io/managed-by": "arl", "arl.infra.io/pool": "python-pool"}) {
+				!cmp.Equal(np.Labels, map[string]string{"app.kubernetes.io/managed-by": "arl", arl.LabelPool: "python-pool"}) {
 				t.Errorf("metadata %+v", np.ObjectMeta)
 			}
 			spec := np.Spec
-			if !cmp.Equal(spec.PodSelector, metav1.LabelSelector{MatchLabels: map[string]string{"arl.infra.io/pool": "python-pool"}}) ||
+			if !cmp.Equal(spec.PodSelector, metav1.LabelSelector{MatchLabels: map[string]string{arl.LabelPool: "python-pool"}}) ||
 				!cmp.Equal(spec.PolicyTypes, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}) {
 				t.Errorf("selector %+v policy types %v", spec.PodSelector, spec.PolicyTypes)
 			}

@@ -22,6 +22,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/arl-infra/arl/pkg/apis/arl"
 	"github.com/arl-infra/arl/pkg/pool"
 )
 
@@ -43,10 +44,10 @@ func toPod(p *corev1.Pod) *pool.Pod {
 		Name:         p.Name,
 		UID:          p.UID,
 		Version:      p.ResourceVersion,
-		Pool:         p.Labels[pool.LabelPool],
-		State:        pool.PodState(p.Labels[pool.LabelState]),
-		Sandbox:      p.Labels[pool.LabelSandbox],
-		TemplateHash: p.Labels[pool.LabelTemplateHash],
+		Pool:         p.Labels[arl.LabelPool],
+		State:        pool.PodState(p.Labels[arl.LabelState]),
+		Sandbox:      p.Labels[arl.LabelSandbox],
+		TemplateHash: p.Labels[arl.LabelTemplateHash],
 		Terminating:  p.DeletionTimestamp != nil,
 		IP:           p.Status.PodIP,
 		Node:         p.Spec.NodeName,
@@ -92,7 +93,7 @@ func failure(p *corev1.Pod) (string, string) {
 		if w := s.State.Waiting; w != nil && stuckReasons[w.Reason] {
 			return w.Reason, fmt.Sprintf("container %s: %s", s.Name, w.Message)
 		}
-		if t := s.State.Terminated; t != nil && s.Name != InstallContainer && p.Spec.RestartPolicy == corev1.RestartPolicyNever {
+		if t := s.State.Terminated; t != nil && s.Name != arl.InstallContainerName && p.Spec.RestartPolicy == corev1.RestartPolicyNever {
 			return "ContainerExited", fmt.Sprintf("container %s exited with code %d (%s)", s.Name, t.ExitCode, t.Reason)
 		}
 	}

@@ -22,6 +22,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/arl-infra/arl/pkg/apis/arl"
 )
 
 func TestFailure(t *testing.T) {
@@ -29,7 +31,7 @@ func TestFailure(t *testing.T) {
 		return &corev1.Pod{
 			Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever},
 			Status: corev1.PodStatus{Phase: corev1.PodPending, ContainerStatuses: []corev1.ContainerStatus{{
-				Name: "executor", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: "why"}},
+				Name: arl.ExecutorContainerName, State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: "why"}},
 			}}},
 		}
 	}

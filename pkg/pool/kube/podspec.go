@@ -28,13 +28,10 @@ import (
 
 // What ARL injects into every pool pod.
 const (
-	// SidecarContainer serves the AgentService (mTLS) on SidecarPort.
-	SidecarContainer = "sidecar"
-	// InstallContainer copies arl-sidecar into the shared volume before the
-	// executor starts, so the agent runs inside the user's image.
-	InstallContainer = "arl-install"
-	SidecarPort      = 50051
-	HealthPort       = 50052
+	// SidecarPort is where the sidecar container (arl.SidecarContainerName)
+	// serves the AgentService (mTLS).
+	SidecarPort = 50051
+	HealthPort  = 50052
 	// TLSSecret (per namespace) holds the sidecars' serving certificate and
 	// the CA of allowed callers; only the sidecar container mounts it.
 	TLSSecret = "arl-sidecar-tls"
@@ -70,9 +67,9 @@ func buildPod(p *arl.WarmPool, sidecarImage, templateHash string) *corev1.Pod {
 	if pod.Labels == nil {
 		pod.Labels = map[string]string{}
 	}
-	pod.Labels[pool.LabelPool] = p.Name
-	pod.Labels[pool.LabelState] = string(pool.PodIdle)
-	pod.Labels[pool.LabelTemplateHash] = templateHash
+	pod.Labels[arl.LabelPool] = p.Name
+	pod.Labels[arl.LabelState] = string(pool.PodIdle)
+	pod.Labels[arl.LabelTemplateHash] = templateHash
 
 	spec := &pod.Spec
 	// The sandbox's code must not act as the pod's service account.
@@ -94,7 +91,7 @@ func buildPod(p *arl.WarmPool, sidecarImage, templateHash string) *corev1.Pod {
 		corev1.Volume{Name: tlsVolume, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: TLSSecret}}},
 	)
 
-	executor := pool.ExecutorContainer(spec)
+	executor := arl.ExecutorContainer(spec)
 	if !mountsAt(executor, workspaceMount) {
 		name := workspaceVolume
 		if hasVolume(spec, name) {
@@ -109,8 +106,10 @@ func buildPod(p *arl.WarmPool, sidecarImage, templateHash string) *corev1.Pod {
 		"--socket", agentSocket, "--socket-mode", "0666", "--workspace", workspaceMount}, prefixed("--", original)...)
 	executor.Args = nil
 
+	// The install container copies arl-sidecar into the shared volume before
+	// the executor starts, so the agent runs inside the user's image.
 	spec.InitContainers = append([]corev1.Container{{
-		Name:            InstallContainer,
+		Name:            arl.InstallContainerName,
 		Image:           sidecarImage,
 		ImagePullPolicy: corev1.PullIfNotPresent,
 		Command:         []string{sidecarBinary, "install", "--dest", agentBinary},
@@ -118,7 +117,7 @@ func buildPod(p *arl.WarmPool, sidecarImage, templateHash string) *corev1.Pod {
 		SecurityContext: arlContainerSecurity(),
 	}}, spec.InitContainers...)
 	spec.Containers = append(spec.Containers, corev1.Container{
-		Name:            SidecarContainer,
+		Name:            arl.SidecarContainerName,
 		Image:           sidecarImage,
 		ImagePullPolicy: corev1.PullIfNotPresent,
 		Command: []string{sidecarBinary, "serve",

@@ -36,7 +36,7 @@ func manualPool() *arl.WarmPool {
 		Spec: arl.WarmPoolSpec{
 			Replicas: 3,
 			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
-				Containers: []corev1.Container{{Name: "executor", Image: "python:3.9-slim", Command: []string{"sleep", "infinity"},
+				Containers: []corev1.Container{{Name: arl.ExecutorContainerName, Image: "python:3.9-slim", Command: []string{"sleep", "infinity"},
 					VolumeMounts: []corev1.VolumeMount{{Name: "workspace", MountPath: "/workspace"}}}},
 				Volumes: []corev1.Volume{{Name: "workspace", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}},
 			}},
@@ -141,7 +141,7 @@ func TestBuildPodSecureDefaults(t *testing.T) {
 			if !apiequality.Semantic.DeepEqual(template, &p.Spec.Template) {
 				t.Errorf("buildPod changed the pool's template")
 			}
-			if diff := cmp.Diff(tc.executor, containerNamed(t, pod.Spec.Containers, "executor").SecurityContext); diff != "" {
+			if diff := cmp.Diff(tc.executor, containerNamed(t, pod.Spec.Containers, arl.ExecutorContainerName).SecurityContext); diff != "" {
 				t.Errorf("executor security context (-want +got):\n%s", diff)
 			}
 			podLevel := tc.podLevel
@@ -151,7 +151,7 @@ func TestBuildPodSecureDefaults(t *testing.T) {
 			if diff := cmp.Diff(podLevel, pod.Spec.SecurityContext); diff != "" {
 				t.Errorf("pod security context (-want +got):\n%s", diff)
 			}
-			for _, c := range []*corev1.Container{containerNamed(t, pod.Spec.Containers, SidecarContainer), containerNamed(t, pod.Spec.InitContainers, InstallContainer)} {
+			for _, c := range []*corev1.Container{containerNamed(t, pod.Spec.Containers, arl.SidecarContainerName), containerNamed(t, pod.Spec.InitContainers, arl.InstallContainerName)} {
 				if diff := cmp.Diff(arlContainerSecurity(), c.SecurityContext); diff != "" {
 					t.Errorf("%s security context (-want +got):\n%s", c.Name, diff)
 				}
@@ -188,8 +188,8 @@ func TestBuildPodAppliesDefaultsToEveryTemplateContainer(t *testing.T) {
 		}
 	}
 	// arl-install runs first: the agent must exist before any container of the template.
-	if pod.Spec.InitContainers[0].Name != InstallContainer {
-		t.Errorf("init containers %v: %s must come first", pod.Spec.InitContainers, InstallContainer)
+	if pod.Spec.InitContainers[0].Name != arl.InstallContainerName {
+		t.Errorf("init containers %v: %s must come first", pod.Spec.InitContainers, arl.InstallContainerName)
 	}
 }
 
@@ -211,11 +211,11 @@ func TestBuildPodKeepsKeysFromTheExecutor(t *testing.T) {
 	pod := buildPod(manualPool(), "arl-sidecar:test", "hash")
 	for _, c := range append(append([]corev1.Container{}, pod.Spec.InitContainers...), pod.Spec.Containers...) {
 		for _, m := range c.VolumeMounts {
-			if m.Name == tlsVolume && c.Name != SidecarContainer {
+			if m.Name == tlsVolume && c.Name != arl.SidecarContainerName {
 				t.Errorf("container %s mounts the sidecar's TLS Secret", c.Name)
 			}
 		}
-		if c.Name == "executor" {
+		if c.Name == arl.ExecutorContainerName {
 			var mounts []string
 			for _, m := range c.VolumeMounts {
 				mounts = append(mounts, m.Name+":"+m.MountPath)
@@ -233,7 +233,7 @@ func TestBuildPodKeepsKeysFromTheExecutor(t *testing.T) {
 // TestInjectedNamesAreReserved: validation refuses templates that take
 // the names of what buildPod injects, or mount ARL's Secrets.
 func TestInjectedNamesAreReserved(t *testing.T) {
-	for _, name := range []string{SidecarContainer, InstallContainer} {
+	for _, name := range []string{arl.SidecarContainerName, arl.InstallContainerName} {
 		if !validation.ReservedContainerNames.Has(name) {
 			t.Errorf("container %q is not reserved", name)
 		}

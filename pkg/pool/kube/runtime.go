@@ -108,7 +108,7 @@ func New(ctx context.Context, opts Options) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the server's namespace %s: %w", opts.Namespace, err)
 	}
-	hasPool, err := labels.NewRequirement(pool.LabelPool, selection.Exists, nil)
+	hasPool, err := labels.NewRequirement(arl.LabelPool, selection.Exists, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +201,7 @@ func (r *Runtime) Get(namespace, name string) (*pool.Pod, bool) {
 
 // List implements pool.Runtime.
 func (r *Runtime) List(namespace, poolName string) []*pool.Pod {
-	pods, _ := r.lister.Pods(namespace).List(labels.SelectorFromSet(labels.Set{pool.LabelPool: poolName}))
+	pods, _ := r.lister.Pods(namespace).List(labels.SelectorFromSet(labels.Set{arl.LabelPool: poolName}))
 	return toPods(pods)
 }
 
@@ -305,7 +305,7 @@ func (r *Runtime) patchState(ctx context.Context, p *pool.Pod, state pool.PodSta
 	}
 	patch := map[string]interface{}{"metadata": map[string]interface{}{
 		"resourceVersion": p.Version,
-		"labels":          map[string]interface{}{pool.LabelState: string(state), pool.LabelSandbox: ptrOrNil(sandbox)},
+		"labels":          map[string]interface{}{arl.LabelState: string(state), arl.LabelSandbox: ptrOrNil(sandbox)},
 		"annotations":     map[string]interface{}{AnnotationClaimedAt: claimed},
 	}}
 	data, err := json.Marshal(patch)

@@ -22,12 +22,14 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/arl-infra/arl/pkg/apis/arl"
 )
 
 // TestBwrapArgs: the confinement every sandbox gets, whatever its template.
 func TestBwrapArgs(t *testing.T) {
 	executor := &corev1.Container{
-		Name: "executor", Command: []string{"sleep"}, Args: []string{"infinity"},
+		Name: arl.ExecutorContainerName, Command: []string{"sleep"}, Args: []string{"infinity"},
 		Env: []corev1.EnvVar{{Name: "APP_ENV", Value: "prod"}, {Name: "FROM_SECRET", ValueFrom: &corev1.EnvVarSource{}}},
 	}
 	src := sandboxSources{workspace: "/stage/ws", tmp: "/stage/tmp", run: "/stage/run", sidecar: "/stage/arl-sidecar", oomEvents: "/cg/memory.oom_control"}
@@ -64,7 +66,7 @@ func TestBwrapArgs(t *testing.T) {
 			}
 		}
 	}
-	noCgroup := bwrapArgs("pool-abcde", sandboxSources{workspace: "w", tmp: "t", run: "r", sidecar: "s"}, &corev1.Container{Name: "executor"}, nil)
+	noCgroup := bwrapArgs("pool-abcde", sandboxSources{workspace: "w", tmp: "t", run: "r", sidecar: "s"}, &corev1.Container{Name: arl.ExecutorContainerName}, nil)
 	if slices.Contains(noCgroup, "--oom-events") || slices.Contains(noCgroup, "/.arl/oom-events") {
 		t.Errorf("no cgroup, yet an OOM counter: %v", noCgroup)
 	}

@@ -261,7 +261,7 @@ func (r *Runtime) socketPath(p *localPod) string {
 // Its pod.json and cgroup exist before it starts, so a server that dies
 // meanwhile leaves nothing a restart cannot find.
 func (r *Runtime) Create(ctx context.Context, p *arl.WarmPool) (*pool.Pod, error) {
-	executor := pool.ExecutorContainer(&p.Spec.Template.Spec)
+	executor := arl.ExecutorContainer(&p.Spec.Template.Spec)
 	if executor == nil {
 		return nil, fmt.Errorf("WarmPool %s/%s has no container", p.Namespace, p.Name)
 	}

@@ -16,7 +16,9 @@ limitations under the License.
 
 // Package pki issues the certificates of the sidecar's mTLS: a CA, serving
 // certificates for arl-sidecar serve and client certificates for its callers.
-// Tests use it; so can whoever provisions sandbox pods.
+// Its CA also issues the cluster install's certificates (pkg/certs) and the
+// standalone server's (pkg/standalone). Tests use it; so can whoever
+// provisions sandbox pods.
 package pki
 
 import (
@@ -110,13 +112,19 @@ func LoadCA(certPEM, keyPEM []byte) (*CA, error) {
 // (x509.ExtKeyUsageServerAuth for serve, ClientAuth for callers) and
 // subject alternative names (DNS names or IP addresses).
 func (ca *CA) Issue(name string, validity time.Duration, usages []x509.ExtKeyUsage, sans ...string) (*KeyPair, error) {
+	return ca.IssueSubject(pkix.Name{CommonName: name}, validity, usages, sans...)
+}
+
+// IssueSubject is Issue for a full subject, e.g. a client certificate whose
+// organizations are the user's groups.
+func (ca *CA) IssueSubject(subject pkix.Name, validity time.Duration, usages []x509.ExtKeyUsage, sans ...string) (*KeyPair, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: serial(),
-		Subject:      pkix.Name{CommonName: name},
+		Subject:      subject,
 		NotBefore:    time.Now().Add(-time.Minute),
 		NotAfter:     time.Now().Add(validity),
 		KeyUsage:     x509.KeyUsageDigitalSignature,

@@ -30,6 +30,7 @@ import (
 	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 
+	"github.com/arl-infra/arl/pkg/apis/arl"
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 	"github.com/arl-infra/arl/test/integration/framework"
 )
@@ -58,7 +59,7 @@ func TestClientset(t *testing.T) {
 	pool, err := cs.WarmPools(ns).Create(ctx, &arlv1alpha1.WarmPool{
 		ObjectMeta: metav1.ObjectMeta{Name: "python-pool"},
 		Spec: arlv1alpha1.WarmPoolSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
-			Containers: []corev1.Container{{Name: "executor", Image: "python:3.9-slim", Command: []string{"sleep", "infinity"}}},
+			Containers: []corev1.Container{{Name: arl.ExecutorContainerName, Image: "python:3.9-slim", Command: []string{"sleep", "infinity"}}},
 		}}},
 	}, metav1.CreateOptions{})
 	if err != nil {

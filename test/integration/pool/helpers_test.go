@@ -31,6 +31,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
+	"github.com/arl-infra/arl/pkg/apis/arl"
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 	arlclient "github.com/arl-infra/arl/pkg/generated/clientset/versioned/typed/arl/v1alpha1"
 	"github.com/arl-infra/arl/test/integration/framework"
@@ -44,7 +45,7 @@ func pythonPool(name string, replicas int32) *arlv1alpha1.WarmPool {
 		Spec: arlv1alpha1.WarmPoolSpec{
 			Replicas: ptr.To(replicas),
 			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{
-				Name: "executor", Image: "python:3.9-slim", Command: []string{"sleep", "infinity"},
+				Name: arl.ExecutorContainerName, Image: "python:3.9-slim", Command: []string{"sleep", "infinity"},
 			}}}},
 		},
 	}

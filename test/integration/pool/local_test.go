@@ -30,6 +30,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/sets"
 
+	"github.com/arl-infra/arl/pkg/apis/arl"
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 	"github.com/arl-infra/arl/test/integration/framework"
 )
@@ -56,7 +57,7 @@ func TestManualQuickStart(t *testing.T) {
 	if phase != "Ready" || podName == "" || !strings.HasPrefix(podIP, "unix://") {
 		t.Fatalf("the create response must already be Ready with a pod: %q", out)
 	}
-	if p := e.pods()[podName]; p.State != "allocated" || p.Sandbox != "my-workspace" {
+	if p := e.pods()[podName]; p.State != arl.PodStateAllocated || p.Sandbox != "my-workspace" {
 		t.Errorf("pod %s on disk: %+v", podName, p)
 	}
 	pool := e.waitPool("python-pool", "refilled to 3 idle plus 1 allocated", func(p *arlv1alpha1.WarmPool) bool {
@@ -120,7 +121,7 @@ func TestConcurrentBinds(t *testing.T) {
 			t.Errorf("pod %s is bound twice", sb.Status.PodName)
 		}
 		pods.Insert(sb.Status.PodName)
-		if p := e.pods()[sb.Status.PodName]; p.Sandbox != sb.Name || p.State != "allocated" {
+		if p := e.pods()[sb.Status.PodName]; p.Sandbox != sb.Name || p.State != arl.PodStateAllocated {
 			t.Errorf("pod %s is labelled %+v, want allocated to %s", sb.Status.PodName, p, sb.Name)
 		}
 	}
@@ -179,7 +180,7 @@ func TestScaleAndTemplateRoll(t *testing.T) {
 	framework.Eventually(t, time.Minute, "idle pods of the old template replaced", func() bool {
 		pods := e.pods()
 		for name, p := range pods {
-			if p.State == "idle" && before.Has(name) {
+			if p.State == arl.PodStateIdle && before.Has(name) {
 				return false
 			}
 		}
@@ -227,7 +228,7 @@ func TestResetPolicyReturnsThePod(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, ok := e.pods()[podName]
-	if !ok || p.State != "idle" || p.Sandbox != "" {
+	if !ok || p.State != arl.PodStateIdle || p.Sandbox != "" {
 		t.Fatalf("the reset pod must be back in the pool: %+v (exists %v)", p, ok)
 	}
 	entries, _ := os.ReadDir(e.workspace(podName))

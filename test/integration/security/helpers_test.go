@@ -33,9 +33,11 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
+	"github.com/arl-infra/arl/pkg/apis/arl"
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 	arlclient "github.com/arl-infra/arl/pkg/generated/clientset/versioned/typed/arl/v1alpha1"
 	"github.com/arl-infra/arl/pkg/pool/local"
@@ -74,7 +76,7 @@ func (e *env) pool(replicas int32) {
 		Spec: arlv1alpha1.WarmPoolSpec{
 			Replicas: ptr.To(replicas),
 			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{
-				Name: "executor", Image: "python:3.9-slim", Command: []string{"sleep", "infinity"},
+				Name: arl.ExecutorContainerName, Image: "python:3.9-slim", Command: []string{"sleep", "infinity"},
 			}}}},
 		},
 	}, metav1.CreateOptions{})
@@ -130,10 +132,8 @@ func (e *env) exec(task *arlv1alpha1.Task) *arlv1alpha1.Task {
 }
 
 func reason(task *arlv1alpha1.Task) string {
-	for _, c := range task.Status.Conditions {
-		if c.Type == "Complete" {
-			return c.Reason
-		}
+	if c := meta.FindStatusCondition(task.Status.Conditions, "Complete"); c != nil {
+		return c.Reason
 	}
 	return ""
 }

@@ -24,12 +24,9 @@ import (
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/client-go/kubernetes"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/record"
@@ -87,7 +84,7 @@ func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfi
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kubeClient.CoreV1().Events("")})
 	// Host names the replica (the Event's reportingInstance): with several
 	// replicas, `kubectl describe` tells which one bound a Sandbox.
-	extra.Recorder = broadcaster.NewRecorder(eventScheme(), corev1.EventSource{Component: "arl-apiserver", Host: instance})
+	extra.Recorder = broadcaster.NewRecorder(apiserver.EventScheme(), corev1.EventSource{Component: "arl-apiserver", Host: instance})
 
 	address := ""
 	if ip := os.Getenv("POD_IP"); ip != "" {
@@ -112,12 +109,4 @@ func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfi
 		}
 	}
 	return kubeClient, nil
-}
-
-// eventScheme knows the kinds Events are about.
-func eventScheme() *runtime.Scheme {
-	scheme := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(arlv1alpha1.AddToScheme(scheme))
-	return scheme
 }

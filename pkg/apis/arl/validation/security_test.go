@@ -141,10 +141,10 @@ func TestARLsOwnNamesAreReserved(t *testing.T) {
 		want   []string
 	}{
 		{name: "init container named arl-install", mutate: func(p *arl.WarmPool) {
-			p.Spec.Template.Spec.InitContainers = []corev1.Container{{Name: "arl-install", Image: "x"}}
+			p.Spec.Template.Spec.InitContainers = []corev1.Container{{Name: arl.InstallContainerName, Image: "x"}}
 		}, want: []string{"FieldValueInvalid spec.template.spec.initContainers[0].name"}},
 		{name: "init container named like a container", mutate: func(p *arl.WarmPool) {
-			p.Spec.Template.Spec.InitContainers = []corev1.Container{{Name: "executor", Image: "x"}}
+			p.Spec.Template.Spec.InitContainers = []corev1.Container{{Name: arl.ExecutorContainerName, Image: "x"}}
 		}, want: []string{"FieldValueDuplicate spec.template.spec.containers[0].name"}},
 		{name: "volumes named arl and arl-sidecar-tls", mutate: func(p *arl.WarmPool) {
 			p.Spec.Template.Spec.Volumes = []corev1.Volume{

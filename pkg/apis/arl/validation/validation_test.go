@@ -48,7 +48,7 @@ func validPool() *arl.WarmPool {
 			ReusePolicy: arl.ReusePolicyDelete,
 			Network:     arl.PoolNetwork{Egress: arl.PoolEgress{Mode: arl.EgressInternet}},
 			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{
-				{Name: "executor", Image: "python:3.9-slim", Command: []string{"sleep", "infinity"}},
+				{Name: arl.ExecutorContainerName, Image: "python:3.9-slim", Command: []string{"sleep", "infinity"}},
 			}}},
 		},
 	}
@@ -71,14 +71,14 @@ func TestValidateWarmPool(t *testing.T) {
 		{name: "no containers", mutate: func(p *arl.WarmPool) { p.Spec.Template.Spec.Containers = nil },
 			want: []string{"FieldValueRequired spec.template.spec.containers"}},
 		{name: "container named sidecar is reserved", mutate: func(p *arl.WarmPool) {
-			p.Spec.Template.Spec.Containers = append(p.Spec.Template.Spec.Containers, corev1.Container{Name: "sidecar", Image: "x"})
+			p.Spec.Template.Spec.Containers = append(p.Spec.Template.Spec.Containers, corev1.Container{Name: arl.SidecarContainerName, Image: "x"})
 		}, want: []string{"FieldValueInvalid spec.template.spec.containers[1].name"}},
 		{name: "duplicate container and missing image", mutate: func(p *arl.WarmPool) {
-			p.Spec.Template.Spec.Containers = append(p.Spec.Template.Spec.Containers, corev1.Container{Name: "executor"})
+			p.Spec.Template.Spec.Containers = append(p.Spec.Template.Spec.Containers, corev1.Container{Name: arl.ExecutorContainerName})
 		}, want: []string{"FieldValueDuplicate spec.template.spec.containers[1].name", "FieldValueRequired spec.template.spec.containers[1].image"}},
 		{name: "ARL's own pod labels are reserved", mutate: func(p *arl.WarmPool) {
-			p.Spec.Template.Labels = map[string]string{"arl.infra.io/pool": "other", "team": "rl"}
-		}, want: []string{"FieldValueInvalid spec.template.metadata.labels[arl.infra.io/pool]"}},
+			p.Spec.Template.Labels = map[string]string{arl.LabelPool: "other", "team": "rl"}
+		}, want: []string{"FieldValueInvalid spec.template.metadata.labels[" + arl.LabelPool + "]"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

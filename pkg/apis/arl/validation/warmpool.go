@@ -33,7 +33,7 @@ import (
 // ReservedContainerNames are the containers ARL injects into every pool
 // pod (the sidecar and the init container that installs the agent); pod
 // container names are unique across init and regular containers.
-var ReservedContainerNames = sets.New("sidecar", "arl-install")
+var ReservedContainerNames = sets.New(arl.SidecarContainerName, arl.InstallContainerName)
 
 // ReservedVolumeNames are the volumes ARL injects.
 var ReservedVolumeNames = sets.New("arl", "arl-sidecar-tls", "arl-workspace")
@@ -42,9 +42,6 @@ var ReservedVolumeNames = sets.New("arl", "arl-sidecar-tls", "arl-workspace")
 // pool namespace) and the CA that signs sidecar and client certificates (in
 // arl-apiserver's namespace). A template may not hand them to its containers.
 var ReservedSecretNames = sets.New("arl-sidecar-tls", "arl-sidecar-ca")
-
-// ReservedLabelPrefix marks the pod labels ARL manages itself.
-const ReservedLabelPrefix = "arl.infra.io/"
 
 var supportedReusePolicies = sets.New(string(arl.ReusePolicyDelete), string(arl.ReusePolicyReset))
 
@@ -93,7 +90,7 @@ func validatePodTemplate(template *corev1.PodTemplateSpec, fldPath *field.Path) 
 	metaPath := fldPath.Child("metadata")
 	allErrs := metav1validation.ValidateLabels(template.Labels, metaPath.Child("labels"))
 	for key := range template.Labels {
-		if strings.HasPrefix(key, ReservedLabelPrefix) {
+		if strings.HasPrefix(key, arl.LabelPrefix) {
 			allErrs = append(allErrs, field.Invalid(metaPath.Child("labels").Key(key), key, "is managed by ARL"))
 		}
 	}

@@ -124,25 +124,11 @@ func (Strategy) WarningsOnUpdate(ctx context.Context, obj, old runtime.Object) [
 // cloud credentials to sandbox code.
 func warnings(pool *arl.WarmPool) []string {
 	warnings := validation.WarningsForPoolNetwork(&pool.Spec.Network, field.NewPath("spec", "network"))
-	executor := ExecutorContainerIndex(&pool.Spec)
+	executor := arl.ExecutorContainerIndex(&pool.Spec.Template.Spec)
 	if executor < 0 || len(pool.Spec.Template.Spec.Containers[executor].Command) > 0 {
 		return warnings
 	}
 	return append(warnings, fmt.Sprintf("spec.template.spec.containers[%d].command: unset; ARL's agent keeps the container alive and the image's entrypoint does not run", executor))
-}
-
-// ExecutorContainerIndex is the container Tasks run in: the one named
-// "executor", or else the first one; -1 when there is none.
-func ExecutorContainerIndex(spec *arl.WarmPoolSpec) int {
-	for i, c := range spec.Template.Spec.Containers {
-		if c.Name == "executor" {
-			return i
-		}
-	}
-	if len(spec.Template.Spec.Containers) > 0 {
-		return 0
-	}
-	return -1
 }
 
 // StatusStrategy is the update strategy of the status subresource.

@@ -31,29 +31,12 @@ func poolWith(containers ...corev1.Container) *arl.WarmPool {
 	return &arl.WarmPool{Spec: arl.WarmPoolSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: containers}}}}
 }
 
-func TestExecutorContainerIndex(t *testing.T) {
-	tests := []struct {
-		name string
-		pool *arl.WarmPool
-		want int
-	}{
-		{"named executor wins", poolWith(corev1.Container{Name: "helper"}, corev1.Container{Name: "executor"}), 1},
-		{"else the first container", poolWith(corev1.Container{Name: "main"}, corev1.Container{Name: "helper"}), 0},
-		{"no containers", poolWith(), -1},
-	}
-	for _, tc := range tests {
-		if got := ExecutorContainerIndex(&tc.pool.Spec); got != tc.want {
-			t.Errorf("%s: got %d, want %d", tc.name, got, tc.want)
-		}
-	}
-}
-
 func TestWarnsWhenTheExecutorHasNoCommand(t *testing.T) {
 	strategy := NewStrategy(registrytest.NewScheme(), Options{})
-	if w := strategy.WarningsOnCreate(context.Background(), poolWith(corev1.Container{Name: "executor", Command: []string{"sleep", "infinity"}})); len(w) != 0 {
+	if w := strategy.WarningsOnCreate(context.Background(), poolWith(corev1.Container{Name: arl.ExecutorContainerName, Command: []string{"sleep", "infinity"}})); len(w) != 0 {
 		t.Errorf("unexpected warnings: %q", w)
 	}
-	w := strategy.WarningsOnCreate(context.Background(), poolWith(corev1.Container{Name: "executor"}))
+	w := strategy.WarningsOnCreate(context.Background(), poolWith(corev1.Container{Name: arl.ExecutorContainerName}))
 	if len(w) != 1 {
 		t.Fatalf("want one warning about the missing command, got %q", w)
 	}
@@ -61,7 +44,7 @@ func TestWarnsWhenTheExecutorHasNoCommand(t *testing.T) {
 
 func TestPrepareForCreateResetsStatus(t *testing.T) {
 	strategy := NewStrategy(registrytest.NewScheme(), Options{})
-	pool := poolWith(corev1.Container{Name: "executor"})
+	pool := poolWith(corev1.Container{Name: arl.ExecutorContainerName})
 	pool.Status.ReadyReplicas = 42
 	strategy.PrepareForCreate(context.Background(), pool)
 	if pool.Status.ReadyReplicas != 0 || pool.Generation != 1 {
@@ -71,7 +54,7 @@ func TestPrepareForCreateResetsStatus(t *testing.T) {
 
 func TestWarnsWhenEgressReachesCloudMetadata(t *testing.T) {
 	strategy := NewStrategy(registrytest.NewScheme(), Options{})
-	pool := poolWith(corev1.Container{Name: "executor", Command: []string{"sleep", "infinity"}})
+	pool := poolWith(corev1.Container{Name: arl.ExecutorContainerName, Command: []string{"sleep", "infinity"}})
 	pool.Spec.Network.Egress = arl.PoolEgress{Mode: arl.EgressAllowList, Allow: []arl.EgressRule{{CIDR: "169.254.0.0/16"}}}
 	for _, w := range [][]string{strategy.WarningsOnCreate(context.Background(), pool), strategy.WarningsOnUpdate(context.Background(), pool, pool)} {
 		if len(w) != 1 || !strings.HasPrefix(w[0], "spec.network.egress.allow[0].cidr: ") {

@@ -20,6 +20,7 @@ import (
 	"context"
 	"strconv"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -46,10 +47,8 @@ func (tableConvertor) ConvertToTable(ctx context.Context, obj runtime.Object, ta
 	return tables.Convert(obj, columns, func(obj runtime.Object, name, age string) []interface{} {
 		sandbox := obj.(*arl.Sandbox)
 		reason := ""
-		for _, c := range sandbox.Status.Conditions {
-			if c.Type == "Ready" && c.Status != metav1.ConditionTrue {
-				reason = c.Reason
-			}
+		if c := meta.FindStatusCondition(sandbox.Status.Conditions, "Ready"); c != nil && c.Status != metav1.ConditionTrue {
+			reason = c.Reason
 		}
 		return []interface{}{name, sandbox.Spec.PoolRef, string(sandbox.Status.Phase), tables.Optional(sandbox.Status.PodName), age,
 			tables.Optional(sandbox.Status.PodIP), tables.Optional(sandbox.Status.NodeName),

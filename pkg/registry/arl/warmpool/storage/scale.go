@@ -80,15 +80,10 @@ func (r *ScaleREST) ConvertToTable(ctx context.Context, object runtime.Object, t
 	return rest.NewDefaultTableConvertor(arl.Resource("warmpools/scale")).ConvertToTable(ctx, object, tableOptions)
 }
 
-// IdleSelector selects a pool's idle pods; the pool manager labels them so.
-func IdleSelector(poolName string) string {
-	return fmt.Sprintf("arl.infra.io/pool=%s,arl.infra.io/state=idle", poolName)
-}
-
 func scaleFromWarmPool(pool *arl.WarmPool) *autoscalingv1.Scale {
 	selector := pool.Status.Selector
 	if selector == "" {
-		selector = IdleSelector(pool.Name)
+		selector = arl.IdlePodSelector(pool.Name)
 	}
 	return &autoscalingv1.Scale{
 		ObjectMeta: metav1.ObjectMeta{

@@ -54,7 +54,7 @@ func validPool() *arl.WarmPool {
 			ReusePolicy: arl.ReusePolicyDelete,
 			Network:     arl.PoolNetwork{Egress: arl.PoolEgress{Mode: arl.EgressInternet}},
 			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{
-				{Name: "executor", Image: "python:3.9-slim", Command: []string{"sleep", "infinity"}},
+				{Name: arl.ExecutorContainerName, Image: "python:3.9-slim", Command: []string{"sleep", "infinity"}},
 			}}},
 		},
 	}
@@ -131,7 +131,7 @@ func TestScale(t *testing.T) {
 		t.Fatal(err)
 	}
 	scale := obj.(*autoscalingv1.Scale)
-	if scale.Spec.Replicas != 3 || scale.Status.Selector != "arl.infra.io/pool=python-pool,arl.infra.io/state=idle" {
+	if scale.Spec.Replicas != 3 || scale.Status.Selector != arl.IdlePodSelector("python-pool") {
 		t.Errorf("scale = %+v", scale)
 	}
 

@@ -37,10 +37,11 @@ import (
 	sandboxstorage "github.com/arl-infra/arl/pkg/registry/arl/sandbox/storage"
 )
 
-// poolRunner starts the pool and the executor with the server: caches of
-// ARL objects read through the loopback client, the runtime's pod events,
-// the leader's pool manager, and Tasks left by earlier runs.
-type poolRunner struct {
+// workloads runs what serves Sandboxes and Tasks beside the API, with the
+// server: the pool controller (caches of ARL objects read through the
+// loopback client, the runtime's pod events, the leader's pool manager), the
+// executor, and the recovery of Tasks left by earlier runs.
+type workloads struct {
 	informers  informers.SharedInformerFactory
 	controller *pool.Controller
 	executor   *executor.Executor
@@ -52,7 +53,7 @@ type poolRunner struct {
 	stopWork context.CancelFunc
 }
 
-func newPoolRunner(loopback *rest.Config, extra *ExtraConfig) (*poolRunner, error) {
+func newWorkloads(loopback *rest.Config, extra *ExtraConfig) (*workloads, error) {
 	cfg := rest.CopyConfig(loopback)
 	// The pool writes status for every pod event: the loopback client's
 	// default rate limit would queue them.
@@ -76,7 +77,7 @@ func newPoolRunner(loopback *rest.Config, extra *ExtraConfig) (*poolRunner, erro
 	if err != nil {
 		return nil, err
 	}
-	p := &poolRunner{
+	w := &workloads{
 		informers:  factory,
 		controller: controller,
 		executor: executor.New(executor.Config{
@@ -90,21 +91,21 @@ func newPoolRunner(loopback *rest.Config, extra *ExtraConfig) (*poolRunner, erro
 		}),
 		extra: extra,
 	}
-	p.work, p.stopWork = context.WithCancel(klog.NewContext(context.Background(), klog.Background().WithName("pool")))
+	w.work, w.stopWork = context.WithCancel(klog.NewContext(context.Background(), klog.Background().WithName("pool")))
 	// Queued Tasks start the moment their Sandbox turns Ready.
 	_, err = poolCfg.Sandboxes.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		UpdateFunc: func(_, obj interface{}) {
 			if sb, ok := obj.(*arlv1alpha1.Sandbox); ok && sb.Status.Phase != arlv1alpha1.SandboxPending {
-				p.executor.Kick(sb.Namespace, sb.Name)
+				w.executor.Kick(sb.Namespace, sb.Name)
 			}
 		},
 	})
-	return p, err
+	return w, err
 }
 
 // binder is the pool's Binder that also stops the Tasks of deleted Sandboxes.
-func (p *poolRunner) binder() sandboxstorage.Binder {
-	return &taskAwareBinder{Controller: p.controller, executor: p.executor}
+func (w *workloads) binder() sandboxstorage.Binder {
+	return &taskAwareBinder{Controller: w.controller, executor: w.executor}
 }
 
 type taskAwareBinder struct {
@@ -120,22 +121,22 @@ func (b *taskAwareBinder) Release(ctx context.Context, sandbox *arl.Sandbox) {
 // start is the post-start hook: everything runs until the server stops,
 // once the store is verified (caches of a store that came back empty must
 // never be loaded, let alone acted on).
-func (p *poolRunner) start(hook genericapiserver.PostStartHookContext) error {
+func (w *workloads) start(hook genericapiserver.PostStartHookContext) error {
 	ctx := klog.NewContext(hook, klog.Background().WithName("pool"))
 	go func() {
 		// Nothing stops the work but the drain; a server that fails to
 		// start has no Tasks to drain.
 		<-ctx.Done()
-		time.AfterFunc(time.Minute, p.stopWork)
+		time.AfterFunc(time.Minute, w.stopWork)
 	}()
-	if p.extra.KeepRunnerLease != nil {
-		go p.extra.KeepRunnerLease(p.work)
+	if w.extra.KeepRunnerLease != nil {
+		go w.extra.KeepRunnerLease(w.work)
 	}
-	if guard := p.extra.StoreGuard; guard != nil {
+	if guard := w.extra.StoreGuard; guard != nil {
 		go func() {
 			select {
 			case <-guard.Verified():
-				p.run(ctx)
+				w.run(ctx)
 			case <-ctx.Done():
 				return
 			}
@@ -144,56 +145,56 @@ func (p *poolRunner) start(hook genericapiserver.PostStartHookContext) error {
 			select {
 			case <-guard.Refused():
 				klog.FromContext(ctx).Info("Stopping the executor and the caches: the store was refused")
-				p.stopWork()
+				w.stopWork()
 			case <-ctx.Done():
 			}
 		}()
 		return nil
 	}
-	p.run(ctx)
+	w.run(ctx)
 	return nil
 }
 
 // run starts the caches, the executor and the pool. Leading the pool
 // stops with the server (the Lease goes to a replica that stays); the
 // rest runs until the drain ends.
-func (p *poolRunner) run(serverCtx context.Context) {
-	ctx := p.work
-	p.executor.Start(ctx)
-	p.informers.Start(ctx.Done())
+func (w *workloads) run(serverCtx context.Context) {
+	ctx := w.work
+	w.executor.Start(ctx)
+	w.informers.Start(ctx.Done())
 	go func() {
-		if err := p.controller.Run(ctx); err != nil {
+		if err := w.controller.Run(ctx); err != nil {
 			klog.FromContext(ctx).Error(err, "The pool runtime stopped")
 		}
 	}()
-	if p.extra.RunLeaderElected != nil {
-		go p.extra.RunLeaderElected(serverCtx, p.controller.Lead)
+	if w.extra.RunLeaderElected != nil {
+		go w.extra.RunLeaderElected(serverCtx, w.controller.Lead)
 	} else {
-		go p.controller.Lead(serverCtx)
+		go w.controller.Lead(serverCtx)
 	}
-	go p.recoverTasks(ctx)
+	go w.recoverTasks(ctx)
 }
 
 // drain runs when the server is told to stop: requests keep arriving for
 // delay (endpoints learn that this replica is not ready) and the Tasks
 // they start run too; then the Tasks still running get up to grace to
 // finish before the work stops and cuts the rest (RunnerLost).
-func (p *poolRunner) drain(delay, grace time.Duration) {
+func (w *workloads) drain(delay, grace time.Duration) {
 	time.Sleep(delay)
 	logger := klog.Background().WithName("pool")
 	deadline := time.Now().Add(grace)
-	if busy := p.executor.Busy(); busy > 0 && grace > 0 {
+	if busy := w.executor.Busy(); busy > 0 && grace > 0 {
 		logger.Info("Stopping: letting this replica's Tasks finish", "tasks", busy, "grace", grace)
 	}
-	for p.executor.Busy() > 0 && time.Now().Before(deadline) {
+	for w.executor.Busy() > 0 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
-	if busy := p.executor.Busy(); busy > 0 {
+	if busy := w.executor.Busy(); busy > 0 {
 		logger.Info("Stopping: cutting the Tasks still running", "tasks", busy)
 	}
-	p.stopWork()
+	w.stopWork()
 	// The cut Tasks' results are written with a context of their own.
-	for end := time.Now().Add(15 * time.Second); p.executor.Busy() > 0 && time.Now().Before(end); {
+	for end := time.Now().Add(15 * time.Second); w.executor.Busy() > 0 && time.Now().Before(end); {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
@@ -201,19 +202,19 @@ func (p *poolRunner) drain(delay, grace time.Duration) {
 // recoverTasks fails the Running Tasks of replicas that are gone and
 // queues their Pending ones, once the caches are loaded and then every
 // little while (a replica may die at any time).
-func (p *poolRunner) recoverTasks(ctx context.Context) {
-	if !cache.WaitForCacheSync(ctx.Done(), p.controller.HasSynced) {
+func (w *workloads) recoverTasks(ctx context.Context) {
+	if !cache.WaitForCacheSync(ctx.Done(), w.controller.HasSynced) {
 		return
 	}
-	alive := p.extra.RunnerAlive
+	alive := w.extra.RunnerAlive
 	if alive == nil {
 		alive = func(string) bool { return false }
 	}
 	for {
-		if err := p.executor.Recover(ctx, alive); err != nil {
+		if err := w.executor.Recover(ctx, alive); err != nil {
 			klog.FromContext(ctx).Error(err, "Recovering Tasks of lost replicas failed")
 		}
-		if p.extra.RunnerAlive == nil {
+		if w.extra.RunnerAlive == nil {
 			// Standalone: only an earlier run of this server can have left Tasks.
 			return
 		}
@@ -227,9 +228,9 @@ func (p *poolRunner) recoverTasks(ctx context.Context) {
 
 // readyzCheck reports the replica not ready until its caches are loaded,
 // since binds need them.
-func (p *poolRunner) readyzCheck() healthz.HealthChecker {
+func (w *workloads) readyzCheck() healthz.HealthChecker {
 	return healthz.NamedCheck("arl-pool-caches", func(*http.Request) error {
-		if !p.controller.HasSynced() {
+		if !w.controller.HasSynced() {
 			return fmt.Errorf("pool caches are not synced yet")
 		}
 		return nil
