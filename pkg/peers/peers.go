@@ -84,7 +84,15 @@ type Client struct {
 	mu     sync.Mutex
 	trust  *Trust
 	client *http.Client
+	// addresses are the runners' addresses already resolved: a runner's
+	// identity is one process, which never moves. A runner gone since is
+	// found out by the call failing.
+	addresses map[string]string
 }
+
+// maxAddresses bounds the resolved addresses kept (a few replicas' worth,
+// over many restarts).
+const maxAddresses = 256
 
 // New returns a Client.
 func New(cfg Config) *Client { return &Client{cfg: cfg} }
@@ -93,7 +101,7 @@ func New(cfg Config) *Client { return &Client{cfg: cfg} }
 // query (follow, raw). ErrUnreachable when there is no replica to ask; an
 // API status error is the runner's own answer.
 func (c *Client) OpenLog(ctx context.Context, runner, namespace, name string, query url.Values) (io.ReadCloser, error) {
-	addr, err := c.cfg.Resolve(ctx, runner)
+	addr, err := c.resolve(ctx, runner)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
@@ -120,6 +128,28 @@ func (c *Client) OpenLog(ctx context.Context, runner, namespace, name string, qu
 	}
 	defer func() { _ = resp.Body.Close() }()
 	return nil, statusError(resp)
+}
+
+// resolve is Resolve, remembered: every forwarded request would otherwise
+// read the runner's Lease from kube-apiserver first.
+func (c *Client) resolve(ctx context.Context, runner string) (string, error) {
+	c.mu.Lock()
+	addr, ok := c.addresses[runner]
+	c.mu.Unlock()
+	if ok {
+		return addr, nil
+	}
+	addr, err := c.cfg.Resolve(ctx, runner)
+	if err != nil || addr == "" {
+		return addr, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.addresses == nil || len(c.addresses) >= maxAddresses {
+		c.addresses = map[string]string{}
+	}
+	c.addresses[runner] = addr
+	return addr, nil
 }
 
 func (c *Client) get(ctx context.Context, path string, refresh bool) (*http.Response, error) {

@@ -97,6 +97,9 @@ func TestOpenLog(t *testing.T) {
 	if _, err := c.OpenLog(context.Background(), "replica-b", "ns", "gone", query); !apierrors.IsResourceExpired(err) {
 		t.Errorf("the runner's 410 came back as %v, want the same API error", err)
 	}
+	if resolved := c.addresses["replica-b"]; resolved != addr {
+		t.Errorf("replica-b's address is not remembered: %q", resolved)
+	}
 	for _, who := range []string{"me", "replica-gone"} {
 		if _, err := c.OpenLog(context.Background(), who, "ns", "running", query); !errors.Is(err, ErrUnreachable) {
 			t.Errorf("runner %s: %v, want ErrUnreachable", who, err)
