@@ -94,10 +94,15 @@ type Agent struct {
 
 var _ agentv1.AgentServiceServer = &Agent{}
 
-// New validates cfg, creates the workspace and starts the reaper.
+// New validates cfg, creates the workspace and starts the reaper. The
+// commands it runs inherit none of this process's descriptors but their
+// stdio (procutil.CloseInheritedOnExec).
 func New(cfg Config) (*Agent, error) {
 	if cfg.Workspace == "" {
 		return nil, fmt.Errorf("workspace is required")
+	}
+	if err := procutil.CloseInheritedOnExec(); err != nil {
+		return nil, err
 	}
 	ws, err := filepath.Abs(cfg.Workspace)
 	if err != nil {
