@@ -17,12 +17,15 @@ limitations under the License.
 package local
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/arl-infra/arl/pkg/pool"
 )
@@ -78,12 +81,11 @@ func startFakeSandbox(t *testing.T) *exec.Cmd {
 		_ = cmd.Process.Kill()
 		<-done
 	})
-	deadline := time.Now().Add(5 * time.Second)
-	for !sandboxAlive(cmd.Process.Pid) {
-		if time.Now().After(deadline) {
-			t.Fatal("the fake sandbox's command line never showed")
-		}
-		time.Sleep(time.Millisecond)
+	err := wait.PollUntilContextTimeout(context.Background(), time.Millisecond, 5*time.Second, true, func(context.Context) (bool, error) {
+		return sandboxAlive(cmd.Process.Pid), nil
+	})
+	if err != nil {
+		t.Fatalf("the fake sandbox's command line never showed: %v", err)
 	}
 	return cmd
 }
