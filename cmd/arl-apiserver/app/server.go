@@ -62,8 +62,10 @@ func NewCommand(ctx context.Context, out io.Writer) *cobra.Command {
 	cmd.SetContext(ctx)
 	cmd.AddCommand(etcdcmd.NewCommand())
 	fss := o.Flags()
-	for _, fs := range fss.FlagSets {
-		cmd.Flags().AddFlagSet(fs)
+	// In order: a name two sections define (--cert-dir) goes to the first,
+	// not to whichever a map's iteration gives on this start.
+	for _, name := range fss.Order {
+		cmd.Flags().AddFlagSet(fss.FlagSets[name])
 	}
 	cols, _, _ := term.TerminalSize(cmd.OutOrStdout())
 	cliflag.SetUsageAndHelpFunc(cmd, fss, cols)

@@ -110,6 +110,9 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 	o.Pool.AddFlags(fss.FlagSet("pool"))
 	o.Certificates.AddFlags(fss.FlagSet("certificates"))
 	o.RecommendedOptions.AddFlags(fss.FlagSet("generic"))
+	// The generic --cert-dir (where self-signed certificates go) is shadowed
+	// by the certificates section's: help shows the one that takes effect.
+	_ = fss.FlagSet("generic").MarkHidden("cert-dir")
 	fss.FlagSet("generic").DurationVar(&o.ShutdownDelay, "shutdown-delay-duration", o.ShutdownDelay,
 		"On SIGTERM, how long to go on serving while /readyz fails, so that kube-apiserver's aggregator (endpoints) "+
 			"stops sending requests here before this replica stops listening.")

@@ -1,0 +1,52 @@
+/*
+Copyright 2026 The ARL Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package app
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+)
+
+// TestCertDirFlagIsTheCertificatesOne: --cert-dir is defined by both the
+// certificates section and the generic serving options; the command must
+// give it to the certificates section on every start. Sections used to be
+// added in map order, so about one start in two ignored --cert-dir under
+// --manage-certificates. Many commands are built to catch a random order.
+func TestCertDirFlagIsTheCertificatesOne(t *testing.T) {
+	for range 32 {
+		cmd := NewCommand(context.Background(), io.Discard)
+		if err := cmd.ParseFlags([]string{"--cert-dir=/run/certs"}); err != nil {
+			t.Fatal(err)
+		}
+		f := cmd.Flags().Lookup("cert-dir")
+		if !strings.Contains(f.Usage, "--manage-certificates") {
+			t.Fatalf("--cert-dir went to the generic serving options: %q", f.Usage)
+		}
+	}
+	var help bytes.Buffer
+	cmd := NewCommand(context.Background(), io.Discard)
+	cmd.SetOut(&help)
+	if err := cmd.Help(); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(help.String(), "--cert-dir "); n != 1 {
+		t.Errorf("--help shows --cert-dir %d times, want once:\n%s", n, help.String())
+	}
+}
