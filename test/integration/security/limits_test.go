@@ -60,9 +60,19 @@ func TestForkBombIsContained(t *testing.T) {
 	if limit := readTrim(t, filepath.Join(cgroup, "pids.max")); limit != strconv.Itoa(pidsMax) {
 		t.Errorf("pids.max = %s, want %d", limit, pidsMax)
 	}
+	// The bomb's own Task fails, however it ends: its timeout kills it
+	// (TimedOut), its shell cannot fork the final sleep (StepFailed), or
+	// its sandbox's agent, in the same pids budget, cannot start a thread
+	// and dies (AgentUnreachable; docs/security.md says so). All three
+	// were seen; containment is what the test holds.
 	bomb := <-bombDone
-	if bomb.Status.State != arlv1alpha1.TaskFailed || reason(bomb) != "TimedOut" {
-		t.Errorf("the bomb's Task: %s %s", bomb.Status.State, reason(bomb))
+	switch r := reason(bomb); {
+	case bomb.Status.State != arlv1alpha1.TaskFailed:
+		t.Errorf("the bomb's Task: %s %s", bomb.Status.State, r)
+	case r != "TimedOut" && r != "StepFailed" && r != "AgentUnreachable":
+		t.Errorf("the bomb's Task failed for an unexpected reason: %s", r)
+	default:
+		t.Logf("the bomb's Task: %s %s", bomb.Status.State, r)
 	}
 }
 
