@@ -18,6 +18,7 @@ package replicas
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -38,6 +39,7 @@ func RunLeaderElected(ctx context.Context, kubeClient kubernetes.Interface, name
 		Client:     kubeClient.CoordinationV1(),
 		LockConfig: resourcelock.ResourceLockConfig{Identity: identity},
 	}
+	lead = oneTermAtATime(lead)
 	for ctx.Err() == nil {
 		leaderelection.RunOrDie(ctx, leaderelection.LeaderElectionConfig{
 			Lock:            lock,
@@ -51,5 +53,23 @@ func RunLeaderElected(ctx context.Context, kubeClient kubernetes.Interface, name
 				OnStoppedLeading: func() { klog.InfoS("Stopped leading the pool manager", "identity", identity) },
 			},
 		})
+	}
+}
+
+// oneTermAtATime runs lead for one term at a time. RunOrDie cancels a lost
+// term's context and returns without waiting for OnStartedLeading, so the
+// next term could start while the last one still stops; the pool manager
+// then ran two terms at once and the old one, stopping, cleared the new
+// one's queue: the Lease stayed held, renewed, by a replica that managed no
+// pool (seen after a kube-apiserver restart).
+func oneTermAtATime(lead func(context.Context)) func(context.Context) {
+	var term sync.Mutex
+	return func(ctx context.Context) {
+		term.Lock()
+		defer term.Unlock()
+		if ctx.Err() != nil {
+			return // lost while the last term stopped
+		}
+		lead(ctx)
 	}
 }
