@@ -54,24 +54,38 @@ func TestCrashesDuringPoolCreationLeaveNoOrphans(t *testing.T) {
 		server.Start()
 		e = newEnv(t, server)
 	}
+	// The restarted server goes on creating sandboxes, and the cgroups and
+	// the processes are two reads: a sandbox started between them would
+	// look like an orphan for a moment. An orphan stays one: the check is
+	// taken again until it holds, and its last findings are reported.
 	parents := cgroupParents(t, server.DataDir)
-	onDisk := pods(t, server.DataDir)
-	inCgroups := map[int]bool{}
-	for cg, procs := range sandboxCgroups(parents) {
-		_, pod, _ := strings.Cut(cg, "_")
-		if _, ok := onDisk[pod]; !ok && len(procs) > 0 {
-			t.Errorf("cgroup %s has processes %v and no pod", cg, procs)
+	lo := blockOf(pods(t, server.DataDir)) // the directory's uid block
+	var findings []string
+	ok := func() bool {
+		findings = nil
+		onDisk := pods(t, server.DataDir)
+		inCgroups := map[int]bool{}
+		for cg, procs := range sandboxCgroups(parents) {
+			_, pod, _ := strings.Cut(cg, "_")
+			if _, ok := onDisk[pod]; !ok && len(procs) > 0 {
+				findings = append(findings, fmt.Sprintf("cgroup %s has processes %v and no pod", cg, procs))
+			}
+			for _, pid := range procs {
+				inCgroups[pid] = true
+			}
 		}
-		for _, pid := range procs {
-			inCgroups[pid] = true
+		// And every process of the directory's uid block is in such a cgroup.
+		for _, pid := range processesWithUIDs(lo, lo+1<<16) {
+			if !inCgroups[pid] {
+				cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+				findings = append(findings, fmt.Sprintf("sandbox process %d (%q) is in no sandbox cgroup", pid, cmdline))
+			}
 		}
+		return len(findings) == 0
 	}
-	// And every process of the directory's uid block is in such a cgroup.
-	lo := blockOf(onDisk)
-	for _, pid := range processesWithUIDs(lo, lo+1<<16) {
-		if !inCgroups[pid] {
-			cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-			t.Errorf("sandbox process %d (%q) is in no sandbox cgroup", pid, cmdline)
+	if !waitTrue(30*time.Second, ok) {
+		for _, f := range findings {
+			t.Error(f)
 		}
 	}
 
@@ -136,4 +150,16 @@ func blockOf(pods map[string]localPod) int {
 func alive(pid int) bool {
 	_, err := os.Stat("/proc/" + strconv.Itoa(pid))
 	return pid > 0 && err == nil
+}
+
+// waitTrue polls cond until it holds or timeout passes; it says which.
+func waitTrue(timeout time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	return true
 }
