@@ -49,14 +49,14 @@ func (b *SyncBuffer) String() string {
 // Eventually polls cond until it holds or timeout passes, then fails the test with msg.
 func Eventually(t testing.TB, timeout time.Duration, msg string, cond func() bool) {
 	t.Helper()
-	if !poll(timeout, cond) {
+	if !Poll(timeout, cond) {
 		t.Fatalf("timed out after %s: %s", timeout, msg)
 	}
 }
 
-// poll checks cond every 50ms, at once first, until it holds or timeout
+// Poll checks cond every 50ms, at once first, until it holds or timeout
 // passes; it reports whether cond held.
-func poll(timeout time.Duration, cond func() bool) bool {
+func Poll(timeout time.Duration, cond func() bool) bool {
 	err := wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, timeout, true,
 		func(context.Context) (bool, error) { return cond(), nil })
 	return err == nil
@@ -65,7 +65,7 @@ func poll(timeout time.Duration, cond func() bool) bool {
 // WaitForOutput waits until out contains want.
 func WaitForOutput(t testing.TB, out *SyncBuffer, want string, timeout time.Duration) {
 	t.Helper()
-	if !poll(timeout, func() bool { return strings.Contains(out.String(), want) }) {
+	if !Poll(timeout, func() bool { return strings.Contains(out.String(), want) }) {
 		t.Fatalf("output never contained %q within %s; got:\n%s", want, timeout, out.String())
 	}
 }

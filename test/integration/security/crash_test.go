@@ -83,7 +83,7 @@ func TestCrashesDuringPoolCreationLeaveNoOrphans(t *testing.T) {
 		}
 		return len(findings) == 0
 	}
-	if !waitTrue(30*time.Second, ok) {
+	if !framework.Poll(30*time.Second, ok) {
 		for _, f := range findings {
 			t.Error(f)
 		}
@@ -150,16 +150,4 @@ func blockOf(pods map[string]localPod) int {
 func alive(pid int) bool {
 	_, err := os.Stat("/proc/" + strconv.Itoa(pid))
 	return pid > 0 && err == nil
-}
-
-// waitTrue polls cond until it holds or timeout passes; it says which.
-func waitTrue(timeout time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	return true
 }
