@@ -179,10 +179,8 @@ func (c *Client) httpClient(ctx context.Context, refresh bool) (*http.Client, er
 		c.trust.ServerName == trust.ServerName && c.trust.Insecure == trust.Insecure {
 		return c.client, nil
 	}
-	cfg := rest.AnonymousClientConfig(c.cfg.Credentials)
-	cfg.BearerToken, cfg.BearerTokenFile = c.cfg.Credentials.BearerToken, c.cfg.Credentials.BearerTokenFile
-	cfg.CertFile, cfg.KeyFile = c.cfg.Credentials.CertFile, c.cfg.Credentials.KeyFile
-	cfg.CertData, cfg.KeyData = c.cfg.Credentials.CertData, c.cfg.Credentials.KeyData
+	// The same credentials, another server to trust.
+	cfg := rest.CopyConfig(c.cfg.Credentials)
 	cfg.TLSClientConfig.CAData, cfg.TLSClientConfig.CAFile = trust.CAData, ""
 	cfg.TLSClientConfig.ServerName, cfg.TLSClientConfig.Insecure = trust.ServerName, trust.Insecure
 	// A followed log lasts as long as its Task: no overall timeout.
