@@ -14,6 +14,8 @@
 #     same tag;
 #   - it waits until etcd and arl-apiserver are rolled out and the
 #     APIService is Available.
+# ARL_DEPLOY_KUSTOMIZATION names another kustomization to apply instead of
+# artifacts/deploy (the e2e suite's three-member etcd install).
 # Idempotent.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -21,7 +23,7 @@ arl::cluster_lock
 
 NS=arl-system
 APISERVICE=v1alpha1.arl.infra.io
-ART="${ARL_ROOT}/artifacts/deploy"
+ART="${ARL_DEPLOY_KUSTOMIZATION:-${ARL_ROOT}/artifacts/deploy}"
 KUBECTL=("$(arl::k8s_bin_dir)/kubectl" --kubeconfig "${ARL_KUBECONFIG}")
 VOLUMES="${ARL_CLUSTER_DIR}/volumes"
 PV_COUNT="${ARL_PV_COUNT:-10}"

@@ -7,6 +7,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -169,7 +170,22 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 
 	// Uninstall.
 	t1 := time.Now()
-	kubectl(t, "delete", "-k", repoPath(t, "artifacts/deploy"), "--wait=true", "--timeout=300s")
+	uninstallARL(t, repoPath(t, "artifacts/deploy"))
+	uninstalled := time.Since(t1)
+
+	// Install again, as the test cluster has it.
+	t2 := time.Now()
+	deployARL(t, "")
+	figure(t, "uninstall, then install again", 0, nil, nil, time.Since(t2),
+		fmt.Sprintf("uninstall took %s, nothing left", uninstalled.Round(time.Second)))
+}
+
+// uninstallARL deletes the install made from kustomization and checks that
+// nothing of it is left: no namespace, pool pod, sidecar Secret, APIService,
+// webhook, cluster-wide object or bound volume.
+func uninstallARL(t *testing.T, kustomization string) {
+	t.Helper()
+	kubectl(t, "delete", "-k", kustomization, "--wait=true", "--timeout=300s")
 	waitFor(t, 3*time.Minute, "namespace arl-system gone", func() (bool, string) {
 		r := runKubectl(kubeconfig, "", "get", "namespace", arlSystem)
 		return r.err != nil && strings.Contains(r.stderr, "NotFound"), r.String()
@@ -192,11 +208,144 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 	if out := kubectl(t, "get", "clusterroles", "-o", "name"); regexp.MustCompile(`/arl-(apiserver|view|edit|admin)`).MatchString(out) {
 		t.Errorf("ARL's ClusterRoles left behind:\n%s", out)
 	}
-	uninstalled := time.Since(t1)
+}
 
-	// Install again, as the test cluster has it.
-	t2 := time.Now()
-	hackCluster(t, "deploy.sh")
-	figure(t, "uninstall, then install again", 0, nil, nil, time.Since(t2),
-		fmt.Sprintf("uninstall took %s, nothing left", uninstalled.Round(time.Second)))
+// deployARL installs ARL from kustomization (artifacts/deploy when empty)
+// with hack/cluster/deploy.sh, which also provides the test cluster's
+// volumes and waits until ARL serves.
+func deployARL(t *testing.T, kustomization string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("deploying into the test cluster needs root")
+	}
+	cmd := exec.Command(repoPath(t, "hack/cluster/deploy.sh"))
+	cmd.Env = append(os.Environ(), "ARL_DEPLOY_KUSTOMIZATION="+kustomization)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("deploy.sh (%s): %v\n%s", kustomization, err, out)
+	}
+}
+
+// TestChaosDeleteEtcdLeaderOfThree installs ARL with three etcd members
+// (components/etcd-3-members), deletes the member that leads the etcd
+// cluster during steady binds and Tasks, and checks that the other two
+// kept ARL serving: no object lost, no bind or Task given up. Then it puts
+// back the default install for whatever runs after.
+func TestChaosDeleteEtcdLeaderOfThree(t *testing.T) {
+	requireARL(t)
+	if os.Geteuid() != 0 {
+		t.Skip("deploying into the test cluster needs root")
+	}
+	overlay := t.TempDir()
+	rel, err := filepath.Rel(overlay, repoPath(t, "artifacts/deploy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kustomization := fmt.Sprintf("resources: [%s]\ncomponents: [%s/components/etcd-3-members]\n", rel, rel)
+	if err := os.WriteFile(filepath.Join(overlay, "kustomization.yaml"), []byte(kustomization), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	uninstallARL(t, repoPath(t, "artifacts/deploy"))
+	t.Cleanup(func() {
+		uninstallARL(t, overlay)
+		deployARL(t, "")
+	})
+	deployARL(t, overlay)
+	if n := len(etcdMembers(t)); n != 3 {
+		t.Fatalf("the three-member install has %d etcd members", n)
+	}
+	waitARLServers(t, 2)
+
+	c := newClients(t)
+	ns := newNamespace(t, "chaos-etcd3")
+	chaosPool(t, c, ns, 3)
+	before := baseline(t, c, ns, 2)
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	tasks, twg := steadyTasks(ctx, c, ns, []string{"kept-0"})
+	binds, bwg := steadyBinds(ctx, c, ns, 1)
+	successesAfter(t, binds, time.Now(), 3, "binds")
+	successesAfter(t, tasks, time.Now(), 3, "Tasks")
+
+	leader := etcdLeader(t)
+	uid := etcdPodUID(t, leader)
+	t0 := time.Now()
+	kubectl(t, "delete", "pod", "-n", arlSystem, leader, "--wait=false")
+	waitEtcdReady(t, leader, uid)
+	etcdBack := time.Since(t0)
+	successesAfter(t, binds, time.Now(), 3, "binds")
+	end := successesAfter(t, tasks, time.Now(), 3, "Tasks")
+	stop()
+	twg.Wait()
+	bwg.Wait()
+
+	br, tr := binds.report(t0, end), tasks.report(t0, end)
+	checkLoad(t, "binds", binds, br)
+	checkLoad(t, "tasks", tasks, tr)
+	lost := checkInventory(t, c, ns, before)
+	if n := len(etcdMembers(t)); n != 3 {
+		t.Errorf("after the chaos the etcd cluster has %d members", n)
+	}
+	recovered := br.gapStart.Add(br.longestGap)
+	if te := tr.gapStart.Add(tr.longestGap); te.After(recovered) {
+		recovered = te
+	}
+	figure(t, "delete the etcd leader of three members during steady binds and Tasks", lost, &br, &tr, recovered.Sub(t0),
+		fmt.Sprintf("member %s Ready again after %s", leader, etcdBack.Round(100*time.Millisecond)))
+}
+
+// etcdStatus is one member in `etcdctl endpoint status --cluster -w json`.
+type etcdStatus struct {
+	Endpoint string `json:"Endpoint"`
+	Status   struct {
+		Header struct {
+			MemberID uint64 `json:"member_id"`
+		} `json:"header"`
+		Leader uint64 `json:"leader"`
+	} `json:"Status"`
+}
+
+// etcdctl runs etcdctl in the first Ready etcd member, with its certificate.
+func etcdctl(t *testing.T, args ...string) string {
+	t.Helper()
+	var out string
+	waitFor(t, time.Minute, "etcdctl "+strings.Join(args, " "), func() (bool, string) {
+		for _, m := range []string{"arl-etcd-0", "arl-etcd-1", "arl-etcd-2"} {
+			r := runKubectl(kubeconfig, "", append([]string{"exec", "-n", arlSystem, m, "--", "etcdctl",
+				"--endpoints=https://127.0.0.1:2379", "--cacert=/var/run/etcd/tls/ca.crt",
+				"--cert=/var/run/etcd/tls/tls.crt", "--key=/var/run/etcd/tls/tls.key"}, args...)...)
+			if r.err == nil {
+				out = r.stdout
+				return true, ""
+			}
+			out = r.String()
+		}
+		return false, out
+	})
+	return out
+}
+
+// etcdMembers is every member's status, as the members report it.
+func etcdMembers(t *testing.T) []etcdStatus {
+	t.Helper()
+	var members []etcdStatus
+	if err := json.Unmarshal([]byte(etcdctl(t, "endpoint", "status", "--cluster", "-w", "json")), &members); err != nil {
+		t.Fatalf("etcdctl endpoint status: %v", err)
+	}
+	return members
+}
+
+// etcdLeader is the pod of the member that leads the etcd cluster.
+func etcdLeader(t *testing.T) string {
+	t.Helper()
+	for _, m := range etcdMembers(t) {
+		if m.Status.Header.MemberID == m.Status.Leader {
+			// https://arl-etcd-N.arl-etcd-peer.arl-system.svc:2379
+			host := strings.TrimPrefix(m.Endpoint, "https://")
+			pod, _, _ := strings.Cut(host, ".")
+			return pod
+		}
+	}
+	t.Fatal("no etcd member says it is the leader")
+	return ""
 }
