@@ -16,15 +16,17 @@ limitations under the License.
 
 // Package pool keeps WarmPools' pods warm and binds them to Sandboxes.
 //
-// Pods are the source of truth: their labels say which pool they belong to,
-// whether they are idle or allocated and to which Sandbox, so a restarted
-// server rebuilds everything from them. Every arl-apiserver runs a
+// Pods carry the state: their labels say which pool they belong to, whether
+// they are idle or allocated and to which Sandbox, so a restarted server
+// rebuilds everything from them (and, in a cluster, from the claims in ARL's
+// etcd that package claims adds to a Runtime: a claim decides who holds a
+// pod before its labels say so). Every arl-apiserver runs a
 // Controller, which has two parts:
 //
 //   - its Binder, on every replica (Controller.Run feeds its free list),
 //     hands an idle Ready pod to a Sandbox being created, from an in-memory
-//     free list; a conditional pod update (the pod's version as
-//     precondition) makes two replicas never hand out one pod;
+//     free list; the Runtime's Claim (a conditional write) makes two
+//     replicas never hand out one pod;
 //   - the pool manager, Controller.Lead, on the elected leader only, creates
 //     and deletes pods to keep each pool's idle count, replaces failed ones,
 //     rolls idle pods when the template changes, binds pods to Pending

@@ -24,10 +24,10 @@ import (
 	"strings"
 	"time"
 
-	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 	"k8s.io/apiserver/pkg/storage/storagebackend"
+
+	"github.com/arl-infra/arl/pkg/etcdclient"
 )
 
 // MarkerKey is the store's marker key: beside the resources' prefixes
@@ -61,22 +61,9 @@ type etcdProbe struct {
 
 // NewEtcdProbe connects (lazily) to the etcd of transport; Close releases it.
 func NewEtcdProbe(cfg storagebackend.TransportConfig, pathPrefix string) (Probe, func() error, error) {
-	c := clientv3.Config{
-		Endpoints:   cfg.ServerList,
-		DialTimeout: 5 * time.Second,
-		Logger:      zap.NewNop(),
-	}
-	if cfg.CertFile != "" || cfg.KeyFile != "" || cfg.TrustedCAFile != "" {
-		tlsInfo := transport.TLSInfo{CertFile: cfg.CertFile, KeyFile: cfg.KeyFile, TrustedCAFile: cfg.TrustedCAFile}
-		tlsConfig, err := tlsInfo.ClientConfig()
-		if err != nil {
-			return nil, nil, fmt.Errorf("etcd TLS for the store guard: %w", err)
-		}
-		c.TLS = tlsConfig
-	}
-	client, err := clientv3.New(c)
+	client, err := etcdclient.New(cfg)
 	if err != nil {
-		return nil, nil, fmt.Errorf("etcd client for the store guard: %w", err)
+		return nil, nil, fmt.Errorf("the store guard: %w", err)
 	}
 	return &etcdProbe{client: client, key: MarkerKey(pathPrefix), endpoints: cfg.ServerList}, client.Close, nil
 }

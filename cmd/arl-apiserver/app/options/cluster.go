@@ -26,6 +26,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/util/uuid"
+	"k8s.io/apiserver/pkg/storage/storagebackend"
 	"k8s.io/client-go/kubernetes"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
@@ -33,7 +34,9 @@ import (
 
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 	"github.com/arl-infra/arl/pkg/apiserver"
+	"github.com/arl-infra/arl/pkg/etcdclient"
 	"github.com/arl-infra/arl/pkg/peers"
+	"github.com/arl-infra/arl/pkg/pool/claims"
 	"github.com/arl-infra/arl/pkg/pool/kube"
 	"github.com/arl-infra/arl/pkg/replicas"
 	"github.com/arl-infra/arl/pkg/sidecar/client"
@@ -42,7 +45,8 @@ import (
 // applyKube configures the Kubernetes runtime: pool pods are real pods,
 // Events go to kube-apiserver and one replica (a Lease) manages pools.
 // port is the secure port: with POD_IP, where the other replicas reach this one.
-func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfig, kubeConfig *rest.Config, port int) (kubernetes.Interface, error) {
+// storage is ARL's etcd, where binds claim pods (--pod-claims=etcd).
+func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfig, kubeConfig *rest.Config, port int, storage storagebackend.Config) (kubernetes.Interface, error) {
 	if kubeConfig == nil {
 		return nil, fmt.Errorf("pools need a Kubernetes client: run in a cluster, or pass --kubeconfig")
 	}
@@ -76,6 +80,17 @@ func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfi
 		return nil, err
 	}
 	extra.PoolRuntime = runtime
+	if o.PodClaims == PodClaimsEtcd {
+		etcd, err := etcdclient.New(storage.Transport)
+		if err != nil {
+			return nil, fmt.Errorf("pod claims: %w", err)
+		}
+		go func() {
+			<-ctx.Done()
+			_ = etcd.Close()
+		}()
+		extra.PoolRuntime = claims.Wrap(runtime, claims.NewLedger(etcd, storage.Prefix))
+	}
 	extra.Agents = client.NewPool()
 	o.applyTasks(extra)
 	extra.Identity = identity

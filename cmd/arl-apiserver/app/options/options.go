@@ -228,7 +228,7 @@ func (o *Options) Config(ctx context.Context) (*apiserver.Config, error) {
 		}
 		anchor = storeguard.FileAnchor{Path: filepath.Join(o.Standalone.DataDir, StoreRecordFile)}
 	} else {
-		kubeClient, err := o.Pool.applyKube(ctx, &config.ExtraConfig, serverConfig.ClientConfig, ro.SecureServing.BindPort)
+		kubeClient, err := o.Pool.applyKube(ctx, &config.ExtraConfig, serverConfig.ClientConfig, ro.SecureServing.BindPort, ro.Etcd.StorageConfig)
 		if err != nil {
 			return nil, err
 		}

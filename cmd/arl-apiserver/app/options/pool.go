@@ -71,7 +71,20 @@ type PoolOptions struct {
 	ServerPodLabels map[string]string
 	// EgressDenyCIDRs are excluded from every pool's Internet egress.
 	EgressDenyCIDRs []string
+	// PodClaims is where a bind claims its pod in a cluster: PodClaimsEtcd
+	// or PodClaimsLabels.
+	PodClaims string
 }
+
+// Where a bind claims its pod (--pod-claims).
+const (
+	// PodClaimsEtcd: a claim key in ARL's etcd (package pool/claims); the
+	// pod's labels follow asynchronously.
+	PodClaimsEtcd = "etcd"
+	// PodClaimsLabels: a conditional update of the pod's labels through
+	// kube-apiserver, on the bind path.
+	PodClaimsLabels = "labels"
+)
 
 // AddFlags adds the pool's flags.
 func (o *PoolOptions) AddFlags(fs *pflag.FlagSet) {
@@ -115,6 +128,9 @@ func (o *PoolOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&o.EgressDenyCIDRs, "pool-egress-deny-cidrs", o.EgressDenyCIDRs,
 		"CIDRs no pool's Internet egress reaches, besides the non-public ranges, cloud metadata endpoints and kube-apiserver's "+
 			"addresses (e.g. nodes on public addresses).")
+	fs.StringVar(&o.PodClaims, "pod-claims", PodClaimsEtcd,
+		"Where a bind claims its pool pod in a cluster: 'etcd' (one transaction in ARL's etcd; the pod's labels follow) or "+
+			"'labels' (a conditional pod update through kube-apiserver before the Sandbox is stored).")
 }
 
 // Validate checks the pool's flags.
@@ -131,6 +147,9 @@ func (o *PoolOptions) Validate() []error {
 	}
 	if o.MaxConcurrentTasks <= 0 {
 		errs = append(errs, fmt.Errorf("--max-concurrent-tasks must be positive"))
+	}
+	if o.PodClaims != PodClaimsEtcd && o.PodClaims != PodClaimsLabels {
+		errs = append(errs, fmt.Errorf("--pod-claims must be %q or %q, not %q", PodClaimsEtcd, PodClaimsLabels, o.PodClaims))
 	}
 	if _, err := o.egressDenied(); err != nil {
 		errs = append(errs, err)

@@ -1,0 +1,253 @@
+/*
+Copyright 2026 The ARL Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package claims
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+
+	"github.com/arl-infra/arl/pkg/apis/arl"
+	"github.com/arl-infra/arl/pkg/pool"
+	"github.com/arl-infra/arl/pkg/sidecar/client"
+)
+
+// staleAfter is how old a claim of a pod this replica does not know must
+// be before it is removed: younger, the pod may just be missing from this
+// replica's cache yet.
+const staleAfter = time.Minute
+
+// Runtime is a pool.Runtime whose binds are claims in the Ledger; the
+// wrapped runtime runs the pods and carries their labels.
+type Runtime struct {
+	inner  pool.Runtime
+	ledger *Ledger
+	clock  clock.PassiveClock
+	// labels brings claimed pods' labels in line, by claim UID.
+	labels workqueue.TypedRateLimitingInterface[types.UID]
+}
+
+var _ pool.Runtime = &Runtime{}
+
+// NewRuntime wraps inner: its pods are bound by claims in ledger.
+func NewRuntime(inner pool.Runtime, ledger *Ledger) *Runtime {
+	return &Runtime{
+		inner:  inner,
+		ledger: ledger,
+		clock:  clock.RealClock{},
+		labels: workqueue.NewTypedRateLimitingQueueWithConfig(
+			workqueue.DefaultTypedControllerRateLimiter[types.UID](),
+			workqueue.TypedRateLimitingQueueConfig[types.UID]{Name: "arl_pod_labels"}),
+	}
+}
+
+// networkRuntime is a Runtime over a pool.NetworkRuntime, which the pool
+// manager must still see as one.
+type networkRuntime struct {
+	*Runtime
+	pool.NetworkRuntime
+}
+
+// Wrap returns NewRuntime(inner, ledger), a pool.NetworkRuntime too when
+// inner is one.
+func Wrap(inner pool.Runtime, ledger *Ledger) pool.Runtime {
+	r := NewRuntime(inner, ledger)
+	if network, ok := inner.(pool.NetworkRuntime); ok {
+		return networkRuntime{Runtime: r, NetworkRuntime: network}
+	}
+	return r
+}
+
+// view is the pod as its claim makes it: a claimed pod is allocated to its
+// claim's Sandbox, a pod held for deletion is terminating.
+func (r *Runtime) view(p *pool.Pod) *pool.Pod {
+	if p == nil {
+		return nil
+	}
+	c, ok := r.ledger.Get(p.UID)
+	if !ok {
+		return p
+	}
+	v := *p
+	if c.Sandbox == "" {
+		v.Terminating = true
+		return &v
+	}
+	v.State, v.Sandbox, v.ClaimedAt = pool.PodAllocated, c.Sandbox, c.ClaimedAt
+	return &v
+}
+
+// Run implements pool.Runtime: the wrapped runtime's pod changes, and the
+// claims' changes as changes of their pods.
+func (r *Runtime) Run(ctx context.Context, onChange func(*pool.Pod, bool)) error {
+	go r.ledger.Run(ctx, func(c Claim) {
+		if p, ok := r.inner.Get(c.Namespace, c.Pod); ok && p.UID == c.UID {
+			r.checkLabels(p)
+			onChange(r.view(p), false)
+		}
+	})
+	go r.runLabeler(ctx)
+	go r.collect(ctx)
+	return r.inner.Run(ctx, func(p *pool.Pod, deleted bool) {
+		if deleted {
+			if _, ok := r.ledger.Get(p.UID); ok {
+				r.forget(ctx, p.UID)
+			}
+			onChange(p, true)
+			return
+		}
+		r.checkLabels(p)
+		onChange(r.view(p), false)
+	})
+}
+
+// HasSynced implements pool.Runtime.
+func (r *Runtime) HasSynced() bool { return r.inner.HasSynced() && r.ledger.HasSynced() }
+
+// Get implements pool.Runtime.
+func (r *Runtime) Get(namespace, name string) (*pool.Pod, bool) {
+	p, ok := r.inner.Get(namespace, name)
+	return r.view(p), ok
+}
+
+// List implements pool.Runtime.
+func (r *Runtime) List(namespace, poolName string) []*pool.Pod {
+	return r.views(r.inner.List(namespace, poolName))
+}
+
+// ListAll implements pool.Runtime.
+func (r *Runtime) ListAll() []*pool.Pod { return r.views(r.inner.ListAll()) }
+
+func (r *Runtime) views(pods []*pool.Pod) []*pool.Pod {
+	for i, p := range pods {
+		pods[i] = r.view(p)
+	}
+	return pods
+}
+
+// Create implements pool.Runtime.
+func (r *Runtime) Create(ctx context.Context, p *arl.WarmPool) (*pool.Pod, error) {
+	return r.inner.Create(ctx, p)
+}
+
+// Claim implements pool.Runtime: one etcd transaction; the labels follow.
+func (r *Runtime) Claim(ctx context.Context, p *pool.Pod, sandbox string) (*pool.Pod, error) {
+	if v := r.view(p); v.State != pool.PodIdle || v.Terminating {
+		return nil, pool.ErrConflict
+	}
+	c := Claim{Namespace: p.Namespace, Pod: p.Name, UID: p.UID, Sandbox: sandbox, ClaimedAt: r.clock.Now().UTC()}
+	if err := r.ledger.Create(ctx, c); err != nil {
+		if errors.Is(err, ErrTaken) {
+			return nil, pool.ErrConflict
+		}
+		return nil, err
+	}
+	r.labels.Add(p.UID)
+	return r.view(p), nil
+}
+
+// Release implements pool.Runtime: the claim goes first, so the pod is
+// never idle by its labels while a claim still holds it.
+func (r *Runtime) Release(ctx context.Context, p *pool.Pod) (*pool.Pod, error) {
+	if err := r.ledger.Delete(ctx, p.UID, p.Sandbox); err != nil {
+		if errors.Is(err, ErrNotHolder) {
+			return nil, pool.ErrConflict
+		}
+		return nil, err
+	}
+	current, ok := r.inner.Get(p.Namespace, p.Name)
+	if !ok || current.UID != p.UID {
+		return nil, pool.ErrConflict
+	}
+	if current.State == pool.PodIdle {
+		// Its labels never said allocated (released before the labeler got to it).
+		return current, nil
+	}
+	return r.inner.Release(ctx, current)
+}
+
+// Delete implements pool.Runtime. An unclaimed pod is held first, so no
+// replica binds it while it is being deleted (ErrConflict: one just did).
+// The hold goes with the pod (Run).
+func (r *Runtime) Delete(ctx context.Context, p *pool.Pod) error {
+	if _, claimed := r.ledger.Get(p.UID); !claimed {
+		err := r.ledger.Create(ctx, Claim{Namespace: p.Namespace, Pod: p.Name, UID: p.UID, ClaimedAt: r.clock.Now().UTC()})
+		if errors.Is(err, ErrTaken) {
+			return pool.ErrConflict
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return r.inner.Delete(ctx, p)
+}
+
+// Target implements pool.Runtime.
+func (r *Runtime) Target(p *pool.Pod) client.Target { return r.inner.Target(p) }
+
+// Address implements pool.Runtime.
+func (r *Runtime) Address(p *pool.Pod) string { return r.inner.Address(p) }
+
+// TemplateHash implements pool.Runtime.
+func (r *Runtime) TemplateHash(p *arl.WarmPool) string { return r.inner.TemplateHash(p) }
+
+// forget removes the claim of a pod that is gone.
+func (r *Runtime) forget(ctx context.Context, uid types.UID) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := r.ledger.Forget(ctx, uid); err != nil {
+		utilruntime.HandleErrorWithContext(ctx, err, "Removing the claim of a deleted pod failed", "uid", uid)
+	}
+}
+
+// collect removes, every few minutes, the claims of pods that no longer
+// exist (deleted while no replica ran, or whose deletion a replica missed).
+func (r *Runtime) collect(ctx context.Context) {
+	ticker := time.NewTicker(5 * time.Minute)
+	defer ticker.Stop()
+	for {
+		if r.HasSynced() {
+			known := map[types.UID]bool{}
+			for _, p := range r.inner.ListAll() {
+				known[p.UID] = true
+			}
+			for _, c := range r.ledger.List() {
+				if !known[c.UID] && r.clock.Since(c.ClaimedAt) > staleAfter {
+					klog.FromContext(ctx).V(2).Info("Removing the claim of a pod that is gone", "pod", klog.KRef(c.Namespace, c.Pod), "uid", c.UID)
+					r.forget(ctx, c.UID)
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+// String names the runtime, for logs.
+func (r *Runtime) String() string {
+	return fmt.Sprintf("claims in etcd (%s) over %T", r.ledger.prefix, r.inner)
+}

@@ -1,0 +1,356 @@
+/*
+Copyright 2026 The ARL Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package claims
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/arl-infra/arl/pkg/apis/arl"
+	"github.com/arl-infra/arl/pkg/pool"
+	"github.com/arl-infra/arl/pkg/sidecar/client"
+	"github.com/arl-infra/arl/pkg/standalone"
+)
+
+// memPods is an in-memory pool.Runtime (a fake of our own component, for
+// this unit test): what kube.Runtime does with pod labels, with the same
+// version preconditions. Every replica's Runtime wraps the same one, as
+// every replica watches the same pods.
+type memPods struct {
+	mu       sync.Mutex
+	pods     map[string]*pool.Pod
+	version  int
+	watchers []func(*pool.Pod, bool)
+	patches  atomic.Int32 // label writes (Claim and Release)
+}
+
+func newMemPods(names ...string) *memPods {
+	m := &memPods{pods: map[string]*pool.Pod{}}
+	for _, n := range names {
+		m.version++
+		m.pods["ns/"+n] = &pool.Pod{Namespace: "ns", Name: n, UID: types.UID("uid-" + n), Version: strconv.Itoa(m.version),
+			Pool: "p", State: pool.PodIdle, Ready: true, Created: time.Now()}
+	}
+	return m
+}
+
+func (m *memPods) notify(p *pool.Pod, deleted bool) {
+	for _, w := range m.watchers {
+		c := *p
+		w(&c, deleted)
+	}
+}
+
+func (m *memPods) Run(ctx context.Context, onChange func(*pool.Pod, bool)) error {
+	m.mu.Lock()
+	m.watchers = append(m.watchers, onChange)
+	m.mu.Unlock()
+	<-ctx.Done()
+	return nil
+}
+func (m *memPods) HasSynced() bool { return true }
+func (m *memPods) Get(namespace, name string) (*pool.Pod, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p, ok := m.pods[namespace+"/"+name]
+	if !ok {
+		return nil, false
+	}
+	c := *p
+	return &c, true
+}
+func (m *memPods) List(namespace, _ string) []*pool.Pod { return m.ListAll() }
+func (m *memPods) ListAll() []*pool.Pod {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []*pool.Pod
+	for _, p := range m.pods {
+		c := *p
+		out = append(out, &c)
+	}
+	return out
+}
+func (m *memPods) Create(context.Context, *arl.WarmPool) (*pool.Pod, error) {
+	return nil, errors.New("not used")
+}
+func (m *memPods) setState(p *pool.Pod, state pool.PodState, sandbox string) (*pool.Pod, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur, ok := m.pods[p.Key()]
+	if !ok || cur.Version != p.Version {
+		return nil, pool.ErrConflict
+	}
+	m.version++
+	cur.State, cur.Sandbox, cur.Version = state, sandbox, strconv.Itoa(m.version)
+	m.patches.Add(1)
+	m.notify(cur, false)
+	c := *cur
+	return &c, nil
+}
+func (m *memPods) Claim(_ context.Context, p *pool.Pod, sandbox string) (*pool.Pod, error) {
+	return m.setState(p, pool.PodAllocated, sandbox)
+}
+func (m *memPods) Release(_ context.Context, p *pool.Pod) (*pool.Pod, error) {
+	return m.setState(p, pool.PodIdle, "")
+}
+func (m *memPods) Delete(_ context.Context, p *pool.Pod) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if cur, ok := m.pods[p.Key()]; ok && cur.UID == p.UID {
+		delete(m.pods, p.Key())
+		m.notify(cur, true)
+	}
+	return nil
+}
+func (m *memPods) Target(*pool.Pod) client.Target    { return client.Target{} }
+func (m *memPods) Address(*pool.Pod) string          { return "" }
+func (m *memPods) TemplateHash(*arl.WarmPool) string { return "" }
+
+// startEtcd is a real etcd (embedded) for the claims.
+func startEtcd(t *testing.T) *clientv3.Client {
+	t.Helper()
+	u, err := standalone.FreeLocalURL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := standalone.StartEtcd(context.Background(), t.TempDir(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	c, err := clientv3.New(clientv3.Config{Endpoints: []string{e.ClientURL}, DialTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// replicas starts n Runtimes over one etcd and one set of pods, each with
+// its own ledger, as n arl-apiservers.
+func replicas(t *testing.T, etcd *clientv3.Client, pods *memPods, n int) []*Runtime {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	var out []*Runtime
+	for range n {
+		r := NewRuntime(pods, NewLedger(etcd, "/registry/test"))
+		go func() { _ = r.Run(ctx, func(*pool.Pod, bool) {}) }()
+		out = append(out, r)
+	}
+	for _, r := range out {
+		waitUntil(t, "the ledger synced", r.HasSynced)
+	}
+	return out
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(context.Background(), 5*time.Millisecond, 10*time.Second, true,
+		func(context.Context) (bool, error) { return cond(), nil })
+	if err != nil {
+		t.Fatalf("waiting for %s: %v", what, err)
+	}
+}
+
+func TestOnlyOneReplicaClaimsAPod(t *testing.T) {
+	etcd := startEtcd(t)
+	pods := newMemPods("a")
+	rs := replicas(t, etcd, pods, 3)
+
+	var won atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rs[i%len(rs)]
+			p, _ := pods.Get("ns", "a") // every replica read the pod idle
+			_, err := r.Claim(context.Background(), p, fmt.Sprintf("sandbox-%d", i))
+			switch {
+			case err == nil:
+				won.Add(1)
+			case !errors.Is(err, pool.ErrConflict):
+				t.Errorf("claim %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if won.Load() != 1 {
+		t.Fatalf("%d claims of one pod succeeded, want 1", won.Load())
+	}
+	// Every replica comes to see the pod allocated, and its labels follow.
+	for i, r := range rs {
+		waitUntil(t, fmt.Sprintf("replica %d sees the pod allocated", i), func() bool {
+			p, _ := r.Get("ns", "a")
+			return p.State == pool.PodAllocated && !p.Bindable()
+		})
+	}
+	waitUntil(t, "the pod's labels say allocated", func() bool {
+		p, _ := pods.Get("ns", "a")
+		return p.State == pool.PodAllocated && p.Sandbox != ""
+	})
+	if n := pods.patches.Load(); n != 1 {
+		t.Errorf("%d label writes for one claim, want 1", n)
+	}
+}
+
+func TestClaimReleaseDelete(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		// run acts through replica a and b; it returns what should hold after.
+		run func(t *testing.T, a, b *Runtime, pods *memPods)
+	}{{
+		name: "a released pod is idle again on every replica, by its labels too",
+		run: func(t *testing.T, a, b *Runtime, pods *memPods) {
+			p, _ := a.Get("ns", "a")
+			if _, err := a.Claim(ctx, p, "s1"); err != nil {
+				t.Fatal(err)
+			}
+			waitUntil(t, "labels", func() bool { q, _ := pods.Get("ns", "a"); return q.State == pool.PodAllocated })
+			claimed, _ := a.Get("ns", "a")
+			if _, err := b.Release(ctx, claimed); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range []*Runtime{a, b} {
+				waitUntil(t, "idle", func() bool { q, _ := r.Get("ns", "a"); return q.Bindable() })
+			}
+			if q, _ := pods.Get("ns", "a"); q.State != pool.PodIdle || q.Sandbox != "" {
+				t.Errorf("labels after release: %s %q", q.State, q.Sandbox)
+			}
+		},
+	}, {
+		name: "released before its labels were written: the labels stay idle",
+		run: func(t *testing.T, a, b *Runtime, pods *memPods) {
+			a.labels.ShutDown() // a never labels
+			p, _ := a.Get("ns", "a")
+			claimed, err := a.Claim(ctx, p, "s1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a.Release(ctx, claimed); err != nil {
+				t.Fatal(err)
+			}
+			if q, _ := a.Get("ns", "a"); !q.Bindable() {
+				t.Errorf("not bindable after release: %+v", q)
+			}
+			if n := pods.patches.Load(); n != 0 {
+				t.Errorf("%d label writes, want none", n)
+			}
+		},
+	}, {
+		name: "only the holder releases",
+		run: func(t *testing.T, a, b *Runtime, pods *memPods) {
+			p, _ := a.Get("ns", "a")
+			claimed, err := a.Claim(ctx, p, "s1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			other := *claimed
+			other.Sandbox = "s2"
+			if _, err := b.Release(ctx, &other); !errors.Is(err, pool.ErrConflict) {
+				t.Errorf("release by another Sandbox: %v, want ErrConflict", err)
+			}
+			if q, _ := a.Get("ns", "a"); q.Sandbox != "s1" {
+				t.Errorf("holder after a foreign release: %q", q.Sandbox)
+			}
+		},
+	}, {
+		name: "an idle pod being deleted cannot be claimed, and its hold goes with it",
+		run: func(t *testing.T, a, b *Runtime, pods *memPods) {
+			p, _ := a.Get("ns", "a")
+			// Hold it, as Delete does first, without deleting yet.
+			if err := a.ledger.Create(ctx, Claim{Namespace: "ns", Pod: "a", UID: p.UID}); err != nil {
+				t.Fatal(err)
+			}
+			waitUntil(t, "b sees the hold", func() bool { q, _ := b.Get("ns", "a"); return !q.Bindable() })
+			if _, err := b.Claim(ctx, p, "s1"); !errors.Is(err, pool.ErrConflict) {
+				t.Errorf("claim of a held pod: %v, want ErrConflict", err)
+			}
+			if err := a.Delete(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+			waitUntil(t, "the hold removed with the pod", func() bool {
+				resp, err := a.ledger.client.Get(ctx, a.ledger.key(p.UID))
+				return err == nil && len(resp.Kvs) == 0
+			})
+		},
+	}, {
+		name: "deleting a pod another replica just claimed is a conflict",
+		run: func(t *testing.T, a, b *Runtime, pods *memPods) {
+			p, _ := a.Get("ns", "a")
+			if _, err := b.Claim(ctx, p, "s1"); err != nil {
+				t.Fatal(err)
+			}
+			// A replica whose view has not caught up (its ledger never ran).
+			lagging := NewRuntime(pods, NewLedger(a.ledger.client, "/registry/test"))
+			if err := lagging.Delete(ctx, p); !errors.Is(err, pool.ErrConflict) {
+				t.Errorf("delete of a just-claimed pod: %v, want ErrConflict", err)
+			}
+			if _, ok := pods.Get("ns", "a"); !ok {
+				t.Error("the claimed pod was deleted")
+			}
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			etcd := startEtcd(t)
+			pods := newMemPods("a")
+			rs := replicas(t, etcd, pods, 2)
+			tt.run(t, rs[0], rs[1], pods)
+		})
+	}
+}
+
+// A replica that starts finds the claims made before, and labels a claim
+// whose maker died before labelling it.
+func TestStartFindsClaimsAndLabelsThem(t *testing.T) {
+	etcd := startEtcd(t)
+	pods := newMemPods("a", "b")
+	old := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339Nano)
+	if _, err := etcd.Put(context.Background(), KeyPrefix("/registry/test")+"uid-a",
+		`{"namespace":"ns","pod":"a","sandbox":"s1","claimedAt":"`+old+`"}`); err != nil {
+		t.Fatal(err)
+	}
+	r := replicas(t, etcd, pods, 1)[0]
+	if p, _ := r.Get("ns", "a"); p.State != pool.PodAllocated || p.Sandbox != "s1" {
+		t.Errorf("claimed pod seen as %s %q", p.State, p.Sandbox)
+	}
+	if p, _ := r.Get("ns", "b"); !p.Bindable() {
+		t.Errorf("unclaimed pod seen as %+v", p)
+	}
+	// The next change of the pod (any event) has it labelled.
+	p, _ := pods.Get("ns", "a")
+	pods.mu.Lock()
+	pods.notify(p, false)
+	pods.mu.Unlock()
+	waitUntil(t, "labels of the orphaned claim", func() bool {
+		q, _ := pods.Get("ns", "a")
+		return q.State == pool.PodAllocated && q.Sandbox == "s1"
+	})
+}
