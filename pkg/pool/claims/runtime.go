@@ -112,7 +112,8 @@ func (r *Runtime) Run(ctx context.Context, onChange func(*pool.Pod, bool)) error
 	return r.inner.Run(ctx, func(p *pool.Pod, deleted bool) {
 		if deleted {
 			if _, ok := r.ledger.Get(p.UID); ok {
-				r.forget(ctx, p.UID)
+				// Off the informer's goroutine: an etcd call may wait.
+				go r.forget(ctx, p.UID)
 			}
 			onChange(p, true)
 			return
@@ -191,16 +192,25 @@ func (r *Runtime) Release(ctx context.Context, p *pool.Pod) (*pool.Pod, error) {
 // replica binds it while it is being deleted (ErrConflict: one just did).
 // The hold goes with the pod (Run).
 func (r *Runtime) Delete(ctx context.Context, p *pool.Pod) error {
-	if _, claimed := r.ledger.Get(p.UID); !claimed {
-		err := r.ledger.Create(ctx, Claim{Namespace: p.Namespace, Pod: p.Name, UID: p.UID, ClaimedAt: r.clock.Now().UTC()})
-		if errors.Is(err, ErrTaken) {
-			return pool.ErrConflict
-		}
-		if err != nil {
-			return err
-		}
+	if _, claimed := r.ledger.Get(p.UID); claimed {
+		return r.inner.Delete(ctx, p)
 	}
-	return r.inner.Delete(ctx, p)
+	err := r.ledger.Create(ctx, Claim{Namespace: p.Namespace, Pod: p.Name, UID: p.UID, ClaimedAt: r.clock.Now().UTC()})
+	if errors.Is(err, ErrTaken) {
+		return pool.ErrConflict
+	}
+	if err != nil {
+		return err
+	}
+	if err := r.inner.Delete(ctx, p); err != nil {
+		// A pod that stays must not stay held: it would never be bound,
+		// nor deleted again (held pods look terminating).
+		if herr := r.ledger.Delete(ctx, p.UID, ""); herr != nil {
+			return fmt.Errorf("%w (and releasing its hold: %w)", err, herr)
+		}
+		return err
+	}
+	return nil
 }
 
 // Target implements pool.Runtime.

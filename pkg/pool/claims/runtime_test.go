@@ -46,6 +46,8 @@ type memPods struct {
 	version  int
 	watchers []func(*pool.Pod, bool)
 	patches  atomic.Int32 // label writes (Claim and Release)
+	// deleteErr, when set, is what Delete answers (a kube-apiserver away).
+	deleteErr error
 }
 
 func newMemPods(names ...string) *memPods {
@@ -120,6 +122,9 @@ func (m *memPods) Release(_ context.Context, p *pool.Pod) (*pool.Pod, error) {
 func (m *memPods) Delete(_ context.Context, p *pool.Pod) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.deleteErr != nil {
+		return m.deleteErr
+	}
 	if cur, ok := m.pods[p.Key()]; ok && cur.UID == p.UID {
 		delete(m.pods, p.Key())
 		m.notify(cur, true)
@@ -299,6 +304,18 @@ func TestClaimReleaseDelete(t *testing.T) {
 				resp, err := a.ledger.client.Get(ctx, a.ledger.key(p.UID))
 				return err == nil && len(resp.Kvs) == 0
 			})
+		},
+	}, {
+		name: "a pod whose delete failed is not left held",
+		run: func(t *testing.T, a, b *Runtime, pods *memPods) {
+			p, _ := a.Get("ns", "a")
+			pods.deleteErr = errors.New("kube-apiserver is away")
+			if err := a.Delete(ctx, p); err == nil {
+				t.Fatal("delete succeeded")
+			}
+			for _, r := range []*Runtime{a, b} {
+				waitUntil(t, "bindable again", func() bool { q, _ := r.Get("ns", "a"); return q.Bindable() })
+			}
 		},
 	}, {
 		name: "deleting a pod another replica just claimed is a conflict",
