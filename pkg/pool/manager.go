@@ -55,6 +55,10 @@ type Config struct {
 	CreateBurst int
 	// Workers is the number of pools synced in parallel.
 	Workers int
+	// RefillQuiet and RefillMaxDelay defer a pool's refill while binds
+	// keep coming (refill.go); 0: the defaults; RefillQuiet < 0: no delay.
+	RefillQuiet    time.Duration
+	RefillMaxDelay time.Duration
 	// Store vouches for ARL's store before pods are deleted for the
 	// absence of their pool or Sandbox; nil: no check (tests).
 	Store StoreCheck
@@ -85,6 +89,7 @@ type Controller struct {
 	failures   map[string]*failureBackoff // pool key
 
 	statusWrites writeTimes
+	shortfalls   shortfalls
 
 	deletions     deletionsSeen
 	orphansMu     sync.Mutex
@@ -98,6 +103,12 @@ func New(cfg Config) (*Controller, error) {
 	}
 	if cfg.CreateBurst == 0 {
 		cfg.CreateBurst = 32
+	}
+	if cfg.RefillQuiet == 0 {
+		cfg.RefillQuiet = defaultRefillQuiet
+	}
+	if cfg.RefillMaxDelay == 0 {
+		cfg.RefillMaxDelay = defaultRefillMaxDelay
 	}
 	if cfg.Workers == 0 {
 		cfg.Workers = 4

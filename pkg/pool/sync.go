@@ -159,9 +159,17 @@ func (c *Controller) syncPool(ctx context.Context, key string) (time.Duration, e
 			requeue.at(b.until.Sub(now))
 			break
 		}
+		if wait := c.refillWait(key, &classified, unbound, now); wait > 0 {
+			requeue.at(wait)
+			break
+		}
+		c.shortfalls.end(key)
 		errs = append(errs, c.createPods(ctx, pool, min(desired-have, c.cfg.CreateBurst), now))
 	case have > desired && c.expectations.pending(key, now) == 0:
+		c.shortfalls.end(key)
 		errs = append(errs, c.deleteExcess(ctx, classified.idle, have-desired))
+	default:
+		c.shortfalls.end(key)
 	}
 
 	if wait, err := c.updatePoolStatus(ctx, pool, &classified, now); err != nil {
