@@ -37,7 +37,7 @@ func runnerLostMessage(runner string) string {
 // its steps may have had effects and are never silently re-run; a Pending
 // one never started, so this replica queues it.
 func (e *Executor) Recover(ctx context.Context, alive func(runner string) bool) error {
-	obj, err := e.cfg.Tasks.List(ctx, &metainternalversion.ListOptions{})
+	obj, err := e.tasks.List(ctx, &metainternalversion.ListOptions{})
 	if err != nil {
 		return err
 	}
