@@ -332,7 +332,7 @@ func (e *Executor) kick(sbKey string) {
 		now := e.metaNow()
 		started, err := e.updateStatus(ctx, taskName, func(t *arl.Task) error {
 			if t.Status.State != arl.TaskPending {
-				return errNotPending
+				return errTaskStateChanged
 			}
 			t.Status = runningStatus(e.cfg.Identity, now, 1)
 			return nil
@@ -372,7 +372,7 @@ func (e *Executor) failQueued(sbKey, reason, message string) {
 		now := e.metaNow()
 		if task, err := e.updateStatus(ctx, name, func(t *arl.Task) error {
 			if t.Status.State.IsFinished() {
-				return errNotPending
+				return errTaskStateChanged
 			}
 			t.Status = finishedStatus(t, now, reason, message)
 			return nil

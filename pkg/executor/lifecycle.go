@@ -84,13 +84,13 @@ func (e *Executor) touch(sandbox *arl.Sandbox) {
 	_, _, err := e.sandboxStatus.Update(ctx, sandbox.Name, rest.DefaultUpdatedObjectInfo(nil, func(_ context.Context, _, old runtime.Object) (runtime.Object, error) {
 		current := old.(*arl.Sandbox)
 		if last := current.Status.LastActivityTime; last != nil && now.Sub(last.Time) < every {
-			return nil, errNotPending
+			return nil, errActivityRecent
 		}
 		updated := current.DeepCopy()
 		updated.Status.LastActivityTime = &now
 		return updated, nil
 	}), nil, nil, false, &metav1.UpdateOptions{})
-	if err != nil && !errors.Is(err, errNotPending) && !apierrors.IsNotFound(err) {
+	if err != nil && !errors.Is(err, errActivityRecent) && !apierrors.IsNotFound(err) {
 		klog.ErrorS(err, "Recording a Sandbox's activity failed", "sandbox", klog.KObj(sandbox))
 	}
 }

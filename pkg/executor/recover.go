@@ -53,7 +53,7 @@ func (e *Executor) Recover(ctx context.Context, alive func(runner string) bool) 
 			message := runnerLostMessage(runner)
 			failed, err := e.updateStatus(genericapirequest.WithNamespace(ctx, task.Namespace), task.Name, func(t *arl.Task) error {
 				if t.Status.State != arl.TaskRunning || t.Status.Runner != runner {
-					return errNotPending
+					return errTaskStateChanged
 				}
 				t.Status = finishedStatus(t, now, ReasonRunnerLost, message)
 				return nil
