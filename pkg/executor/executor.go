@@ -16,10 +16,15 @@ limitations under the License.
 
 // Package executor runs Tasks: it dispatches their steps straight to the
 // Sandbox's agent over gRPC from the replica that accepted the Task (no
-// controller, no polling), one Task per Sandbox at a time in creation
-// order, and writes the result once. A Task that starts at once is stored
-// Running by its create and written again when it finishes: two writes
-// whatever its number of steps.
+// controller), one Task per Sandbox at a time in creation order, and
+// writes the result once. A Task that starts at once is stored Running by
+// its create and written again when it finishes: two writes whatever its
+// number of steps.
+//
+// Tasks start on events: their create, an update of their Sandbox (it
+// turned Ready), the end of the Task before them. A tick once a second
+// (Start) only catches what those miss, and expires what this replica
+// keeps: see Start.
 package executor
 
 import (
@@ -152,8 +157,18 @@ func New(cfg Config) *Executor {
 // Identity is this replica's runner name.
 func (e *Executor) Identity() string { return e.cfg.Identity }
 
-// Start ties running Tasks to ctx (the server's life) and runs the
-// periodic work: queued Tasks whose Sandbox became Ready start.
+// Start ties running Tasks to ctx (the executor's lifetime, see life)
+// and runs the periodic work, on a tick once a second of the executor's
+// clock. No Task waits for the tick to start; it catches what the events
+// miss and expires what this replica keeps:
+//   - a queue whose next Task did not start, because its Sandbox could
+//     not be read or turned Ready while the queue was busy (Kick found
+//     it so), gets another chance (kickAll);
+//   - the windows of finished Tasks kept for tasks/log?raw=true are
+//     dropped once past retainedLogTTL (reads check the time themselves:
+//     this frees the memory);
+//   - every ttlSweepEvery ticks, the finished Tasks past their TTL that no
+//     timer of this replica covers are deleted (sweepExpired).
 func (e *Executor) Start(ctx context.Context) {
 	e.mu.Lock()
 	e.life = ctx
