@@ -25,6 +25,7 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
+	"github.com/arl-infra/arl/pkg/pool"
 	"github.com/arl-infra/arl/pkg/sidecar/client"
 )
 
@@ -60,6 +61,8 @@ type SandboxStore interface {
 type Agents interface {
 	AgentFor(ctx context.Context, sandbox *arl.Sandbox) (*client.Client, error)
 }
+
+var _ Agents = &pool.Agents{}
 
 // Stores are the registry's stores the executor works through, given to
 // New unbound and bound once, by Bind, before the server serves.
