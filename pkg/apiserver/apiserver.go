@@ -145,7 +145,7 @@ func (c completedConfig) New() (*ARLServer, error) {
 		if err != nil {
 			return nil, err
 		}
-		deps = storageDeps{binder: wl.binder(), executor: wl.executor, agents: wl.executor, peers: c.ExtraConfig.Peers}
+		deps = storageDeps{binder: wl.binder(), executor: wl.executor, agents: wl.agents, peers: c.ExtraConfig.Peers, executorStores: wl.stores}
 	}
 
 	// tasks/exec creates the Task of its body with the authorizer and the
@@ -156,12 +156,11 @@ func (c completedConfig) New() (*ARLServer, error) {
 		EquivalentResources: s.GenericAPIServer.EquivalentResourceRegistry,
 	}
 	poolOpts := warmpool.Options{PrivilegedNamespaces: sets.New(c.ExtraConfig.PrivilegedPoolNamespaces...)}
-	apiGroupInfo, stores, err := newAPIGroupInfo(c.GenericConfig.RESTOptionsGetter, deps, taskChecks, poolOpts)
+	apiGroupInfo, err := newAPIGroupInfo(c.GenericConfig.RESTOptionsGetter, deps, taskChecks, poolOpts)
 	if err != nil {
 		return nil, err
 	}
 	if wl != nil {
-		wl.executor.SetStores(stores.taskStatus, stores.sandboxes, stores.sandboxStatus)
 		s.GenericAPIServer.AddPostStartHookOrDie("start-arl-pool", wl.start)
 		delay := c.GenericConfig.ShutdownDelayDuration
 		s.GenericAPIServer.AddPreShutdownHookOrDie("arl-drain-tasks", func() error {

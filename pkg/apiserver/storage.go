@@ -18,12 +18,12 @@ package apiserver
 
 import (
 	"k8s.io/apiserver/pkg/registry/generic"
-	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
 	"github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
+	"github.com/arl-infra/arl/pkg/executor"
 	sandboxstorage "github.com/arl-infra/arl/pkg/registry/arl/sandbox/storage"
 	taskstorage "github.com/arl-infra/arl/pkg/registry/arl/task/storage"
 	"github.com/arl-infra/arl/pkg/registry/arl/warmpool"
@@ -37,30 +37,25 @@ type storageDeps struct {
 	executor taskstorage.Executor
 	agents   sandboxstorage.Agents
 	peers    taskstorage.Peers
-}
-
-// stores are the stores the executor writes through.
-type stores struct {
-	taskStatus    *genericregistry.Store
-	sandboxes     *genericregistry.Store
-	sandboxStatus *genericregistry.Store
+	// executorStores are bound to the storage built here.
+	executorStores *executor.Stores
 }
 
 // newAPIGroupInfo lists every resource and subresource the server serves;
 // taskChecks are what a Task created through tasks/exec passes, poolOpts
 // what WarmPools may ask for.
-func newAPIGroupInfo(optsGetter generic.RESTOptionsGetter, deps storageDeps, taskChecks taskstorage.CreateChecks, poolOpts warmpool.Options) (*genericapiserver.APIGroupInfo, stores, error) {
+func newAPIGroupInfo(optsGetter generic.RESTOptionsGetter, deps storageDeps, taskChecks taskstorage.CreateChecks, poolOpts warmpool.Options) (*genericapiserver.APIGroupInfo, error) {
 	warmPools, err := warmpoolstorage.NewStorage(Scheme, optsGetter, poolOpts)
 	if err != nil {
-		return nil, stores{}, err
+		return nil, err
 	}
 	sandboxes, err := sandboxstorage.NewStorage(Scheme, optsGetter, deps.binder, deps.agents)
 	if err != nil {
-		return nil, stores{}, err
+		return nil, err
 	}
 	tasks, err := taskstorage.NewStorage(Scheme, optsGetter, deps.executor, deps.peers, Codecs.UniversalDecoder(), taskChecks)
 	if err != nil {
-		return nil, stores{}, err
+		return nil, err
 	}
 
 	apiGroupInfo := genericapiserver.NewDefaultAPIGroupInfo(arl.GroupName, Scheme, ParameterCodec, Codecs)
@@ -79,5 +74,8 @@ func newAPIGroupInfo(optsGetter generic.RESTOptionsGetter, deps storageDeps, tas
 		"tasks/exec":          tasks.Exec,
 		"tasks/log":           tasks.Log,
 	}
-	return &apiGroupInfo, stores{taskStatus: tasks.StatusStore, sandboxes: sandboxes.Sandbox.Store, sandboxStatus: sandboxes.StatusStore}, nil
+	if deps.executorStores != nil {
+		deps.executorStores.Bind(tasks.Task, tasks.Status, sandboxes.Sandbox, sandboxes.Status)
+	}
+	return &apiGroupInfo, nil
 }

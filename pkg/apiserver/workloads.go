@@ -45,7 +45,12 @@ type workloads struct {
 	informers  informers.SharedInformerFactory
 	controller *pool.Controller
 	executor   *executor.Executor
-	extra      *ExtraConfig
+	// stores are the executor's, bound by newAPIGroupInfo.
+	stores *executor.Stores
+	// agents reaches Sandboxes' agents, for the executor and the
+	// host-mode subresources.
+	agents *pool.Agents
+	extra  *ExtraConfig
 
 	// work is the life of the caches, the executor and the runner Lease:
 	// it outlasts the server's context by the drain after a SIGTERM.
@@ -77,19 +82,22 @@ func newWorkloads(loopback *rest.Config, extra *ExtraConfig) (*workloads, error)
 	if err != nil {
 		return nil, err
 	}
+	stores, agents := executor.NewStores(), pool.NewAgents(extra.PoolRuntime, extra.Agents)
 	w := &workloads{
 		informers:  factory,
 		controller: controller,
 		executor: executor.New(executor.Config{
 			Identity:      extra.Identity,
-			Runtime:       extra.PoolRuntime,
-			Agents:        extra.Agents,
+			Stores:        stores,
+			Agents:        agents,
 			Recorder:      extra.Recorder,
 			OutputBytes:   extra.TaskOutputBytes,
 			LogBytes:      extra.TaskLogBytes,
 			MaxConcurrent: extra.MaxConcurrentTasks,
 		}),
-		extra: extra,
+		stores: stores,
+		agents: agents,
+		extra:  extra,
 	}
 	w.work, w.stopWork = context.WithCancel(klog.NewContext(context.Background(), klog.Background().WithName("pool")))
 	// Queued Tasks start the moment their Sandbox turns Ready.

@@ -16,10 +16,15 @@ limitations under the License.
 
 // Package executor runs Tasks: it dispatches their steps straight to the
 // Sandbox's agent over gRPC from the replica that accepted the Task (no
-// controller, no polling), one Task per Sandbox at a time in creation
-// order, and writes the result once. A Task that starts at once is stored
-// Running by its create and written again when it finishes: two writes
-// whatever its number of steps.
+// controller), one Task per Sandbox at a time in creation order, and
+// writes the result once. A Task that starts at once is stored Running by
+// its create and written again when it finishes: two writes whatever its
+// number of steps.
+//
+// Tasks start on events: their create, an update of their Sandbox (it
+// turned Ready), the end of the Task before them. A tick once a second
+// (Start) only catches what those miss, and expires what this replica
+// keeps: see Start.
 package executor
 
 import (
@@ -34,7 +39,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
-	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
@@ -42,21 +46,16 @@ import (
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
-	"github.com/arl-infra/arl/pkg/pool"
-	"github.com/arl-infra/arl/pkg/sidecar/client"
 )
 
 // Config is what the executor needs from the server.
 type Config struct {
 	// Identity names this replica in the Tasks it runs (status.runner).
 	Identity string
-	// Tasks is the Task status store: the executor writes status only.
-	Tasks *genericregistry.Store
-	// Sandboxes reads Sandboxes (consistently) and deletes one-shot ones.
-	Sandboxes *genericregistry.Store
-	// Runtime finds a Sandbox's pod and how to reach its agent.
-	Runtime pool.Runtime
-	Agents  *client.Pool
+	// Stores are the registry's Task and Sandbox stores (see Stores).
+	Stores *Stores
+	// Agents reaches the agent of a Sandbox's pod.
+	Agents Agents
 	// Recorder records an Event per finished Task; nil records none.
 	Recorder record.EventRecorder
 	// OutputBytes is the tail of stdout, and of stderr, kept in status.
@@ -91,11 +90,19 @@ const (
 type Executor struct {
 	cfg   Config
 	slots chan struct{}
-	ctx   context.Context
 
-	sandboxStatus *genericregistry.Store
+	// The registry's stores, bound after New (see Stores).
+	tasks         TaskStore
+	taskStatus    StatusWriter
+	sandboxes     SandboxStore
+	sandboxStatus StatusWriter
 
-	mu      sync.Mutex
+	mu sync.Mutex
+	// life is the executor's lifetime, Start's context: the Tasks it
+	// runs, the writes of their results and its periodic work run on it,
+	// never on the context of the request that created a Task (a client
+	// that goes away must not stop its Task). Read it through lifetime().
+	life    context.Context
 	queues  map[string]*sandboxQueue // sandbox key
 	running map[string]*runningTask  // task key
 
@@ -132,24 +139,39 @@ func New(cfg Config) *Executor {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.RealClock{}
 	}
-	return &Executor{
+	e := &Executor{
 		cfg:      cfg,
 		slots:    make(chan struct{}, cfg.MaxConcurrent),
-		ctx:      context.Background(),
+		life:     context.Background(),
 		queues:   map[string]*sandboxQueue{},
 		running:  map[string]*runningTask{},
 		retained: newRetainedOutputs(retainedLogBytes, retainedLogTTL),
 	}
+	if s := cfg.Stores; s != nil {
+		// Pointers to the slots Bind fills: calls reach the bound stores.
+		e.tasks, e.taskStatus, e.sandboxes, e.sandboxStatus = &s.tasks, &s.taskStatus, &s.sandboxes, &s.sandboxStatus
+	}
+	return e
 }
 
 // Identity is this replica's runner name.
 func (e *Executor) Identity() string { return e.cfg.Identity }
 
-// Start ties running Tasks to ctx (the server's life) and runs the
-// periodic work: queued Tasks whose Sandbox became Ready start.
+// Start ties running Tasks to ctx (the executor's lifetime, see life)
+// and runs the periodic work, on a tick once a second of the executor's
+// clock. No Task waits for the tick to start; it catches what the events
+// miss and expires what this replica keeps:
+//   - a queue whose next Task did not start, because its Sandbox could
+//     not be read or turned Ready while the queue was busy (Kick found
+//     it so), gets another chance (kickAll);
+//   - the windows of finished Tasks kept for tasks/log?raw=true are
+//     dropped once past retainedLogTTL (reads check the time themselves:
+//     this frees the memory);
+//   - every ttlSweepEvery ticks, the finished Tasks past their TTL that no
+//     timer of this replica covers are deleted (sweepExpired).
 func (e *Executor) Start(ctx context.Context) {
 	e.mu.Lock()
-	e.ctx = ctx
+	e.life = ctx
 	e.mu.Unlock()
 	go e.releaseWaitersOnStop(ctx)
 	go func() {
@@ -282,7 +304,7 @@ func (e *Executor) kick(sbKey string) {
 		e.release(sbKey)
 		return
 	}
-	ctx := genericapirequest.WithNamespace(e.ctx, namespace)
+	ctx := genericapirequest.WithNamespace(e.lifetime(), namespace)
 	sandbox, err := e.getSandbox(ctx, namespace, name)
 	var failReason, failMessage string
 	switch {
@@ -325,7 +347,7 @@ func (e *Executor) kick(sbKey string) {
 		now := e.metaNow()
 		started, err := e.updateStatus(ctx, taskName, func(t *arl.Task) error {
 			if t.Status.State != arl.TaskPending {
-				return errNotPending
+				return errTaskStateChanged
 			}
 			t.Status = runningStatus(e.cfg.Identity, now, 1)
 			return nil
@@ -361,11 +383,11 @@ func (e *Executor) failQueued(sbKey, reason, message string) {
 			e.forget(key)
 			continue
 		}
-		ctx := genericapirequest.WithNamespace(e.ctx, namespace)
+		ctx := genericapirequest.WithNamespace(e.lifetime(), namespace)
 		now := e.metaNow()
 		if task, err := e.updateStatus(ctx, name, func(t *arl.Task) error {
 			if t.Status.State.IsFinished() {
-				return errNotPending
+				return errTaskStateChanged
 			}
 			t.Status = finishedStatus(t, now, reason, message)
 			return nil
@@ -424,12 +446,12 @@ func (e *Executor) Kick(namespace, name string) { go e.kick(taskKey(namespace, n
 // the common case costs no etcd read on a Task's path.
 func (e *Executor) getSandbox(ctx context.Context, namespace, name string) (*arl.Sandbox, error) {
 	ctx = genericapirequest.WithNamespace(ctx, namespace)
-	if obj, err := e.cfg.Sandboxes.Get(ctx, name, &metav1.GetOptions{ResourceVersion: "0"}); err == nil {
+	if obj, err := e.sandboxes.Get(ctx, name, &metav1.GetOptions{ResourceVersion: "0"}); err == nil {
 		if sandbox := obj.(*arl.Sandbox); sandbox.Status.Phase == arl.SandboxReady {
 			return sandbox, nil
 		}
 	}
-	obj, err := e.cfg.Sandboxes.Get(ctx, name, &metav1.GetOptions{})
+	obj, err := e.sandboxes.Get(ctx, name, &metav1.GetOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -439,7 +461,7 @@ func (e *Executor) getSandbox(ctx context.Context, namespace, name string) (*arl
 // updateStatus applies mutate to the stored Task's status and writes it;
 // the store retries on conflicts with the latest object.
 func (e *Executor) updateStatus(ctx context.Context, name string, mutate func(*arl.Task) error) (*arl.Task, error) {
-	obj, _, err := e.cfg.Tasks.Update(ctx, name, rest.DefaultUpdatedObjectInfo(nil, func(_ context.Context, _, old runtime.Object) (runtime.Object, error) {
+	obj, _, err := e.taskStatus.Update(ctx, name, rest.DefaultUpdatedObjectInfo(nil, func(_ context.Context, _, old runtime.Object) (runtime.Object, error) {
 		task := old.(*arl.Task).DeepCopy()
 		if err := mutate(task); err != nil {
 			return nil, err

@@ -48,10 +48,7 @@ func (e *Executor) expireLater(task *arl.Task) {
 
 // sweepExpired deletes the finished Tasks past their TTL, from the cache.
 func (e *Executor) sweepExpired(ctx context.Context) {
-	if e.cfg.Tasks == nil {
-		return
-	}
-	obj, err := e.cfg.Tasks.List(ctx, &metainternalversion.ListOptions{ResourceVersion: "0"})
+	obj, err := e.tasks.List(ctx, &metainternalversion.ListOptions{ResourceVersion: "0"})
 	if err != nil {
 		return
 	}
@@ -66,8 +63,8 @@ func (e *Executor) sweepExpired(ctx context.Context) {
 }
 
 func (e *Executor) deleteTask(task *arl.Task) {
-	ctx := genericapirequest.WithNamespace(e.ctx, task.Namespace)
-	_, _, err := e.cfg.Tasks.Delete(ctx, task.Name, rest.ValidateAllObjectFunc, &metav1.DeleteOptions{Preconditions: metav1.NewUIDPreconditions(string(task.UID))})
+	ctx := genericapirequest.WithNamespace(e.lifetime(), task.Namespace)
+	_, _, err := e.tasks.Delete(ctx, task.Name, rest.ValidateAllObjectFunc, &metav1.DeleteOptions{Preconditions: metav1.NewUIDPreconditions(string(task.UID))})
 	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
 		klog.ErrorS(err, "Deleting a finished Task past its TTL failed", "task", klog.KObj(task))
 	}
@@ -78,22 +75,22 @@ func (e *Executor) deleteTask(task *arl.Task) {
 // write, at most once per quarter of that timeout.
 func (e *Executor) touch(sandbox *arl.Sandbox) {
 	limit := sandbox.Spec.IdleTimeoutSeconds
-	if limit == nil || e.sandboxStatus == nil {
+	if limit == nil {
 		return
 	}
 	now := e.metaNow()
 	every := time.Duration(*limit) * time.Second / 4
-	ctx := genericapirequest.WithNamespace(e.ctx, sandbox.Namespace)
+	ctx := genericapirequest.WithNamespace(e.lifetime(), sandbox.Namespace)
 	_, _, err := e.sandboxStatus.Update(ctx, sandbox.Name, rest.DefaultUpdatedObjectInfo(nil, func(_ context.Context, _, old runtime.Object) (runtime.Object, error) {
 		current := old.(*arl.Sandbox)
 		if last := current.Status.LastActivityTime; last != nil && now.Sub(last.Time) < every {
-			return nil, errNotPending
+			return nil, errActivityRecent
 		}
 		updated := current.DeepCopy()
 		updated.Status.LastActivityTime = &now
 		return updated, nil
 	}), nil, nil, false, &metav1.UpdateOptions{})
-	if err != nil && !errors.Is(err, errNotPending) && !apierrors.IsNotFound(err) {
+	if err != nil && !errors.Is(err, errActivityRecent) && !apierrors.IsNotFound(err) {
 		klog.ErrorS(err, "Recording a Sandbox's activity failed", "sandbox", klog.KObj(sandbox))
 	}
 }

@@ -130,10 +130,10 @@ func (a *fakeAgent) serve(t *testing.T) string {
 	return socket
 }
 
-// agentPods is what the executor asks of a pool.Runtime: a Sandbox's pod
+// agentPods is what pool.Agents asks of a pool.Runtime: a Sandbox's pod
 // ("pod-" + its name) and where its agent answers (the fake, for all).
 type agentPods struct {
-	pool.Runtime // nil: the executor calls nothing else
+	pool.Runtime // nil: pool.Agents calls nothing else
 	socket       string
 }
 
@@ -172,7 +172,8 @@ func newExecutorHarness(t *testing.T, maxConcurrent int) *executorHarness {
 	h := &executorHarness{agent: newFakeAgent(), clock: testingclock.NewFakeClock(time.Now())}
 	agents := client.NewPool()
 	t.Cleanup(agents.Close)
-	h.e = New(Config{Identity: "replica-a", Runtime: agentPods{socket: h.agent.serve(t)}, Agents: agents,
+	stores := NewStores()
+	h.e = New(Config{Identity: "replica-a", Stores: stores, Agents: pool.NewAgents(agentPods{socket: h.agent.serve(t)}, agents),
 		MaxConcurrent: maxConcurrent, Clock: h.clock})
 	var err error
 	if h.tasks, err = taskstorage.NewStorage(scheme, taskOpts, h.e, nil, nil, taskstorage.CreateChecks{}); err != nil {
@@ -183,7 +184,7 @@ func newExecutorHarness(t *testing.T, maxConcurrent int) *executorHarness {
 		t.Fatal(err)
 	}
 	t.Cleanup(h.sandboxes.Sandbox.Store.DestroyFunc)
-	h.e.SetStores(h.tasks.StatusStore, h.sandboxes.Sandbox.Store, h.sandboxes.StatusStore)
+	stores.Bind(h.tasks.Task, h.tasks.Status, h.sandboxes.Sandbox, h.sandboxes.Status)
 	return h
 }
 

@@ -37,7 +37,7 @@ func runnerLostMessage(runner string) string {
 // its steps may have had effects and are never silently re-run; a Pending
 // one never started, so this replica queues it.
 func (e *Executor) Recover(ctx context.Context, alive func(runner string) bool) error {
-	obj, err := e.cfg.Tasks.List(ctx, &metainternalversion.ListOptions{})
+	obj, err := e.tasks.List(ctx, &metainternalversion.ListOptions{})
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func (e *Executor) Recover(ctx context.Context, alive func(runner string) bool) 
 			message := runnerLostMessage(runner)
 			failed, err := e.updateStatus(genericapirequest.WithNamespace(ctx, task.Namespace), task.Name, func(t *arl.Task) error {
 				if t.Status.State != arl.TaskRunning || t.Status.Runner != runner {
-					return errNotPending
+					return errTaskStateChanged
 				}
 				t.Status = finishedStatus(t, now, ReasonRunnerLost, message)
 				return nil

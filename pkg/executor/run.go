@@ -18,6 +18,7 @@ package executor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"time"
@@ -33,6 +34,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
+	"github.com/arl-infra/arl/pkg/pool"
 	"github.com/arl-infra/arl/pkg/sidecar/client"
 	agentv1 "github.com/arl-infra/arl/proto/agent/v1"
 )
@@ -57,8 +59,9 @@ func (e *Executor) run(task *arl.Task, sandbox *arl.Sandbox, rt *runningTask) {
 	key := taskKey(task.Namespace, task.Name)
 	sbKey := taskKey(task.Namespace, sandbox.Name)
 	logger := klog.Background().WithValues("task", klog.KObj(task), "sandbox", sandbox.Name)
+	life := e.lifetime()
+	ctx, cancel := context.WithCancel(genericapirequest.WithNamespace(life, task.Namespace))
 	e.mu.Lock()
-	ctx, cancel := context.WithCancel(genericapirequest.WithNamespace(e.ctx, task.Namespace))
 	rt.cancel = cancel
 	e.mu.Unlock()
 	defer cancel()
@@ -71,10 +74,10 @@ func (e *Executor) run(task *arl.Task, sandbox *arl.Sandbox, rt *runningTask) {
 	// its result is written all the same, with a context the stop does not
 	// cancel, so its tasks/exec clients get it before the server exits
 	// (and none waits on this replica until it is killed).
-	if result.reason == ReasonCanceled && e.serverContext().Err() != nil {
+	if result.reason == ReasonCanceled && e.lifetime().Err() != nil {
 		result.reason, result.message = ReasonRunnerLost, runnerLostMessage(e.cfg.Identity)
 	}
-	writeCtx, cancelWrite := context.WithTimeout(context.WithoutCancel(genericapirequest.WithNamespace(e.ctx, task.Namespace)), resultWriteTimeout)
+	writeCtx, cancelWrite := context.WithTimeout(context.WithoutCancel(genericapirequest.WithNamespace(life, task.Namespace)), resultWriteTimeout)
 	defer cancelWrite()
 	now := e.metaNow()
 	stdout, stderr, stdoutTruncated, stderrTruncated := rt.output.statusOutput()
@@ -116,12 +119,11 @@ func (e *Executor) run(task *arl.Task, sandbox *arl.Sandbox, rt *runningTask) {
 
 // execute runs the attempts of a Task (1 + spec.retries at most).
 func (e *Executor) execute(ctx context.Context, task *arl.Task, sandbox *arl.Sandbox, out *output) attemptResult {
-	pod, ok := e.cfg.Runtime.Get(sandbox.Namespace, sandbox.Status.PodName)
-	if !ok || pod.UID != sandbox.Status.PodUID {
-		return attemptResult{exitCode: 1, reason: ReasonSandboxFailed, message: fmt.Sprintf("the pod %s of Sandbox %q is gone", sandbox.Status.PodName, sandbox.Name)}
-	}
-	agent, err := e.cfg.Agents.Get(ctx, e.cfg.Runtime.Target(pod))
-	if err != nil {
+	agent, err := e.cfg.Agents.AgentFor(ctx, sandbox)
+	switch {
+	case errors.Is(err, pool.ErrPodGone):
+		return attemptResult{exitCode: 1, reason: ReasonSandboxFailed, message: err.Error()}
+	case err != nil:
 		return attemptResult{exitCode: 1, reason: ReasonAgentUnreachable, message: err.Error()}
 	}
 	var result attemptResult
@@ -265,8 +267,8 @@ func (e *Executor) command(ctx context.Context, agent *client.Client, step *arl.
 
 // deleteOneShot deletes a keepAlive: false Sandbox after its first Task.
 func (e *Executor) deleteOneShot(sandbox *arl.Sandbox, task string) {
-	ctx := genericapirequest.WithNamespace(e.ctx, sandbox.Namespace)
-	_, _, err := e.cfg.Sandboxes.Delete(ctx, sandbox.Name, rest.ValidateAllObjectFunc, &metav1.DeleteOptions{Preconditions: metav1.NewUIDPreconditions(string(sandbox.UID))})
+	ctx := genericapirequest.WithNamespace(e.lifetime(), sandbox.Namespace)
+	_, _, err := e.sandboxes.Delete(ctx, sandbox.Name, rest.ValidateAllObjectFunc, &metav1.DeleteOptions{Preconditions: metav1.NewUIDPreconditions(string(sandbox.UID))})
 	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
 		klog.ErrorS(err, "Deleting a one-shot Sandbox after its Task failed", "sandbox", klog.KObj(sandbox), "task", task)
 	}

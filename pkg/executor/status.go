@@ -47,7 +47,14 @@ const (
 	ReasonRunning           = "Running"
 )
 
-var errNotPending = errors.New("task is not pending")
+// errTaskStateChanged ends a Task status write that no longer applies: the
+// stored Task is not in the state the write was for (another write, or
+// another replica, got there first).
+var errTaskStateChanged = errors.New("the Task is no longer in the state this write was for")
+
+// errActivityRecent ends a Sandbox's activity write that is not needed:
+// its last activity is recent enough (see touch).
+var errActivityRecent = errors.New("the Sandbox's last activity is recent enough")
 
 func runningStatus(runner string, now metav1.Time, attempt int32) arl.TaskStatus {
 	return arl.TaskStatus{

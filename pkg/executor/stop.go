@@ -33,11 +33,12 @@ import (
 // whoever awaits a Task here (tasks/exec, tasks/log?follow) is answered
 // 503 with Retry-After, and asking again reaches a replica that serves.
 
-// serverContext is the server's life, as Start received it.
-func (e *Executor) serverContext() context.Context {
+// lifetime is the executor's life, as Start received it (before Start,
+// a context that never ends).
+func (e *Executor) lifetime() context.Context {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.ctx
+	return e.life
 }
 
 // releaseWaitersOnStop lets go of the queued Tasks once ctx ends.

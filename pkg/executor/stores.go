@@ -18,25 +18,73 @@ package executor
 
 import (
 	"context"
-	"fmt"
 
-	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
+	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apiserver/pkg/registry/rest"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
+	"github.com/arl-infra/arl/pkg/pool"
 	"github.com/arl-infra/arl/pkg/sidecar/client"
 )
 
-// SetStores gives the executor the stores it writes through; the storage
-// that calls the executor is built with it, so they arrive after New.
-func (e *Executor) SetStores(taskStatus, sandboxes, sandboxStatus *genericregistry.Store) {
-	e.cfg.Tasks, e.cfg.Sandboxes, e.sandboxStatus = taskStatus, sandboxes, sandboxStatus
+// TaskStore is what the executor does with stored Tasks besides writing
+// their status (the registry's Task storage): it awaits them (Get,
+// Watch), recovers those of lost replicas and sweeps expired ones (List),
+// and deletes finished ones past their TTL (Delete).
+type TaskStore interface {
+	rest.Getter
+	rest.Watcher
+	rest.GracefulDeleter
+	List(ctx context.Context, options *metainternalversion.ListOptions) (runtime.Object, error)
 }
 
-// AgentFor returns a client of the agent of a Sandbox's pod.
-func (e *Executor) AgentFor(ctx context.Context, sandbox *arl.Sandbox) (*client.Client, error) {
-	pod, ok := e.cfg.Runtime.Get(sandbox.Namespace, sandbox.Status.PodName)
-	if !ok || pod.UID != sandbox.Status.PodUID {
-		return nil, fmt.Errorf("the pod %s of Sandbox %q is gone", sandbox.Status.PodName, sandbox.Name)
-	}
-	return e.cfg.Agents.Get(ctx, e.cfg.Runtime.Target(pod))
+// StatusWriter writes the status of an object, through the status
+// strategy (the registry's status subresource): Tasks' progress and
+// results, Sandboxes' last activity.
+type StatusWriter interface {
+	Update(ctx context.Context, name string, objInfo rest.UpdatedObjectInfo, createValidation rest.ValidateObjectFunc,
+		updateValidation rest.ValidateObjectUpdateFunc, forceAllowCreate bool, options *metav1.UpdateOptions) (runtime.Object, bool, error)
+}
+
+// SandboxStore reads Sandboxes and deletes one-shot ones (the registry's
+// Sandbox storage).
+type SandboxStore interface {
+	rest.Getter
+	rest.GracefulDeleter
+}
+
+// Agents reaches the agent of a Sandbox's pod (pool.Agents); an error that
+// is pool.ErrPodGone says the pod is gone, any other that its agent cannot
+// be reached.
+type Agents interface {
+	AgentFor(ctx context.Context, sandbox *arl.Sandbox) (*client.Client, error)
+}
+
+var _ Agents = &pool.Agents{}
+
+// Stores are the registry's stores the executor works through, given to
+// New unbound and bound once, by Bind, before the server serves.
+//
+// They cannot be given bound: the registry's storage calls the executor
+// (a Task's create asks it how the Task starts, a Sandbox's delete stops
+// the Tasks queued for it), so the executor is built before the storage
+// that holds these stores. The code that builds the storage binds them.
+type Stores struct {
+	tasks         struct{ TaskStore }
+	taskStatus    struct{ StatusWriter }
+	sandboxes     struct{ SandboxStore }
+	sandboxStatus struct{ StatusWriter }
+}
+
+// NewStores returns stores to give New, to be bound with Bind.
+func NewStores() *Stores { return &Stores{} }
+
+// Bind binds the stores to the registry's: tasks the Task storage,
+// taskStatus its status subresource, sandboxes the Sandbox storage,
+// sandboxStatus its status subresource.
+func (s *Stores) Bind(tasks TaskStore, taskStatus StatusWriter, sandboxes SandboxStore, sandboxStatus StatusWriter) {
+	s.tasks.TaskStore, s.taskStatus.StatusWriter = tasks, taskStatus
+	s.sandboxes.SandboxStore, s.sandboxStatus.StatusWriter = sandboxes, sandboxStatus
 }

@@ -49,7 +49,7 @@ func (e *Executor) Wait(ctx context.Context, namespace, name string) (*arl.Task,
 		}
 	}
 	for {
-		obj, err := e.cfg.Tasks.Get(ctx, name, &metav1.GetOptions{})
+		obj, err := e.tasks.Get(ctx, name, &metav1.GetOptions{})
 		if err != nil {
 			return nil, err
 		}
@@ -66,7 +66,7 @@ func (e *Executor) Wait(ctx context.Context, namespace, name string) (*arl.Task,
 // watchUntilFinished returns when the Task finished or went away (the
 // caller re-reads it), from resourceVersion on.
 func (e *Executor) watchUntilFinished(ctx context.Context, name, resourceVersion string) error {
-	w, err := e.cfg.Tasks.Watch(ctx, &metainternalversion.ListOptions{
+	w, err := e.tasks.Watch(ctx, &metainternalversion.ListOptions{
 		FieldSelector:   fields.OneTermEqualSelector("metadata.name", name),
 		ResourceVersion: resourceVersion,
 	})
@@ -74,7 +74,7 @@ func (e *Executor) watchUntilFinished(ctx context.Context, name, resourceVersion
 		return err
 	}
 	defer w.Stop()
-	stopping := e.serverContext().Done()
+	stopping := e.lifetime().Done()
 	for {
 		select {
 		case <-ctx.Done():

@@ -29,6 +29,7 @@ import (
 	"golang.org/x/sys/unix"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/arl-infra/arl/pkg/sidecar/agent"
 	"github.com/arl-infra/arl/pkg/sidecar/client"
@@ -119,15 +120,21 @@ func dead(pid int) bool {
 	return err != nil || p.State == 'Z'
 }
 
+// eventually checks cond every interval until it holds, for 20 seconds
+// at most, and says whether it did.
+func eventually(t *testing.T, interval time.Duration, cond func() bool) bool {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(t.Context(), interval, 20*time.Second, true, func(context.Context) (bool, error) {
+		return cond(), nil
+	})
+	return err == nil
+}
+
 // waitDead waits (boundedly) until pid is dead.
 func waitDead(t *testing.T, pid int) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !dead(pid) {
-		if time.Now().After(deadline) {
-			t.Fatalf("process %d (%v) is still alive", pid, procutil.Cmdline(pid))
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !eventually(t, 10*time.Millisecond, func() bool { return dead(pid) }) {
+		t.Fatalf("process %d (%v) is still alive", pid, procutil.Cmdline(pid))
 	}
 }
 

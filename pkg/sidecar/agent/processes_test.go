@@ -34,9 +34,8 @@ import (
 // cond holds for it.
 func (ta *testAgent) listed(t *testing.T, pid int32, cond func(*agentv1.ProcessInfo) bool) *agentv1.ProcessInfo {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
 	var last *agentv1.ProcessInfo
-	for time.Now().Before(deadline) {
+	matched := eventually(t, 10*time.Millisecond, func() bool {
 		resp, err := ta.ListProcesses(ctx(t), &agentv1.ListProcessesRequest{LogTailBytes: 1 << 20})
 		if err != nil {
 			t.Fatal(err)
@@ -45,14 +44,16 @@ func (ta *testAgent) listed(t *testing.T, pid int32, cond func(*agentv1.ProcessI
 			if p.GetPid() == pid {
 				last = p
 				if cond(p) {
-					return p
+					return true
 				}
 			}
 		}
-		time.Sleep(10 * time.Millisecond)
+		return false
+	})
+	if !matched {
+		t.Fatalf("process %d never matched; last seen: %v", pid, last)
 	}
-	t.Fatalf("process %d never matched; last seen: %v", pid, last)
-	return nil
+	return last
 }
 
 func TestBackgroundReturnsAtOnceAndKeepsALog(t *testing.T) {

@@ -40,15 +40,16 @@ func TestResetKillsEverythingAndEmptiesTheWorkspace(t *testing.T) {
 		fgDone <- err
 	}()
 	var fg int32
-	deadline := time.Now().Add(20 * time.Second)
-	for fg == 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
+	if !eventually(t, 5*time.Millisecond, func() bool {
 		resp, _ := ta.ListProcesses(ctx(t), &agentv1.ListProcessesRequest{})
 		for _, p := range resp.GetProcesses() {
 			if !p.GetBackground() {
 				fg = p.GetPid()
 			}
 		}
+		return fg != 0
+	}) {
+		t.Fatal("the foreground command was never listed")
 	}
 	// Files, a read-only directory among them.
 	ro := filepath.Join(ta.workspace, "ro")
@@ -135,12 +136,11 @@ func TestKillAllWithGraceSendsSIGTERMOnce(t *testing.T) {
 		Command:    []string{"sh", "-c", `trap 'echo term >> "$0"' TERM; : > "$0.ready"; while :; do sleep 0.05; done`, count},
 		Background: true,
 	})
-	deadline := time.Now().Add(20 * time.Second)
-	for _, err := os.Stat(count + ".ready"); err != nil; _, err = os.Stat(count + ".ready") {
-		if time.Now().After(deadline) {
-			t.Fatal("the command never installed its trap")
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !eventually(t, 5*time.Millisecond, func() bool {
+		_, err := os.Stat(count + ".ready")
+		return err == nil
+	}) {
+		t.Fatal("the command never installed its trap")
 	}
 	if _, err := ta.agent.KillAll(ctx(t), 2*time.Second); err != nil {
 		t.Fatal(err)

@@ -90,21 +90,22 @@ func (term *terminal) typeLine(s string) {
 func (term *terminal) expect(re string) []string {
 	term.t.Helper()
 	rx := regexp.MustCompile(re)
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
+	var groups []string
+	if eventually(term.t, 5*time.Millisecond, func() bool {
 		term.mu.Lock()
+		defer term.mu.Unlock()
 		b := term.out.Bytes()
-		if loc := rx.FindSubmatchIndex(b); loc != nil {
-			var groups []string
-			for i := 0; i < len(loc); i += 2 {
-				groups = append(groups, string(b[loc[i]:loc[i+1]]))
-			}
-			term.out.Next(loc[1])
-			term.mu.Unlock()
-			return groups
+		loc := rx.FindSubmatchIndex(b)
+		if loc == nil {
+			return false
 		}
-		term.mu.Unlock()
-		time.Sleep(5 * time.Millisecond)
+		for i := 0; i < len(loc); i += 2 {
+			groups = append(groups, string(b[loc[i]:loc[i+1]]))
+		}
+		term.out.Next(loc[1])
+		return true
+	}) {
+		return groups
 	}
 	term.mu.Lock()
 	defer term.mu.Unlock()
@@ -141,12 +142,8 @@ func TestShellIsARealTerminal(t *testing.T) {
 	term.typeLine("sleep 1000")
 	// The shell's child sets the terminal's foreground group before it
 	// execs: once "sleep" runs, it is the foreground job.
-	deadline := time.Now().Add(20 * time.Second)
-	for !hasChild(t, int(term.pid), "sleep") {
-		if time.Now().After(deadline) {
-			t.Fatal("sleep never started in the shell")
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !eventually(t, 5*time.Millisecond, func() bool { return hasChild(t, int(term.pid), "sleep") }) {
+		t.Fatal("sleep never started in the shell")
 	}
 	term.send(&agentv1.ShellInput{Input: &agentv1.ShellInput_Signal{Signal: "SIGINT"}})
 	term.typeLine("echo status=$?")

@@ -17,12 +17,15 @@ limitations under the License.
 package procutil
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // TestReaperDispatchesByPidWhileReapingOrphans starts many commands that
@@ -66,20 +69,14 @@ func TestReaperDispatchesByPidWhileReapingOrphans(t *testing.T) {
 	}
 	// The orphans end within a second; the reaper must reap them all.
 	self := os.Getpid()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	var children []Proc
+	err := wait.PollUntilContextTimeout(t.Context(), 20*time.Millisecond, 20*time.Second, true, func(context.Context) (bool, error) {
 		procs, err := ListProcs()
-		if err != nil {
-			t.Fatal(err)
-		}
-		children := Descendants(procs, self)
-		if len(children) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("children left (zombies not reaped?): %+v", children)
-		}
-		time.Sleep(20 * time.Millisecond)
+		children = Descendants(procs, self)
+		return len(children) == 0, err
+	})
+	if err != nil {
+		t.Fatalf("children left (zombies not reaped?): %+v (%v)", children, err)
 	}
 }
 

@@ -34,6 +34,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/arl-infra/arl/pkg/sidecar/agent"
 	"github.com/arl-infra/arl/pkg/sidecar/client"
@@ -291,17 +292,15 @@ func healthOf(t *testing.T, addr string) (healthpb.HealthCheckResponse_ServingSt
 
 func waitHealth(t *testing.T, addr string, want healthpb.HealthCheckResponse_ServingStatus) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		got, conn := healthOf(t, addr)
+	var got healthpb.HealthCheckResponse_ServingStatus
+	err := wait.PollUntilContextTimeout(t.Context(), 10*time.Millisecond, 20*time.Second, true, func(context.Context) (bool, error) {
+		var conn *grpc.ClientConn
+		got, conn = healthOf(t, addr)
 		conn.Close()
-		if got == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("health is %v, want %v", got, want)
-		}
-		time.Sleep(10 * time.Millisecond)
+		return got == want, nil
+	})
+	if err != nil {
+		t.Fatalf("health is %v, want %v", got, want)
 	}
 }
 
@@ -353,19 +352,14 @@ func TestServeCancelledCallerKillsTheCommand(t *testing.T) {
 	cancel()
 	<-done
 	// The agent ends the process and forgets it.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		list, err := c.ListProcesses(callCtx(t), &agentv1.ListProcessesRequest{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(list.GetProcesses()) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pid %d still listed after the caller cancelled: %v", pid, list)
-		}
-		time.Sleep(10 * time.Millisecond)
+	var list *agentv1.ListProcessesResponse
+	err := wait.PollUntilContextTimeout(t.Context(), 10*time.Millisecond, 20*time.Second, true, func(context.Context) (bool, error) {
+		var err error
+		list, err = c.ListProcesses(callCtx(t), &agentv1.ListProcessesRequest{})
+		return len(list.GetProcesses()) == 0, err
+	})
+	if err != nil {
+		t.Fatalf("pid %d still listed after the caller cancelled: %v (%v)", pid, list, err)
 	}
 }
 

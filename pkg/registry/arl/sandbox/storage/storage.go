@@ -35,8 +35,6 @@ type SandboxStorage struct {
 	Processes *ProcessesREST
 	Signal    *SignalREST
 	Reset     *ResetREST
-	// StatusStore is the store of status writes, for the executor.
-	StatusStore *genericregistry.Store
 }
 
 // NewStorage returns the etcd-backed storage of Sandboxes; binder (nil: no
@@ -70,12 +68,11 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, bi
 
 	host := hostMode{sandboxes: sandboxREST, agents: agents}
 	return SandboxStorage{
-		Sandbox:     sandboxREST,
-		Status:      statusrest.New(&statusStore),
-		Processes:   &ProcessesREST{host},
-		Signal:      &SignalREST{host},
-		Reset:       &ResetREST{host},
-		StatusStore: &statusStore,
+		Sandbox:   sandboxREST,
+		Status:    statusrest.New(&statusStore),
+		Processes: &ProcessesREST{host},
+		Signal:    &SignalREST{host},
+		Reset:     &ResetREST{host},
 	}, nil
 }
 

@@ -34,8 +34,6 @@ type TaskStorage struct {
 	Status *statusrest.REST
 	Exec   *ExecREST
 	Log    *LogREST
-	// StatusStore is the store of status writes, for the executor.
-	StatusStore *genericregistry.Store
 }
 
 // NewStorage returns the etcd-backed storage of Tasks. executor (nil: Tasks
@@ -69,11 +67,10 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, ex
 	statusStore.ResetFieldsStrategy = statusStrategy
 
 	return TaskStorage{
-		Task:        taskREST,
-		Status:      statusrest.New(&statusStore),
-		Exec:        &ExecREST{tasks: taskREST, executor: executor, decoder: decoder, gate: newCreateGate(checks, scheme)},
-		Log:         &LogREST{tasks: taskREST, executor: executor, peers: peers},
-		StatusStore: &statusStore,
+		Task:   taskREST,
+		Status: statusrest.New(&statusStore),
+		Exec:   &ExecREST{tasks: taskREST, executor: executor, decoder: decoder, gate: newCreateGate(checks, scheme)},
+		Log:    &LogREST{tasks: taskREST, executor: executor, peers: peers},
 	}, nil
 }
 
