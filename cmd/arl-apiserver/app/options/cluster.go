@@ -62,7 +62,7 @@ func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfi
 	if err != nil {
 		return nil, err
 	}
-	runtime, err := kube.New(ctx, kube.Options{
+	runtime, err := kube.New(kube.Options{
 		Client:               kubeClient,
 		SidecarImage:         o.SidecarImage,
 		Namespace:            o.Namespace,
