@@ -100,7 +100,7 @@ func Run(ctx context.Context, o *options.Options) error {
 			return err
 		}
 	}
-	config, err := o.Config(ctx)
+	config, err := o.Config()
 	if err != nil {
 		return err
 	}

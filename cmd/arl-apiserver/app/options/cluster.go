@@ -42,7 +42,8 @@ import (
 // applyKube configures the Kubernetes runtime: pool pods are real pods,
 // Events go to kube-apiserver and one replica (a Lease) manages pools.
 // port is the secure port: with POD_IP, where the other replicas reach this one.
-func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfig, kubeConfig *rest.Config, port int) (kubernetes.Interface, error) {
+// It calls no API and starts nothing: the server's post-start hooks do.
+func (o *PoolOptions) applyKube(extra *apiserver.ExtraConfig, kubeConfig *rest.Config, port int) (kubernetes.Interface, error) {
 	if kubeConfig == nil {
 		return nil, fmt.Errorf("pools need a Kubernetes client: run in a cluster, or pass --kubeconfig")
 	}
@@ -80,8 +81,9 @@ func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfi
 	o.applyTasks(extra)
 	extra.Identity = identity
 
-	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
-	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kubeClient.CoreV1().Events("")})
+	broadcaster := record.NewBroadcaster()
+	extra.EventBroadcaster = broadcaster
+	extra.EventSink = &typedcorev1.EventSinkImpl{Interface: kubeClient.CoreV1().Events("")}
 	// Host names the replica (the Event's reportingInstance): with several
 	// replicas, `kubectl describe` tells which one bound a Sandbox.
 	extra.Recorder = broadcaster.NewRecorder(apiserver.EventScheme(), corev1.EventSource{Component: "arl-apiserver", Host: instance})
