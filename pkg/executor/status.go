@@ -29,7 +29,7 @@ import (
 )
 
 // ConditionComplete says whether a Task finished, and why.
-const ConditionComplete = "Complete"
+const ConditionComplete = arl.TaskConditionComplete
 
 // Reasons of the Complete condition.
 const (

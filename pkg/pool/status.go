@@ -29,14 +29,16 @@ const DefaultWorkDir = "/workspace"
 
 // Reasons of the Sandbox "Ready" condition.
 const (
-	ReasonBound          = "Bound"
-	ReasonWaitingForPod  = "WaitingForPod"
-	ReasonPoolNotFound   = "PoolNotFound"
-	ReasonPodLost        = "PodLost"
-	ReasonPoolDeleted    = "PoolDeleted"
-	ConditionReady       = "Ready"
-	ConditionReplicaFail = "ReplicaFailure"
+	ReasonBound         = "Bound"
+	ReasonWaitingForPod = "WaitingForPod"
+	ReasonPoolNotFound  = "PoolNotFound"
+	ReasonPodLost       = "PodLost"
+	ReasonPoolDeleted   = "PoolDeleted"
 )
+
+// ConditionReady is the Sandbox's Ready condition type, as package
+// executor names it; the API's constant is arl.SandboxConditionReady.
+const ConditionReady = arl.SandboxConditionReady
 
 // boundStatus is the status of a Sandbox bound to pod.
 func boundStatus(pod *Pod, address string, now time.Time) arl.SandboxStatus {
@@ -51,7 +53,7 @@ func boundStatus(pod *Pod, address string, now time.Time) arl.SandboxStatus {
 		BoundTime:        &t,
 		LastActivityTime: &t,
 		Conditions: []metav1.Condition{{
-			Type: ConditionReady, Status: metav1.ConditionTrue, Reason: ReasonBound,
+			Type: arl.SandboxConditionReady, Status: metav1.ConditionTrue, Reason: ReasonBound,
 			Message: "pod " + pod.Name + " is bound", LastTransitionTime: t,
 		}},
 	}
@@ -63,7 +65,7 @@ func pendingStatus(reason, message string, now time.Time) arl.SandboxStatus {
 		Phase:   arl.SandboxPending,
 		WorkDir: DefaultWorkDir,
 		Conditions: []metav1.Condition{{
-			Type: ConditionReady, Status: metav1.ConditionFalse, Reason: reason,
+			Type: arl.SandboxConditionReady, Status: metav1.ConditionFalse, Reason: reason,
 			Message: message, LastTransitionTime: metav1.NewTime(now),
 		}},
 	}
