@@ -23,6 +23,7 @@ import (
 	"context"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/sets"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/client-go/tools/record"
@@ -44,6 +45,10 @@ type ExtraConfig struct {
 	Agents *client.Pool
 	// Recorder records Events; nil records none.
 	Recorder record.EventRecorder
+	// EventBroadcaster is Recorder's: a post-start hook has it write
+	// Recorder's Events to EventSink until the server stops. nil: none.
+	EventBroadcaster record.EventBroadcaster
+	EventSink        record.EventSink
 	// RunLeaderElected runs lead while this replica is the pool manager's
 	// leader; nil: this replica always leads (standalone).
 	RunLeaderElected func(ctx context.Context, lead func(context.Context))
@@ -119,13 +124,18 @@ func (c completedConfig) New() (*ARLServer, error) {
 	s := &ARLServer{GenericAPIServer: genericServer}
 
 	if c.ExtraConfig.ServeEvents {
-		recorder, err := installEvents(s.GenericAPIServer, c.GenericConfig.RESTOptionsGetter, c.GenericConfig.LoopbackClientConfig)
+		sink, err := installEvents(s.GenericAPIServer, c.GenericConfig.RESTOptionsGetter, c.GenericConfig.LoopbackClientConfig)
 		if err != nil {
 			return nil, err
 		}
 		if c.ExtraConfig.Recorder == nil {
-			c.ExtraConfig.Recorder = recorder
+			broadcaster := record.NewBroadcaster()
+			c.ExtraConfig.Recorder = broadcaster.NewRecorder(EventScheme(), corev1.EventSource{Component: "arl-apiserver"})
+			c.ExtraConfig.EventBroadcaster, c.ExtraConfig.EventSink = broadcaster, sink
 		}
+	}
+	if broadcaster := c.ExtraConfig.EventBroadcaster; broadcaster != nil {
+		s.GenericAPIServer.AddPostStartHookOrDie("arl-events", recordEvents(broadcaster, c.ExtraConfig.EventSink))
 	}
 
 	if guard := c.ExtraConfig.StoreGuard; guard != nil {

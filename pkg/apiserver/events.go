@@ -17,7 +17,6 @@ limitations under the License.
 package apiserver
 
 import (
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -34,8 +33,8 @@ import (
 	"github.com/arl-infra/arl/pkg/registry/core/event"
 )
 
-// installEvents serves /api/v1 events and returns a recorder writing there.
-func installEvents(server *genericapiserver.GenericAPIServer, optsGetter generic.RESTOptionsGetter, loopback *restclient.Config) (record.EventRecorder, error) {
+// installEvents serves /api/v1 events and returns a sink writing there.
+func installEvents(server *genericapiserver.GenericAPIServer, optsGetter generic.RESTOptionsGetter, loopback *restclient.Config) (record.EventSink, error) {
 	events, err := event.NewREST(Scheme, optsGetter)
 	if err != nil {
 		return nil, err
@@ -49,9 +48,22 @@ func installEvents(server *genericapiserver.GenericAPIServer, optsGetter generic
 	if err != nil {
 		return nil, err
 	}
-	broadcaster := record.NewBroadcaster()
-	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kube.CoreV1().Events(metav1.NamespaceAll)})
-	return broadcaster.NewRecorder(EventScheme(), corev1.EventSource{Component: "arl-apiserver"}), nil
+	return &typedcorev1.EventSinkImpl{Interface: kube.CoreV1().Events(metav1.NamespaceAll)}, nil
+}
+
+// recordEvents is the post-start hook that has broadcaster write its Events
+// to sink until the server stops. The hooks start together; ARL's Events
+// come only from the work start-arl-pool starts after its API calls and
+// the store's verification, well after this hook has begun.
+func recordEvents(broadcaster record.EventBroadcaster, sink record.EventSink) genericapiserver.PostStartHookFunc {
+	return func(hook genericapiserver.PostStartHookContext) error {
+		broadcaster.StartRecordingToSink(sink)
+		go func() {
+			<-hook.Done()
+			broadcaster.Shutdown()
+		}()
+		return nil
+	}
 }
 
 // EventScheme knows the kinds ARL's Events are about (the built-in ones and

@@ -131,6 +131,14 @@ func (b *taskAwareBinder) Release(ctx context.Context, sandbox *arl.Sandbox) {
 // never be loaded, let alone acted on).
 func (w *workloads) start(hook genericapiserver.PostStartHookContext) error {
 	ctx := klog.NewContext(hook, klog.Background().WithName("pool"))
+	// The runtime's API calls (the Kubernetes runtime's sidecar CA) come
+	// first. A failed hook ends the process: a replica without the CA
+	// would create pods it cannot reach.
+	if runtime, ok := w.extra.PoolRuntime.(pool.Preparer); ok {
+		if err := runtime.Prepare(ctx); err != nil {
+			return fmt.Errorf("preparing the pool runtime: %w", err)
+		}
+	}
 	go func() {
 		// Nothing stops the work but the drain; a server that fails to
 		// start has no Tasks to drain.

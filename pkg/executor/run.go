@@ -94,7 +94,7 @@ func (e *Executor) run(task *arl.Task, sandbox *arl.Sandbox, rt *runningTask) {
 		s.Attempts = task.Status.Attempts
 		s.CompletionTime = &now
 		s.Duration = &metav1.Duration{Duration: now.Sub(began)}
-		s.Conditions = []metav1.Condition{{Type: ConditionComplete, Status: metav1.ConditionTrue,
+		s.Conditions = []metav1.Condition{{Type: arl.TaskConditionComplete, Status: metav1.ConditionTrue,
 			Reason: result.reason, Message: result.message, LastTransitionTime: now}}
 		return nil
 	})

@@ -25,11 +25,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
-	"github.com/arl-infra/arl/pkg/pool"
 )
-
-// ConditionComplete says whether a Task finished, and why.
-const ConditionComplete = "Complete"
 
 // Reasons of the Complete condition.
 const (
@@ -62,7 +58,7 @@ func runningStatus(runner string, now metav1.Time, attempt int32) arl.TaskStatus
 		Runner:    runner,
 		StartTime: &now,
 		Attempts:  attempt,
-		Conditions: []metav1.Condition{{Type: ConditionComplete, Status: metav1.ConditionFalse,
+		Conditions: []metav1.Condition{{Type: arl.TaskConditionComplete, Status: metav1.ConditionFalse,
 			Reason: ReasonRunning, Message: "the steps are running", LastTransitionTime: now}},
 	}
 }
@@ -71,7 +67,7 @@ func pendingStatus(runner, reason, message string, now metav1.Time) arl.TaskStat
 	return arl.TaskStatus{
 		State:  arl.TaskPending,
 		Runner: runner,
-		Conditions: []metav1.Condition{{Type: ConditionComplete, Status: metav1.ConditionFalse,
+		Conditions: []metav1.Condition{{Type: arl.TaskConditionComplete, Status: metav1.ConditionFalse,
 			Reason: reason, Message: message, LastTransitionTime: now}},
 	}
 }
@@ -87,14 +83,14 @@ func finishedStatus(task *arl.Task, now metav1.Time, reason, message string) arl
 	if status.StartTime != nil {
 		status.Duration = &metav1.Duration{Duration: now.Sub(status.StartTime.Time)}
 	}
-	status.Conditions = []metav1.Condition{{Type: ConditionComplete, Status: metav1.ConditionTrue,
+	status.Conditions = []metav1.Condition{{Type: arl.TaskConditionComplete, Status: metav1.ConditionTrue,
 		Reason: reason, Message: message, LastTransitionTime: now}}
 	return *status
 }
 
 // completeReason is the reason and message of a finished Task.
 func completeReason(task *arl.Task) (string, string) {
-	if c := meta.FindStatusCondition(task.Status.Conditions, ConditionComplete); c != nil {
+	if c := meta.FindStatusCondition(task.Status.Conditions, arl.TaskConditionComplete); c != nil {
 		return c.Reason, c.Message
 	}
 	return string(task.Status.State), ""
@@ -102,7 +98,7 @@ func completeReason(task *arl.Task) (string, string) {
 
 // sandboxReason is why a Sandbox is not Ready, from its conditions.
 func sandboxReason(sandbox *arl.Sandbox) string {
-	if c := meta.FindStatusCondition(sandbox.Status.Conditions, pool.ConditionReady); c != nil && c.Status != metav1.ConditionTrue {
+	if c := meta.FindStatusCondition(sandbox.Status.Conditions, arl.SandboxConditionReady); c != nil && c.Status != metav1.ConditionTrue {
 		return fmt.Sprintf("%s: %s", c.Reason, c.Message)
 	}
 	return string(sandbox.Status.Phase)

@@ -24,6 +24,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 )
 
 // add puts a pod into the runtime's cache, as a watch event would.
@@ -65,10 +67,10 @@ func TestFailedPodsSlowThePool(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c := meta.FindStatusCondition(stored.Status.Conditions, ConditionReplicaFail); c == nil || c.Status != metav1.ConditionTrue || c.Reason != "ImagePullBackOff" {
+			if c := meta.FindStatusCondition(stored.Status.Conditions, arlv1alpha1.WarmPoolConditionReplicaFailure); c == nil || c.Status != metav1.ConditionTrue || c.Reason != "ImagePullBackOff" {
 				t.Errorf("ReplicaFailure condition %+v, want True with the pod's reason", c)
 			}
-			if c := meta.FindStatusCondition(stored.Status.Conditions, ConditionReady); c == nil || c.Reason != "BackingOff" {
+			if c := meta.FindStatusCondition(stored.Status.Conditions, arlv1alpha1.WarmPoolConditionReady); c == nil || c.Reason != "BackingOff" {
 				t.Errorf("Ready condition %+v, want reason BackingOff", c)
 			}
 

@@ -88,7 +88,7 @@ func TestBindTakesAReadyIdlePod(t *testing.T) {
 			if status.PodName != tc.wantPod {
 				t.Fatalf("bound pod %q, want %q", status.PodName, tc.wantPod)
 			}
-			if c := meta.FindStatusCondition(status.Conditions, ConditionReady); c == nil || c.Reason != tc.wantReason {
+			if c := meta.FindStatusCondition(status.Conditions, arl.SandboxConditionReady); c == nil || c.Reason != tc.wantReason {
 				t.Fatalf("Ready condition %+v, want reason %s", c, tc.wantReason)
 			}
 			if tc.wantPod == "" {

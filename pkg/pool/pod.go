@@ -127,6 +127,14 @@ type Runtime interface {
 	TemplateHash(pool *arl.WarmPool) string
 }
 
+// Preparer is a Runtime with API calls to make before it runs (package
+// kube: the sidecar CA). Options only build a runtime; the server calls
+// Prepare once, in its post-start hook, before Run, and a replica whose
+// Prepare fails stops there.
+type Preparer interface {
+	Prepare(ctx context.Context) error
+}
+
 // NetworkRuntime is a Runtime that isolates each pool's pods on the network
 // (package kube: a NetworkPolicy per pool). The pool manager (Controller.Lead) keeps the isolation
 // in step with the pool and creates no pod until it is in place.

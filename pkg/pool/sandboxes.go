@@ -98,14 +98,14 @@ func (c *Controller) claimFor(ctx context.Context, pods *poolPods, sandbox strin
 
 // markWaiting says why a Sandbox of an existing pool still waits, once.
 func (c *Controller) markWaiting(ctx context.Context, sandbox *arlv1alpha1.Sandbox, pool string, now time.Time) {
-	if cond := meta.FindStatusCondition(sandbox.Status.Conditions, ConditionReady); cond != nil && cond.Reason == ReasonWaitingForPod {
+	if cond := meta.FindStatusCondition(sandbox.Status.Conditions, arlv1alpha1.SandboxConditionReady); cond != nil && cond.Reason == ReasonWaitingForPod {
 		return
 	}
 	_ = c.updateSandboxStatus(ctx, sandbox, func(s *arlv1alpha1.Sandbox) error {
 		if s.Status.Phase != arlv1alpha1.SandboxPending {
 			return errStale
 		}
-		meta.SetStatusCondition(&s.Status.Conditions, metav1.Condition{Type: ConditionReady, Status: metav1.ConditionFalse,
+		meta.SetStatusCondition(&s.Status.Conditions, metav1.Condition{Type: arlv1alpha1.SandboxConditionReady, Status: metav1.ConditionFalse,
 			Reason: ReasonWaitingForPod, Message: fmt.Sprintf("WarmPool %q is starting a pod for this Sandbox", pool),
 			LastTransitionTime: metav1.NewTime(now)})
 		return nil
@@ -138,7 +138,7 @@ func (c *Controller) failSandbox(ctx context.Context, sandbox *arlv1alpha1.Sandb
 			return errStale
 		}
 		s.Status.Phase = arlv1alpha1.SandboxFailed
-		meta.SetStatusCondition(&s.Status.Conditions, metav1.Condition{Type: ConditionReady, Status: metav1.ConditionFalse,
+		meta.SetStatusCondition(&s.Status.Conditions, metav1.Condition{Type: arlv1alpha1.SandboxConditionReady, Status: metav1.ConditionFalse,
 			Reason: reason, Message: message, LastTransitionTime: metav1.NewTime(now)})
 		return nil
 	})

@@ -29,13 +29,11 @@ const DefaultWorkDir = "/workspace"
 
 // Reasons of the Sandbox "Ready" condition.
 const (
-	ReasonBound          = "Bound"
-	ReasonWaitingForPod  = "WaitingForPod"
-	ReasonPoolNotFound   = "PoolNotFound"
-	ReasonPodLost        = "PodLost"
-	ReasonPoolDeleted    = "PoolDeleted"
-	ConditionReady       = "Ready"
-	ConditionReplicaFail = "ReplicaFailure"
+	ReasonBound         = "Bound"
+	ReasonWaitingForPod = "WaitingForPod"
+	ReasonPoolNotFound  = "PoolNotFound"
+	ReasonPodLost       = "PodLost"
+	ReasonPoolDeleted   = "PoolDeleted"
 )
 
 // boundStatus is the status of a Sandbox bound to pod.
@@ -51,7 +49,7 @@ func boundStatus(pod *Pod, address string, now time.Time) arl.SandboxStatus {
 		BoundTime:        &t,
 		LastActivityTime: &t,
 		Conditions: []metav1.Condition{{
-			Type: ConditionReady, Status: metav1.ConditionTrue, Reason: ReasonBound,
+			Type: arl.SandboxConditionReady, Status: metav1.ConditionTrue, Reason: ReasonBound,
 			Message: "pod " + pod.Name + " is bound", LastTransitionTime: t,
 		}},
 	}
@@ -63,7 +61,7 @@ func pendingStatus(reason, message string, now time.Time) arl.SandboxStatus {
 		Phase:   arl.SandboxPending,
 		WorkDir: DefaultWorkDir,
 		Conditions: []metav1.Condition{{
-			Type: ConditionReady, Status: metav1.ConditionFalse, Reason: reason,
+			Type: arl.SandboxConditionReady, Status: metav1.ConditionFalse, Reason: reason,
 			Message: message, LastTransitionTime: metav1.NewTime(now),
 		}},
 	}

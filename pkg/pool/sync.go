@@ -331,12 +331,12 @@ func (c *Controller) updatePoolStatus(ctx context.Context, pool *arlv1alpha1.War
 		c.clearFailures(key)
 	}
 
-	ready := metav1.Condition{Type: ConditionReady, Status: metav1.ConditionTrue, Reason: "Available",
+	ready := metav1.Condition{Type: arlv1alpha1.WarmPoolConditionReady, Status: metav1.ConditionTrue, Reason: "Available",
 		Message: fmt.Sprintf("%d of %d idle pods are Ready", status.ReadyReplicas, *pool.Spec.Replicas), ObservedGeneration: pool.Generation}
 	if status.ReadyReplicas < *pool.Spec.Replicas {
 		ready.Status, ready.Reason = metav1.ConditionFalse, "Scaling"
 	}
-	failure := metav1.Condition{Type: ConditionReplicaFail, Status: metav1.ConditionFalse, Reason: "NoFailures",
+	failure := metav1.Condition{Type: arlv1alpha1.WarmPoolConditionReplicaFailure, Status: metav1.ConditionFalse, Reason: "NoFailures",
 		Message: "pods start and become Ready", ObservedGeneration: pool.Generation}
 	if b, ok := c.backoff(key); ok {
 		failure.Status, failure.Reason, failure.Message = metav1.ConditionTrue, b.reason, b.message

@@ -40,8 +40,10 @@ const (
 
 // Options configure a Guard.
 type Options struct {
-	Probe  Probe
-	Anchor Anchor
+	Probe Probe
+	// CloseProbe releases Probe when Run returns; nil: nothing to release.
+	CloseProbe func() error
+	Anchor     Anchor
 	// Interval is the time between two checks.
 	Interval time.Duration
 	// SaveInterval is the least time between two writes of the highest
@@ -91,8 +93,11 @@ func New(opts Options) *Guard {
 }
 
 // Run checks the store every Interval until ctx ends, then records the
-// highest revision seen.
+// highest revision seen and releases the probe.
 func (g *Guard) Run(ctx context.Context) {
+	if g.opts.CloseProbe != nil {
+		defer func() { _ = g.opts.CloseProbe() }()
+	}
 	ticker := g.opts.Clock.NewTicker(g.opts.Interval)
 	defer ticker.Stop()
 	for {

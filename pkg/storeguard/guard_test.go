@@ -229,3 +229,30 @@ func TestFileAnchorNeverLowersOrReplaces(t *testing.T) {
 }
 
 func removeFile(path string) error { return os.Remove(path) }
+
+func TestGuardRunReleasesTheProbeWhenItEnds(t *testing.T) {
+	store := &memStore{clusterID: "c1", revision: 40}
+	anchor := FileAnchor{Path: filepath.Join(t.TempDir(), "store.json")}
+	closed := make(chan struct{})
+	g := New(Options{Probe: store, CloseProbe: func() error { close(closed); return nil }, Anchor: anchor,
+		Clock: clocktesting.NewFakeClock(time.Now())})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		g.Run(ctx)
+		close(done)
+	}()
+	<-g.Verified()
+	select {
+	case <-closed:
+		t.Fatal("the probe was released while the guard ran")
+	default:
+	}
+	cancel()
+	<-done
+	select {
+	case <-closed:
+	default:
+		t.Fatal("the probe was not released when Run returned")
+	}
+}

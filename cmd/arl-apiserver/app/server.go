@@ -89,7 +89,8 @@ func Run(ctx context.Context, o *options.Options) error {
 		}
 		defer etcd.Close()
 	}
-	if err := o.StartCertificates(ctx); err != nil {
+	renewCertificates, err := o.EnsureCertificates(ctx)
+	if err != nil {
 		return err
 	}
 	if o.EmbeddedEtcdURL() == "" {
@@ -100,13 +101,19 @@ func Run(ctx context.Context, o *options.Options) error {
 			return err
 		}
 	}
-	config, err := o.Config(ctx)
+	config, err := o.Config()
 	if err != nil {
 		return err
 	}
 	server, err := config.Complete().New()
 	if err != nil {
 		return err
+	}
+	if renewCertificates != nil {
+		server.GenericAPIServer.AddPostStartHookOrDie("arl-certificates", func(hook genericapiserver.PostStartHookContext) error {
+			go renewCertificates(hook)
+			return nil
+		})
 	}
 	if pki := o.PKI(); pki != nil {
 		serverURL := "https://" + net.JoinHostPort(loopbackHost(o), strconv.Itoa(config.GenericConfig.SecureServing.Listener.Addr().(*net.TCPAddr).Port))

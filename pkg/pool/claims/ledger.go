@@ -72,6 +72,7 @@ func KeyPrefix(storagePrefix string) string {
 }
 
 // NewLedger returns the ledger of the claims under KeyPrefix(storagePrefix).
+// It owns client: Run closes it when it returns.
 func NewLedger(client *clientv3.Client, storagePrefix string) *Ledger {
 	return &Ledger{client: client, prefix: KeyPrefix(storagePrefix), claims: map[types.UID]Claim{}}
 }
@@ -190,6 +191,7 @@ func (l *Ledger) observe(uid types.UID, c *Claim, revision int64) bool {
 // watch from its revision, again after any error. onChange is told of
 // every pod whose claim changed.
 func (l *Ledger) Run(ctx context.Context, onChange func(Claim)) {
+	defer func() { _ = l.client.Close() }()
 	logger := klog.FromContext(ctx).WithValues("prefix", l.prefix)
 	backoff := wait.Backoff{Duration: 100 * time.Millisecond, Factor: 2, Jitter: 0.2, Steps: 8, Cap: 10 * time.Second}
 	for ctx.Err() == nil {

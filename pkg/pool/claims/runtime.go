@@ -62,19 +62,30 @@ func NewRuntime(inner pool.Runtime, ledger *Ledger) *Runtime {
 	}
 }
 
-// networkRuntime is a Runtime over a pool.NetworkRuntime, which the pool
-// manager must still see as one.
-type networkRuntime struct {
-	*Runtime
-	pool.NetworkRuntime
-}
-
-// Wrap returns NewRuntime(inner, ledger), a pool.NetworkRuntime too when
-// inner is one.
+// Wrap returns NewRuntime(inner, ledger): a pool.NetworkRuntime and a
+// pool.Preparer too when inner is one, as the pool manager and the server
+// must still see it.
 func Wrap(inner pool.Runtime, ledger *Ledger) pool.Runtime {
 	r := NewRuntime(inner, ledger)
-	if network, ok := inner.(pool.NetworkRuntime); ok {
-		return networkRuntime{Runtime: r, NetworkRuntime: network}
+	network, isNetwork := inner.(pool.NetworkRuntime)
+	preparer, isPreparer := inner.(pool.Preparer)
+	switch {
+	case isNetwork && isPreparer:
+		return struct {
+			*Runtime
+			pool.NetworkRuntime
+			pool.Preparer
+		}{r, network, preparer}
+	case isNetwork:
+		return struct {
+			*Runtime
+			pool.NetworkRuntime
+		}{r, network}
+	case isPreparer:
+		return struct {
+			*Runtime
+			pool.Preparer
+		}{r, preparer}
 	}
 	return r
 }

@@ -371,3 +371,43 @@ func TestStartFindsClaimsAndLabelsThem(t *testing.T) {
 		return q.State == pool.PodAllocated && q.Sandbox == "s1"
 	})
 }
+
+type preparingPods struct{ *memPods }
+
+func (preparingPods) Prepare(context.Context) error { return nil }
+
+type networkPods struct{ *memPods }
+
+func (networkPods) EnsurePoolNetwork(context.Context, *arl.WarmPool) (string, error) { return "", nil }
+func (networkPods) DeletePoolNetwork(context.Context, string, string) error          { return nil }
+func (networkPods) NetworkPoolKeys() []string                                        { return nil }
+
+type bothPods struct{ networkPods }
+
+func (bothPods) Prepare(context.Context) error { return nil }
+
+// Wrap keeps what else the wrapped runtime is: the pool manager looks for
+// pool.NetworkRuntime, the server for pool.Preparer.
+func TestWrapKeepsTheInnerInterfaces(t *testing.T) {
+	m := newMemPods()
+	for _, tc := range []struct {
+		name                  string
+		inner                 pool.Runtime
+		wantNetwork, wantPrep bool
+	}{
+		{"plain", m, false, false},
+		{"preparer", preparingPods{m}, false, true},
+		{"network", networkPods{m}, true, false},
+		{"both", bothPods{networkPods{m}}, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := Wrap(tc.inner, NewLedger(nil, "/registry"))
+			if _, ok := w.(pool.NetworkRuntime); ok != tc.wantNetwork {
+				t.Errorf("NetworkRuntime: %v, want %v", ok, tc.wantNetwork)
+			}
+			if _, ok := w.(pool.Preparer); ok != tc.wantPrep {
+				t.Errorf("Preparer: %v, want %v", ok, tc.wantPrep)
+			}
+		})
+	}
+}

@@ -63,8 +63,11 @@ func startRuntime(t *testing.T, opts Options, objs ...runtime.Object) (*Runtime,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	r, err := New(ctx, opts)
+	r, err := New(opts)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Prepare(ctx); err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = r.Run(ctx, func(*pool.Pod, bool) {}) }()

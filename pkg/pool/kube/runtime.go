@@ -22,6 +22,7 @@ package kube
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -84,8 +85,12 @@ type Runtime struct {
 	factories []informers.SharedInformerFactory
 	pods      cache.SharedIndexInformer
 	lister    corelisters.PodLister
-	creds     *credentials
 	network   *network
+
+	// creds and owner are set by Prepare, before Run: every pod reaches the
+	// other methods through the caches Run starts, so none of them runs
+	// without these.
+	creds *credentials
 	// owner is the server's Namespace: pool pods and sidecar Secrets, in
 	// every namespace, name it as their owner, so an uninstall (which
 	// deletes that namespace) leaves none behind.
@@ -94,20 +99,13 @@ type Runtime struct {
 
 var (
 	_ pool.Runtime        = &Runtime{}
+	_ pool.Preparer       = &Runtime{}
 	_ pool.NetworkRuntime = &Runtime{}
 )
 
-// New returns a runtime watching every pool pod in the cluster; it loads
-// (or creates) the sidecar CA first.
-func New(ctx context.Context, opts Options) (*Runtime, error) {
-	creds, err := loadCredentials(ctx, opts.Client, opts.Namespace, opts.Identity)
-	if err != nil {
-		return nil, err
-	}
-	ns, err := opts.Client.CoreV1().Namespaces().Get(ctx, opts.Namespace, metav1.GetOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("the server's namespace %s: %w", opts.Namespace, err)
-	}
+// New returns a runtime watching every pool pod in the cluster. It calls
+// no API: Prepare does, before Run.
+func New(opts Options) (*Runtime, error) {
 	hasPool, err := labels.NewRequirement(arl.LabelPool, selection.Exists, nil)
 	if err != nil {
 		return nil, err
@@ -121,8 +119,6 @@ func New(ctx context.Context, opts Options) (*Runtime, error) {
 		factories: []informers.SharedInformerFactory{factory},
 		pods:      podInformer.Informer(),
 		lister:    podInformer.Lister(),
-		creds:     creds,
-		owner:     metav1.OwnerReference{APIVersion: "v1", Kind: "Namespace", Name: ns.Name, UID: ns.UID},
 	}
 	if opts.NetworkPolicies {
 		apiServer := informers.NewSharedInformerFactoryWithOptions(opts.Client, 0, informers.WithNamespace(metav1.NamespaceDefault),
@@ -133,8 +129,29 @@ func New(ctx context.Context, opts Options) (*Runtime, error) {
 	return r, nil
 }
 
-// Run implements pool.Runtime.
+// Prepare implements pool.Preparer: it loads (or creates) the sidecar CA,
+// issues this replica's client certificate and reads the server's
+// namespace, the owner of what the runtime creates.
+func (r *Runtime) Prepare(ctx context.Context) error {
+	creds, err := loadCredentials(ctx, r.opts.Client, r.opts.Namespace, r.opts.Identity)
+	if err != nil {
+		return err
+	}
+	ns, err := r.opts.Client.CoreV1().Namespaces().Get(ctx, r.opts.Namespace, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("the server's namespace %s: %w", r.opts.Namespace, err)
+	}
+	r.creds = creds
+	r.owner = metav1.OwnerReference{APIVersion: "v1", Kind: "Namespace", Name: ns.Name, UID: ns.UID}
+	return nil
+}
+
+// Run implements pool.Runtime. Without the sidecar CA no pod could be
+// reached nor created: it refuses to run before Prepare.
 func (r *Runtime) Run(ctx context.Context, onChange func(*pool.Pod, bool)) error {
+	if r.creds == nil {
+		return errors.New("the Kubernetes runtime runs only after Prepare (the sidecar CA is not loaded)")
+	}
 	_, err := r.pods.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj interface{}) { onChange(toPod(obj.(*corev1.Pod)), false) },
 		UpdateFunc: func(_, obj interface{}) { onChange(toPod(obj.(*corev1.Pod)), false) },

@@ -132,7 +132,7 @@ func (e *env) exec(task *arlv1alpha1.Task) *arlv1alpha1.Task {
 }
 
 func reason(task *arlv1alpha1.Task) string {
-	if c := meta.FindStatusCondition(task.Status.Conditions, "Complete"); c != nil {
+	if c := meta.FindStatusCondition(task.Status.Conditions, arlv1alpha1.TaskConditionComplete); c != nil {
 		return c.Reason
 	}
 	return ""

@@ -70,24 +70,25 @@ func (o *CertificateOptions) complete(ro *genericoptions.RecommendedOptions) {
 	t.TrustedCAFile = filepath.Join(o.Dir, certs.FileEtcdCA)
 }
 
-// StartCertificates ensures the certificates exist (this replica's files
-// are written before the server reads them), then renews them until ctx
-// ends. Without --manage-certificates it does nothing.
-func (o *Options) StartCertificates(ctx context.Context) error {
+// EnsureCertificates makes sure the certificates exist before the server
+// is built (it reads this replica's files), and returns what renews them
+// until its context ends, for a post-start hook. Without
+// --manage-certificates it does nothing and returns nil.
+func (o *Options) EnsureCertificates(ctx context.Context) (renew func(context.Context), err error) {
 	if !o.Certificates.Manage {
-		return nil
+		return nil, nil
 	}
 	cfg, err := o.kubeRESTConfig()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	m := certs.New(certs.Options{
 		Client: client, Dynamic: dyn, Namespace: o.Pool.Namespace, Dir: o.Certificates.Dir,
@@ -105,10 +106,11 @@ func (o *Options) StartCertificates(ctx context.Context) error {
 		return true, nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	go m.Run(ctx, certificateCheckInterval)
-	return nil
+	return func(ctx context.Context) {
+		m.Run(klog.NewContext(ctx, logger), certificateCheckInterval)
+	}, nil
 }
 
 // kubeRESTConfig is the client config of kube-apiserver: --kubeconfig,

@@ -46,7 +46,8 @@ import (
 // Events go to kube-apiserver and one replica (a Lease) manages pools.
 // port is the secure port: with POD_IP, where the other replicas reach this one.
 // storage is ARL's etcd, where binds claim pods (--pod-claims=etcd).
-func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfig, kubeConfig *rest.Config, port int, storage storagebackend.Config) (kubernetes.Interface, error) {
+// It calls no API and starts nothing: the server's post-start hooks do.
+func (o *PoolOptions) applyKube(extra *apiserver.ExtraConfig, kubeConfig *rest.Config, port int, storage storagebackend.Config) (kubernetes.Interface, error) {
 	if kubeConfig == nil {
 		return nil, fmt.Errorf("pools need a Kubernetes client: run in a cluster, or pass --kubeconfig")
 	}
@@ -66,7 +67,7 @@ func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfi
 	if err != nil {
 		return nil, err
 	}
-	runtime, err := kube.New(ctx, kube.Options{
+	runtime, err := kube.New(kube.Options{
 		Client:               kubeClient,
 		SidecarImage:         o.SidecarImage,
 		Namespace:            o.Namespace,
@@ -85,18 +86,15 @@ func (o *PoolOptions) applyKube(ctx context.Context, extra *apiserver.ExtraConfi
 		if err != nil {
 			return nil, fmt.Errorf("pod claims: %w", err)
 		}
-		go func() {
-			<-ctx.Done()
-			_ = etcd.Close()
-		}()
 		extra.PoolRuntime = claims.Wrap(runtime, claims.NewLedger(etcd, storage.Prefix))
 	}
 	extra.Agents = client.NewPool()
 	o.applyTasks(extra)
 	extra.Identity = identity
 
-	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
-	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kubeClient.CoreV1().Events("")})
+	broadcaster := record.NewBroadcaster()
+	extra.EventBroadcaster = broadcaster
+	extra.EventSink = &typedcorev1.EventSinkImpl{Interface: kubeClient.CoreV1().Events("")}
 	// Host names the replica (the Event's reportingInstance): with several
 	// replicas, `kubectl describe` tells which one bound a Sandbox.
 	extra.Recorder = broadcaster.NewRecorder(apiserver.EventScheme(), corev1.EventSource{Component: "arl-apiserver", Host: instance})

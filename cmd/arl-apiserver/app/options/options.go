@@ -181,8 +181,9 @@ func (o *Options) KubeconfigPath() string { return filepath.Join(o.Standalone.Da
 // PKI is the standalone certificate material, nil outside standalone mode.
 func (o *Options) PKI() *standalone.PKI { return o.Standalone.pki }
 
-// Config turns the flags into a server config.
-func (o *Options) Config(ctx context.Context) (*apiserver.Config, error) {
+// Config turns the flags into a server config. It calls no API and starts
+// nothing: what runs with the server starts in its post-start hooks.
+func (o *Options) Config() (*apiserver.Config, error) {
 	ro := o.RecommendedOptions
 	if o.Standalone.Enabled {
 		if err := o.Standalone.pki.Ensure([]string{"localhost", "127.0.0.1", ro.SecureServing.BindAddress.String()}); err != nil {
@@ -228,13 +229,13 @@ func (o *Options) Config(ctx context.Context) (*apiserver.Config, error) {
 		}
 		anchor = storeguard.FileAnchor{Path: filepath.Join(o.Standalone.DataDir, StoreRecordFile)}
 	} else {
-		kubeClient, err := o.Pool.applyKube(ctx, &config.ExtraConfig, serverConfig.ClientConfig, ro.SecureServing.BindPort, ro.Etcd.StorageConfig)
+		kubeClient, err := o.Pool.applyKube(&config.ExtraConfig, serverConfig.ClientConfig, ro.SecureServing.BindPort, ro.Etcd.StorageConfig)
 		if err != nil {
 			return nil, err
 		}
 		anchor = storeguard.ConfigMapAnchor{Client: kubeClient, Namespace: o.Pool.Namespace, Name: StoreRecordConfigMap}
 	}
-	guard, err := newStoreGuard(ctx, ro.Etcd.StorageConfig.Transport, ro.Etcd.StorageConfig.Prefix, anchor)
+	guard, err := newStoreGuard(ro.Etcd.StorageConfig.Transport, ro.Etcd.StorageConfig.Prefix, anchor)
 	if err != nil {
 		return nil, err
 	}
@@ -254,16 +255,12 @@ const (
 )
 
 // newStoreGuard checks ARL's etcd with the storage's own connection settings.
-func newStoreGuard(ctx context.Context, transport storagebackend.TransportConfig, prefix string, anchor storeguard.Anchor) (*storeguard.Guard, error) {
+func newStoreGuard(transport storagebackend.TransportConfig, prefix string, anchor storeguard.Anchor) (*storeguard.Guard, error) {
 	probe, closeProbe, err := storeguard.NewEtcdProbe(transport, prefix)
 	if err != nil {
 		return nil, err
 	}
-	go func() {
-		<-ctx.Done()
-		_ = closeProbe()
-	}()
-	return storeguard.New(storeguard.Options{Probe: probe, Anchor: anchor}), nil
+	return storeguard.New(storeguard.Options{Probe: probe, CloseProbe: closeProbe, Anchor: anchor}), nil
 }
 
 // WaitForEtcd waits until etcd answers a read (or timeout passes: the

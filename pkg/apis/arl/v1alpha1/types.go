@@ -161,6 +161,15 @@ const (
 	ReusePolicyReset ReusePolicy = "Reset"
 )
 
+// Condition types of a WarmPool (status.conditions).
+const (
+	// WarmPoolConditionReady is True when readyReplicas reaches spec.replicas.
+	WarmPoolConditionReady = "Ready"
+	// WarmPoolConditionReplicaFailure is True while the pool's pods fail to
+	// start (they are replaced with a backoff).
+	WarmPoolConditionReplicaFailure = "ReplicaFailure"
+)
+
 // WarmPoolStatus is the observed state of a WarmPool.
 type WarmPoolStatus struct {
 	// observedGeneration is the spec generation this status describes.
@@ -252,6 +261,12 @@ const (
 	SandboxFailed SandboxPhase = "Failed"
 	// SandboxTerminating is being deleted; its pod is deleted or reset.
 	SandboxTerminating SandboxPhase = "Terminating"
+)
+
+// Condition types of a Sandbox (status.conditions).
+const (
+	// SandboxConditionReady says whether Tasks can run and, when not, why.
+	SandboxConditionReady = "Ready"
 )
 
 // SandboxStatus is the observed state of a Sandbox.
@@ -412,6 +427,12 @@ const (
 	TaskSucceeded TaskState = "Succeeded"
 	// TaskFailed had a step fail in its last attempt, timed out, or could not run.
 	TaskFailed TaskState = "Failed"
+)
+
+// Condition types of a Task (status.conditions).
+const (
+	// TaskConditionComplete is True once the Task finished; its reason says how.
+	TaskConditionComplete = "Complete"
 )
 
 // TaskStatus is what a Task did.

@@ -47,7 +47,7 @@ func (tableConvertor) ConvertToTable(ctx context.Context, obj runtime.Object, ta
 	return tables.Convert(obj, columns, func(obj runtime.Object, name, age string) []interface{} {
 		sandbox := obj.(*arl.Sandbox)
 		reason := ""
-		if c := meta.FindStatusCondition(sandbox.Status.Conditions, "Ready"); c != nil && c.Status != metav1.ConditionTrue {
+		if c := meta.FindStatusCondition(sandbox.Status.Conditions, arl.SandboxConditionReady); c != nil && c.Status != metav1.ConditionTrue {
 			reason = c.Reason
 		}
 		return []interface{}{name, sandbox.Spec.PoolRef, string(sandbox.Status.Phase), tables.Optional(sandbox.Status.PodName), age,

@@ -37,7 +37,7 @@ func TestConvertToTable(t *testing.T) {
 			ObjectMeta: metav1.ObjectMeta{Name: "waiting"},
 			Spec:       arl.SandboxSpec{PoolRef: "missing-pool"},
 			Status: arl.SandboxStatus{Phase: arl.SandboxPending, Conditions: []metav1.Condition{
-				{Type: "Ready", Status: metav1.ConditionFalse, Reason: "PoolNotFound"},
+				{Type: arl.SandboxConditionReady, Status: metav1.ConditionFalse, Reason: "PoolNotFound"},
 			}},
 		},
 	}}

@@ -39,7 +39,7 @@ func TestConvertToTable(t *testing.T) {
 			Duration:   &metav1.Duration{Duration: 15 * time.Millisecond},
 			Steps:      make([]arl.StepResult, 2),
 			Attempts:   1,
-			Conditions: []metav1.Condition{{Type: "Complete", Reason: "Succeeded"}},
+			Conditions: []metav1.Condition{{Type: arl.TaskConditionComplete, Reason: "Succeeded"}},
 		},
 	}
 	pending := &arl.Task{
