@@ -102,11 +102,21 @@ func (b *bench) run(ctx context.Context) error {
 		fmt.Printf("| raw sidecar Execute `true` (floor) | 0 | | | | | | %s |\n", agentNote)
 	}
 
+	readFloor, err := b.readFloor(ctx, sb.Name, 200)
+	if err != nil {
+		return err
+	}
+	row("GET of a Sandbox (floor)", readFloor, nil, "the API path alone: no write")
+	writeFloor, err := b.writeFloor(ctx, 100)
+	if err != nil {
+		return err
+	}
+	row("Sandbox create, nothing to bind (floor)", writeFloor, readFloor, "the API path and one ARL write: its pool does not exist")
 	steady, cold, writes, err := b.bindSteady(ctx)
 	if err != nil {
 		return err
 	}
-	row(fmt.Sprintf("bind, steady %.0f/s (warm)", b.o.rate), steady, nil, fmt.Sprintf("%d cold of %d; %s", cold, b.o.binds, writes))
+	row(fmt.Sprintf("bind, steady %.0f/s (warm)", b.o.rate), steady, writeFloor, fmt.Sprintf("%d cold of %d; %s; floor: a create with nothing to bind", cold, b.o.binds, writes))
 	burst, burstAll, err := b.bindBurst(ctx)
 	if err != nil {
 		return err
@@ -246,12 +256,48 @@ func (b *bench) bindSteady(ctx context.Context) (sample, int, string, error) {
 	if err != nil {
 		return nil, 0, "", err
 	}
-	writes := fmt.Sprintf("%.2f ARL etcd writes per bind incl. pool status (2 on the bind path: pod claim + Sandbox create)", float64(rv1-rv0)/float64(b.o.binds))
+	writes := fmt.Sprintf("%.2f ARL etcd writes per bind incl. pool status and, with --pod-claims=etcd, the claim", float64(rv1-rv0)/float64(b.o.binds))
 	_ = b.arl.Sandboxes(b.o.namespace).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: "arlbench=steady"})
 	if err := b.waitSettled(ctx, int32(b.o.poolReplicas)); err != nil {
 		return nil, 0, "", err
 	}
 	return warm, cold, writes, nil
+}
+
+// readFloor times n GETs of a Sandbox: what the API path costs alone.
+func (b *bench) readFloor(ctx context.Context, name string, n int) (sample, error) {
+	var s sample
+	for range n {
+		start := time.Now()
+		if _, err := b.arl.Sandboxes(b.o.namespace).Get(ctx, name, metav1.GetOptions{}); err != nil {
+			return nil, err
+		}
+		s = append(s, time.Since(start))
+	}
+	return s, nil
+}
+
+// writeFloor times n creates of Sandboxes whose pool does not exist, at
+// 10/s: the API path and one ARL write, no claim and no refill.
+func (b *bench) writeFloor(ctx context.Context, n int) (sample, error) {
+	const prefix = "floor-write"
+	var s sample
+	next := time.Now()
+	for range n {
+		time.Sleep(time.Until(next))
+		next = next.Add(100 * time.Millisecond)
+		start := time.Now()
+		_, err := b.arl.Sandboxes(b.o.namespace).Create(ctx, &arlv1alpha1.Sandbox{
+			ObjectMeta: metav1.ObjectMeta{Name: b.nextName(prefix), Labels: map[string]string{"arlbench": prefix}},
+			Spec:       arlv1alpha1.SandboxSpec{PoolRef: "arlbench-no-such-pool"},
+		}, metav1.CreateOptions{})
+		if err != nil {
+			return nil, err
+		}
+		s = append(s, time.Since(start))
+	}
+	err := b.arl.Sandboxes(b.o.namespace).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: "arlbench=" + prefix})
+	return s, err
 }
 
 // revision is the ARL store's current revision.
