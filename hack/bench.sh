@@ -3,6 +3,8 @@
 # (docs/performance.md has the results and how to read them).
 #   hack/bench.sh              standalone server (started from bin/) + sidecar + Python SDK
 #   hack/bench.sh cluster      the same through the test cluster's aggregation layer
+#   hack/bench.sh direct       the same against arl-apiserver's Service, no aggregation
+#                              (the in-cluster endpoint of docs/operations.md)
 # Extra arguments go to arlbench (e.g. --binds 500 --rate 50).
 set -o errexit -o nounset -o pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -31,5 +33,21 @@ case "${target}" in
       --kubeconfig "${KUBECONFIG}" --label "through kube-apiserver's aggregation layer" \
       --pool-replicas 30 --binds 40 --rate 1 --burst 30 --concurrency 1,16 "$@"
     ;;
-  *) arl::die "usage: hack/bench.sh [standalone|cluster] [arlbench flags]" ;;
+  direct)
+    "${ARL_ROOT}/hack/cluster/status.sh" >/dev/null 2>&1 || "${ARL_ROOT}/hack/cluster/up.sh"
+    eval "$("${ARL_ROOT}/hack/cluster/env.sh")"
+    # ARL's requests go to the Service's ClusterIP with the admin's
+    # credentials (arl-apiserver trusts kube-apiserver's client CA, and asks
+    # kube-apiserver about a ServiceAccount token), checked against the
+    # APIService's caBundle; the rest still goes to kube-apiserver.
+    ca="$(mktemp)"
+    trap 'rm -f "${ca}"' EXIT
+    kubectl get apiservice v1alpha1.arl.infra.io -o jsonpath='{.spec.caBundle}' | base64 -d > "${ca}"
+    ip="$(kubectl get service -n arl-system arl-apiserver -o jsonpath='{.spec.clusterIP}')"
+    arl::timed "arlbench (direct)" ip netns exec "${ARL_CLUSTER_NETNS}" bin/arlbench \
+      --kubeconfig "${KUBECONFIG}" --arl-server "https://${ip}:443" --arl-ca-file "${ca}" \
+      --label "direct to arl-apiserver's Service (no aggregation)" \
+      --pool-replicas 30 --binds 40 --rate 1 --burst 30 --concurrency 1,16 "$@"
+    ;;
+  *) arl::die "usage: hack/bench.sh [standalone|cluster|direct] [arlbench flags]" ;;
 esac

@@ -56,7 +56,13 @@ type bench struct {
 }
 
 func newBench(cfg *rest.Config, o options) (*bench, error) {
-	arl, err := arlclient.NewForConfig(cfg)
+	arlCfg := cfg
+	if o.arlServer != "" {
+		arlCfg = rest.CopyConfig(cfg)
+		arlCfg.Host = o.arlServer
+		arlCfg.CAFile, arlCfg.CAData, arlCfg.ServerName = o.arlCA, nil, o.arlServerName
+	}
+	arl, err := arlclient.NewForConfig(arlCfg)
 	if err != nil {
 		return nil, err
 	}

@@ -49,6 +49,9 @@ func main() {
 	flag.DurationVar(&o.throughputFor, "throughput-duration", 10*time.Second, "how long each throughput run lasts")
 	flag.StringVar(&o.label, "label", "", "what the server is, for the report (e.g. standalone, aggregated)")
 	flag.StringVar(&o.apiserverBin, "apiserver-binary", "bin/arl-apiserver", "the arl-apiserver to start when --kubeconfig is not given")
+	flag.StringVar(&o.arlServer, "arl-server", "", "send ARL's requests to this URL (arl-apiserver's Service) with the kubeconfig's credentials, not through kube-apiserver")
+	flag.StringVar(&o.arlCA, "arl-ca-file", "", "CA of --arl-server's serving certificate (the APIService's caBundle)")
+	flag.StringVar(&o.arlServerName, "arl-server-name", "arl-apiserver.arl-system.svc", "name --arl-server's certificate is checked against")
 	flag.Parse()
 
 	ctx := context.Background()
@@ -80,9 +83,12 @@ func main() {
 
 type options struct {
 	kubeconfig, namespace, image, concurrency, label, apiserverBin string
-	poolReplicas, binds, burst, tasks                              int
-	rate                                                           float64
-	throughputFor                                                  time.Duration
+	// arlServer, arlCA and arlServerName send ARL's requests straight to
+	// arl-apiserver (its Service) instead of through the kubeconfig's server.
+	arlServer, arlCA, arlServerName   string
+	poolReplicas, binds, burst, tasks int
+	rate                              float64
+	throughputFor                     time.Duration
 }
 
 func loadAverage() string {
