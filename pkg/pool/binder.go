@@ -28,6 +28,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
+	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 	"github.com/arl-infra/arl/pkg/sidecar/client"
 	agentv1 "github.com/arl-infra/arl/proto/agent/v1"
 )
@@ -35,7 +36,7 @@ import (
 // PoolGetter reads a WarmPool. It must see every pool whose create was
 // acknowledged before the call (read-your-writes), so a script that creates
 // a pool and then a Sandbox never gets PoolNotFound.
-type PoolGetter func(ctx context.Context, namespace, name string) (*arl.WarmPool, bool)
+type PoolGetter func(ctx context.Context, namespace, name string) (*arlv1alpha1.WarmPool, bool)
 
 // Binder hands idle pods to Sandboxes as they are created. It runs on every
 // replica: the free list is local, the claim is a conditional write.
@@ -81,7 +82,7 @@ func (b *Binder) Bind(ctx context.Context, sandbox *arl.Sandbox) (arl.SandboxSta
 }
 
 // claimIdle takes pods from the pool's free list until one claim succeeds.
-func (b *Binder) claimIdle(ctx context.Context, pool *arl.WarmPool, sandbox string) (*Pod, error) {
+func (b *Binder) claimIdle(ctx context.Context, pool *arlv1alpha1.WarmPool, sandbox string) (*Pod, error) {
 	poolKey := pool.Namespace + "/" + pool.Name
 	hash := b.runtime.TemplateHash(pool)
 	for {
@@ -130,7 +131,7 @@ func (b *Binder) Release(ctx context.Context, sandbox *arl.Sandbox) {
 // reclaim resets and returns, or deletes, an allocated pod nobody uses.
 func (b *Binder) reclaim(ctx context.Context, pod *Pod, why string) {
 	logger := klog.FromContext(ctx).WithValues("pod", klog.KRef(pod.Namespace, pod.Name), "why", why)
-	if pool, ok := b.pools(ctx, pod.Namespace, pod.Pool); ok && pool.Spec.ReusePolicy == arl.ReusePolicyReset &&
+	if pool, ok := b.pools(ctx, pod.Namespace, pod.Pool); ok && pool.Spec.ReusePolicy == arlv1alpha1.ReusePolicyReset &&
 		pod.TemplateHash == b.runtime.TemplateHash(pool) && !pod.Failed && !pod.Terminating {
 		err := b.reset(ctx, pod)
 		if err == nil {

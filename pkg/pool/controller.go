@@ -24,13 +24,13 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 
-	"github.com/arl-infra/arl/pkg/apis/arl"
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 	arlclient "github.com/arl-infra/arl/pkg/generated/clientset/versioned/typed/arl/v1alpha1"
 	arlinformers "github.com/arl-infra/arl/pkg/generated/informers/externalversions/arl/v1alpha1"
@@ -293,13 +293,13 @@ func (c *Controller) processNext(ctx context.Context, queue workqueue.TypedRateL
 	return true
 }
 
-// getPool reads a WarmPool as an internal object: from the cache, or, when
+// getPool reads a WarmPool: from the cache, or, when
 // the cache has not seen it (yet), from the store. The informer trails the
 // store, and a pool created a moment ago must not read as missing.
-func (c *Controller) getPool(ctx context.Context, namespace, name string) (*arl.WarmPool, bool) {
+func (c *Controller) getPool(ctx context.Context, namespace, name string) (*arlv1alpha1.WarmPool, bool) {
 	pool, err := c.pools.WarmPools(namespace).Get(name)
 	if err == nil {
-		return toInternalPool(pool), true
+		return pool, true
 	}
 	// An empty resourceVersion is a quorum read from etcd.
 	pool, err = c.cfg.Client.WarmPools(namespace).Get(ctx, name, metav1.GetOptions{})
@@ -309,10 +309,10 @@ func (c *Controller) getPool(ctx context.Context, namespace, name string) (*arl.
 		}
 		return nil, false
 	}
-	return toInternalPool(pool), true
+	return pool, true
 }
 
 func (c *Controller) listPools() []*arlv1alpha1.WarmPool {
-	pools, _ := c.pools.List(labelsEverything)
+	pools, _ := c.pools.List(labels.Everything())
 	return pools
 }

@@ -108,7 +108,7 @@ func (r *memRuntime) ListAll() []*Pod {
 }
 
 // Create makes an idle pod that is not Ready yet (see setReady).
-func (r *memRuntime) Create(_ context.Context, pool *arl.WarmPool) (*Pod, error) {
+func (r *memRuntime) Create(_ context.Context, pool *arlv1alpha1.WarmPool) (*Pod, error) {
 	r.mu.Lock()
 	r.createCalls++
 	if r.createErr != nil {
@@ -182,9 +182,11 @@ func (r *memRuntime) Delete(_ context.Context, p *Pod) error {
 	r.notify(p, true)
 	return nil
 }
-func (r *memRuntime) Target(*Pod) client.Target           { return client.Target{} }
-func (r *memRuntime) Address(p *Pod) string               { return p.IP }
-func (r *memRuntime) TemplateHash(p *arl.WarmPool) string { return HashTemplate(&p.Spec.Template) }
+func (r *memRuntime) Target(*Pod) client.Target { return client.Target{} }
+func (r *memRuntime) Address(p *Pod) string     { return p.IP }
+func (r *memRuntime) TemplateHash(p *arlv1alpha1.WarmPool) string {
+	return HashTemplate(&p.Spec.Template)
+}
 
 func (r *memRuntime) notify(p *Pod, deleted bool) {
 	r.mu.Lock()
@@ -334,7 +336,7 @@ func newPool(namespace, name string, replicas int32, image string) *arlv1alpha1.
 
 // hashOf is the template hash of pool's pods.
 func hashOf(pool *arlv1alpha1.WarmPool) string {
-	return HashTemplate(&toInternalPool(pool).Spec.Template)
+	return HashTemplate(&pool.Spec.Template)
 }
 
 func (h *harness) createPool(t *testing.T, namespace, name string) {

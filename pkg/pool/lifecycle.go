@@ -25,6 +25,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/klog/v2"
 
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
@@ -51,7 +52,7 @@ func (c *Controller) expireSandboxes(ctx context.Context) {
 	if c.storeErr() != nil {
 		return
 	}
-	sandboxes, err := c.sandboxes.List(labelsEverything)
+	sandboxes, err := c.sandboxes.List(labels.Everything())
 	if err != nil {
 		return
 	}

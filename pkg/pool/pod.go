@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
+	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 	"github.com/arl-infra/arl/pkg/sidecar/client"
 )
 
@@ -94,7 +95,9 @@ func (p *Pod) Bindable() bool {
 // it, or it stopped being idle.
 var ErrConflict = errors.New("pod changed since it was read")
 
-// Runtime runs pool pods.
+// Runtime runs pool pods. Like the rest of the controller side (informers,
+// listers, the status writes) it works on versioned WarmPools: what the
+// cache holds is used as it is, never converted per call.
 type Runtime interface {
 	// Run watches pods and calls onChange with the latest state of every
 	// pod that changed (deleted: it is gone). It returns when ctx ends.
@@ -109,7 +112,7 @@ type Runtime interface {
 	ListAll() []*Pod
 
 	// Create starts a new idle pod for the pool's current template.
-	Create(ctx context.Context, pool *arl.WarmPool) (*Pod, error)
+	Create(ctx context.Context, pool *arlv1alpha1.WarmPool) (*Pod, error)
 	// Claim marks an idle pod allocated to sandbox, if it is still at the
 	// version read; otherwise ErrConflict.
 	Claim(ctx context.Context, pod *Pod, sandbox string) (*Pod, error)
@@ -124,7 +127,7 @@ type Runtime interface {
 	// Address is what Sandbox status reports as the pod's address.
 	Address(pod *Pod) string
 	// TemplateHash identifies what a pod of the pool would be made from now.
-	TemplateHash(pool *arl.WarmPool) string
+	TemplateHash(pool *arlv1alpha1.WarmPool) string
 }
 
 // Preparer is a Runtime with API calls to make before it runs (package
@@ -141,7 +144,7 @@ type Preparer interface {
 type NetworkRuntime interface {
 	// EnsurePoolNetwork makes the pool's isolation what its spec says now;
 	// it returns what it changed, for an Event ("" when nothing).
-	EnsurePoolNetwork(ctx context.Context, pool *arl.WarmPool) (string, error)
+	EnsurePoolNetwork(ctx context.Context, pool *arlv1alpha1.WarmPool) (string, error)
 	// DeletePoolNetwork removes the isolation of a deleted pool.
 	DeletePoolNetwork(ctx context.Context, namespace, pool string) error
 	// NetworkPoolKeys lists the pools (namespace/name) that have isolation,

@@ -53,7 +53,7 @@ func TestUnreadyPodReplacedAfterReadyTimeout(t *testing.T) {
 				Spec: arlv1alpha1.WarmPoolSpec{Replicas: ptr.To[int32](2), Template: corev1.PodTemplateSpec{
 					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: arl.ExecutorContainerName, Image: "python:3.9-slim"}}}}},
 			}
-			hash := HashTemplate(&toInternalPool(pool).Spec.Template)
+			hash := HashTemplate(&pool.Spec.Template)
 			ready := idlePod("ns", "p", "ready")
 			unready := idlePod("ns", "p", "unready")
 			unready.Ready, unready.Created, unready.NotReadySince = false, tc.created, tc.notReadySince

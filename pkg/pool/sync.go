@@ -28,6 +28,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/tools/cache"
@@ -95,7 +96,7 @@ func (c *Controller) syncPool(ctx context.Context, key string) (time.Duration, e
 	if err != nil {
 		return 0, err
 	}
-	hash := c.runtime.TemplateHash(toInternalPool(pool))
+	hash := c.runtime.TemplateHash(pool)
 	sandboxes := c.sandboxesOf(namespace, name)
 	var requeue requeueAfter
 
@@ -187,7 +188,7 @@ func (c *Controller) ensureNetwork(ctx context.Context, pool *arlv1alpha1.WarmPo
 	if !ok {
 		return nil
 	}
-	changed, err := network.EnsurePoolNetwork(ctx, toInternalPool(pool))
+	changed, err := network.EnsurePoolNetwork(ctx, pool)
 	if err != nil {
 		key := pool.Namespace + "/" + pool.Name
 		b := c.recordFailure(key, EventNetworkFailed, err.Error(), now)
@@ -203,7 +204,7 @@ func (c *Controller) ensureNetwork(ctx context.Context, pool *arlv1alpha1.WarmPo
 
 // sandboxesOf returns a pool's Sandboxes by name.
 func (c *Controller) sandboxesOf(namespace, pool string) map[string]*arlv1alpha1.Sandbox {
-	all, _ := c.sandboxes.Sandboxes(namespace).List(labelsEverything)
+	all, _ := c.sandboxes.Sandboxes(namespace).List(labels.Everything())
 	out := map[string]*arlv1alpha1.Sandbox{}
 	for _, s := range all {
 		if s.Spec.PoolRef == pool {
@@ -237,7 +238,6 @@ func (c *Controller) deletePod(ctx context.Context, pod *Pod) error {
 
 // createPods creates n pods in parallel.
 func (c *Controller) createPods(ctx context.Context, pool *arlv1alpha1.WarmPool, n int, now time.Time) error {
-	internal := toInternalPool(pool)
 	key := pool.Namespace + "/" + pool.Name
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -245,7 +245,7 @@ func (c *Controller) createPods(ctx context.Context, pool *arlv1alpha1.WarmPool,
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			pod, err := c.runtime.Create(ctx, internal)
+			pod, err := c.runtime.Create(ctx, pool)
 			if err != nil {
 				errs[i] = err
 				return

@@ -28,7 +28,7 @@ import (
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 
-	"github.com/arl-infra/arl/pkg/apis/arl"
+	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 	"github.com/arl-infra/arl/pkg/pool"
 	"github.com/arl-infra/arl/pkg/sidecar/client"
 )
@@ -159,7 +159,7 @@ func (r *Runtime) views(pods []*pool.Pod) []*pool.Pod {
 }
 
 // Create implements pool.Runtime.
-func (r *Runtime) Create(ctx context.Context, p *arl.WarmPool) (*pool.Pod, error) {
+func (r *Runtime) Create(ctx context.Context, p *arlv1alpha1.WarmPool) (*pool.Pod, error) {
 	return r.inner.Create(ctx, p)
 }
 
@@ -231,7 +231,7 @@ func (r *Runtime) Target(p *pool.Pod) client.Target { return r.inner.Target(p) }
 func (r *Runtime) Address(p *pool.Pod) string { return r.inner.Address(p) }
 
 // TemplateHash implements pool.Runtime.
-func (r *Runtime) TemplateHash(p *arl.WarmPool) string { return r.inner.TemplateHash(p) }
+func (r *Runtime) TemplateHash(p *arlv1alpha1.WarmPool) string { return r.inner.TemplateHash(p) }
 
 // forget removes the claim of a pod that is gone.
 func (r *Runtime) forget(ctx context.Context, uid types.UID) {

@@ -30,7 +30,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 
-	"github.com/arl-infra/arl/pkg/apis/arl"
+	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 	"github.com/arl-infra/arl/pkg/pool"
 	"github.com/arl-infra/arl/pkg/sidecar/client"
 	"github.com/arl-infra/arl/pkg/standalone"
@@ -96,7 +96,7 @@ func (m *memPods) ListAll() []*pool.Pod {
 	}
 	return out
 }
-func (m *memPods) Create(context.Context, *arl.WarmPool) (*pool.Pod, error) {
+func (m *memPods) Create(context.Context, *arlv1alpha1.WarmPool) (*pool.Pod, error) {
 	return nil, errors.New("not used")
 }
 func (m *memPods) setState(p *pool.Pod, state pool.PodState, sandbox string) (*pool.Pod, error) {
@@ -131,9 +131,9 @@ func (m *memPods) Delete(_ context.Context, p *pool.Pod) error {
 	}
 	return nil
 }
-func (m *memPods) Target(*pool.Pod) client.Target    { return client.Target{} }
-func (m *memPods) Address(*pool.Pod) string          { return "" }
-func (m *memPods) TemplateHash(*arl.WarmPool) string { return "" }
+func (m *memPods) Target(*pool.Pod) client.Target            { return client.Target{} }
+func (m *memPods) Address(*pool.Pod) string                  { return "" }
+func (m *memPods) TemplateHash(*arlv1alpha1.WarmPool) string { return "" }
 
 // startEtcd is a real etcd (embedded) for the claims.
 func startEtcd(t *testing.T) *clientv3.Client {
@@ -378,9 +378,11 @@ func (preparingPods) Prepare(context.Context) error { return nil }
 
 type networkPods struct{ *memPods }
 
-func (networkPods) EnsurePoolNetwork(context.Context, *arl.WarmPool) (string, error) { return "", nil }
-func (networkPods) DeletePoolNetwork(context.Context, string, string) error          { return nil }
-func (networkPods) NetworkPoolKeys() []string                                        { return nil }
+func (networkPods) EnsurePoolNetwork(context.Context, *arlv1alpha1.WarmPool) (string, error) {
+	return "", nil
+}
+func (networkPods) DeletePoolNetwork(context.Context, string, string) error { return nil }
+func (networkPods) NetworkPoolKeys() []string                               { return nil }
 
 type bothPods struct{ networkPods }
 

@@ -39,6 +39,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
+	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 )
 
 const (
@@ -107,7 +108,7 @@ func (n *network) hasSynced() bool {
 
 // ensure writes the pool's NetworkPolicy when it differs from what the pool
 // says now; it returns what it did ("" when nothing).
-func (n *network) ensure(ctx context.Context, p *arl.WarmPool) (string, error) {
+func (n *network) ensure(ctx context.Context, p *arlv1alpha1.WarmPool) (string, error) {
 	resolved, unresolved := n.resolveNames(ctx, p)
 	want := buildNetworkPolicy(p, n.config(), resolved)
 	client := n.opts.Client.NetworkingV1().NetworkPolicies(p.Namespace)
@@ -143,9 +144,9 @@ func (n *network) ensure(ctx context.Context, p *arl.WarmPool) (string, error) {
 	return msg, nil
 }
 
-func egressMode(p *arl.WarmPool) arl.EgressMode {
+func egressMode(p *arlv1alpha1.WarmPool) arlv1alpha1.EgressMode {
 	if p.Spec.Network.Egress.Mode == "" {
-		return arl.EgressInternet
+		return arlv1alpha1.EgressInternet
 	}
 	return p.Spec.Network.Egress.Mode
 }
@@ -215,7 +216,7 @@ func (n *network) apiServerPrefixes() []netip.Prefix {
 
 // resolveNames resolves the pool's egress DNS names (cached for
 // dnsCacheTTL) and says which did not resolve, with why.
-func (n *network) resolveNames(ctx context.Context, p *arl.WarmPool) (map[string][]netip.Addr, []string) {
+func (n *network) resolveNames(ctx context.Context, p *arlv1alpha1.WarmPool) (map[string][]netip.Addr, []string) {
 	var names []string
 	for _, rule := range p.Spec.Network.Egress.Allow {
 		if rule.DNSName != "" && !slices.Contains(names, rule.DNSName) {

@@ -38,7 +38,7 @@ import (
 	clienttesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
 
-	"github.com/arl-infra/arl/pkg/apis/arl"
+	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 	"github.com/arl-infra/arl/pkg/pool"
 )
 
@@ -111,7 +111,7 @@ func TestNetworkPolicyFollowsThePool(t *testing.T) {
 	r, client := startRuntime(t, Options{NetworkPolicies: true})
 	ctx := context.Background()
 	p := manualPool()
-	p.Spec.Network.Egress.Mode = arl.EgressInternet
+	p.Spec.Network.Egress.Mode = arlv1alpha1.EgressInternet
 
 	msg, err := r.EnsurePoolNetwork(ctx, p)
 	if err != nil || msg != "Created NetworkPolicy arl-pool-python-pool (egress Internet)" {
@@ -132,7 +132,7 @@ func TestNetworkPolicyFollowsThePool(t *testing.T) {
 		t.Errorf("writes %v, want one create", w)
 	}
 
-	p.Spec.Network.Egress.Mode = arl.EgressDenyAll
+	p.Spec.Network.Egress.Mode = arlv1alpha1.EgressDenyAll
 	if msg, err := r.EnsurePoolNetwork(ctx, p); err != nil || msg != "Updated NetworkPolicy arl-pool-python-pool (egress DenyAll)" {
 		t.Fatalf("changed pool: %q, %v", msg, err)
 	}
@@ -220,10 +220,10 @@ func TestNetworkPolicyResolvesDNSNames(t *testing.T) {
 	}
 	r, client := startRuntime(t, Options{NetworkPolicies: true, Resolver: resolver})
 	p := manualPool()
-	p.Spec.Network.Egress = arl.PoolEgress{Mode: arl.EgressAllowList, Allow: []arl.EgressRule{
-		{DNSName: "pypi.org", Ports: []arl.EgressPort{{Protocol: corev1.ProtocolTCP, Port: 443}}},
+	p.Spec.Network.Egress = arlv1alpha1.PoolEgress{Mode: arlv1alpha1.EgressAllowList, Allow: []arlv1alpha1.EgressRule{
+		{DNSName: "pypi.org", Ports: []arlv1alpha1.EgressPort{{Protocol: corev1.ProtocolTCP, Port: 443}}},
 		{DNSName: "gone.example.com"},
-		{DNSName: "pypi.org", Ports: []arl.EgressPort{{Protocol: corev1.ProtocolTCP, Port: 80}}},
+		{DNSName: "pypi.org", Ports: []arlv1alpha1.EgressPort{{Protocol: corev1.ProtocolTCP, Port: 80}}},
 	}}
 	msg, err := r.EnsurePoolNetwork(context.Background(), p)
 	if err != nil || !strings.Contains(msg, "gone.example.com: no such host") {

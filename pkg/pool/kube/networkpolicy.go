@@ -28,6 +28,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
+	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 )
 
 const (
@@ -88,7 +89,7 @@ func networkPolicyName(poolName string) string { return networkPolicyPrefix + po
 // other; egress as spec.network.egress says, with each DNS name allowed at
 // the addresses it resolved to (resolved; a name without addresses allows
 // nothing).
-func buildNetworkPolicy(p *arl.WarmPool, cfg networkConfig, resolved map[string][]netip.Addr) *networkingv1.NetworkPolicy {
+func buildNetworkPolicy(p *arlv1alpha1.WarmPool, cfg networkConfig, resolved map[string][]netip.Addr) *networkingv1.NetworkPolicy {
 	np := &networkingv1.NetworkPolicy{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      networkPolicyName(p.Name),
@@ -109,7 +110,7 @@ func buildNetworkPolicy(p *arl.WarmPool, cfg networkConfig, resolved map[string]
 	}
 	egress := &p.Spec.Network.Egress
 	spec := &np.Spec
-	if egress.Mode == arl.EgressDenyAll {
+	if egress.Mode == arlv1alpha1.EgressDenyAll {
 		return np
 	}
 	// DNS to any resolver: cluster DNS runs as pods, on nodes (NodeLocal
@@ -118,7 +119,7 @@ func buildNetworkPolicy(p *arl.WarmPool, cfg networkConfig, resolved map[string]
 		{Protocol: ptr.To(corev1.ProtocolUDP), Port: ptr.To(intstr.FromInt32(dnsPort))},
 		{Protocol: ptr.To(corev1.ProtocolTCP), Port: ptr.To(intstr.FromInt32(dnsPort))},
 	}})
-	if egress.Mode != arl.EgressAllowList {
+	if egress.Mode != arlv1alpha1.EgressAllowList {
 		// Internet, and an empty mode (an object the defaults never saw) too.
 		spec.Egress = append(spec.Egress, networkingv1.NetworkPolicyEgressRule{To: []networkingv1.NetworkPolicyPeer{
 			{IPBlock: publicBlock(anyIPv4, cfg.denied)},
@@ -177,7 +178,7 @@ func coveredByOther(ranges []netip.Prefix, p netip.Prefix) bool {
 	return slices.ContainsFunc(ranges, func(r netip.Prefix) bool { return r != p && r.Bits() <= p.Bits() && r.Contains(p.Addr()) })
 }
 
-func egressPorts(ports []arl.EgressPort) []networkingv1.NetworkPolicyPort {
+func egressPorts(ports []arlv1alpha1.EgressPort) []networkingv1.NetworkPolicyPort {
 	var out []networkingv1.NetworkPolicyPort
 	for _, p := range ports {
 		protocol := p.Protocol
@@ -195,7 +196,7 @@ func egressPorts(ports []arl.EgressPort) []networkingv1.NetworkPolicyPort {
 
 // resolvedOf lists, for the annotation, what each DNS name of the pool
 // resolved to; nil when the pool has none.
-func resolvedOf(egress *arl.PoolEgress, resolved map[string][]netip.Addr) map[string][]string {
+func resolvedOf(egress *arlv1alpha1.PoolEgress, resolved map[string][]netip.Addr) map[string][]string {
 	var out map[string][]string
 	for _, rule := range egress.Allow {
 		if rule.DNSName == "" {

@@ -28,6 +28,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
+	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 	"github.com/arl-infra/arl/pkg/apis/arl/validation"
 )
 
@@ -57,7 +58,7 @@ var (
 	}}
 )
 
-func poolWithEgress(egress arl.PoolEgress) *arl.WarmPool {
+func poolWithEgress(egress arlv1alpha1.PoolEgress) *arlv1alpha1.WarmPool {
 	p := manualPool()
 	p.Spec.Network.Egress = egress
 	return p
@@ -69,7 +70,7 @@ func poolWithEgress(egress arl.PoolEgress) *arl.WarmPool {
 func TestBuildNetworkPolicy(t *testing.T) {
 	tests := []struct {
 		name     string
-		egress   arl.PoolEgress
+		egress   arlv1alpha1.PoolEgress
 		resolved map[string][]netip.Addr
 		want     []networkingv1.NetworkPolicyEgressRule
 		// annotation is the resolved-names annotation, "" for none.
@@ -77,23 +78,23 @@ func TestBuildNetworkPolicy(t *testing.T) {
 	}{
 		{
 			name:   "Internet: DNS and public addresses",
-			egress: arl.PoolEgress{Mode: arl.EgressInternet},
+			egress: arlv1alpha1.PoolEgress{Mode: arlv1alpha1.EgressInternet},
 			want:   []networkingv1.NetworkPolicyEgressRule{dnsRule, internetRule},
 		},
 		{
 			name:   "an empty mode is Internet, never open",
-			egress: arl.PoolEgress{},
+			egress: arlv1alpha1.PoolEgress{},
 			want:   []networkingv1.NetworkPolicyEgressRule{dnsRule, internetRule},
 		},
 		{
 			name:   "DenyAll: no rule at all",
-			egress: arl.PoolEgress{Mode: arl.EgressDenyAll},
+			egress: arlv1alpha1.PoolEgress{Mode: arlv1alpha1.EgressDenyAll},
 		},
 		{
 			name: "AllowList: DNS, the CIDRs on their ports, the names at their addresses",
-			egress: arl.PoolEgress{Mode: arl.EgressAllowList, Allow: []arl.EgressRule{
-				{CIDR: "203.0.113.0/24", Ports: []arl.EgressPort{{Protocol: corev1.ProtocolTCP, Port: 443}, {Protocol: corev1.ProtocolUDP, Port: 30000, EndPort: ptr.To[int32](30100)}}},
-				{DNSName: "pypi.org", Ports: []arl.EgressPort{{Port: 443}}},
+			egress: arlv1alpha1.PoolEgress{Mode: arlv1alpha1.EgressAllowList, Allow: []arlv1alpha1.EgressRule{
+				{CIDR: "203.0.113.0/24", Ports: []arlv1alpha1.EgressPort{{Protocol: corev1.ProtocolTCP, Port: 443}, {Protocol: corev1.ProtocolUDP, Port: 30000, EndPort: ptr.To[int32](30100)}}},
+				{DNSName: "pypi.org", Ports: []arlv1alpha1.EgressPort{{Port: 443}}},
 				{CIDR: "2001:db8::/32"},
 			}},
 			resolved: map[string][]netip.Addr{"pypi.org": {netip.MustParseAddr("151.101.0.223"), netip.MustParseAddr("2a04:4e42::223")}},
@@ -109,15 +110,15 @@ func TestBuildNetworkPolicy(t *testing.T) {
 		{
 			// A rule without peers would allow every destination.
 			name: "a name that did not resolve allows nothing",
-			egress: arl.PoolEgress{Mode: arl.EgressAllowList, Allow: []arl.EgressRule{
-				{DNSName: "gone.example.com", Ports: []arl.EgressPort{{Protocol: corev1.ProtocolTCP, Port: 443}}},
+			egress: arlv1alpha1.PoolEgress{Mode: arlv1alpha1.EgressAllowList, Allow: []arlv1alpha1.EgressRule{
+				{DNSName: "gone.example.com", Ports: []arlv1alpha1.EgressPort{{Protocol: corev1.ProtocolTCP, Port: 443}}},
 			}},
 			want:       []networkingv1.NetworkPolicyEgressRule{dnsRule},
 			annotation: `{"gone.example.com":[]}`,
 		},
 		{
 			name:   "Internet plus an internal mirror",
-			egress: arl.PoolEgress{Mode: arl.EgressInternet, Allow: []arl.EgressRule{{CIDR: "10.20.0.5/32", Ports: []arl.EgressPort{{Protocol: corev1.ProtocolTCP, Port: 3128}}}}},
+			egress: arlv1alpha1.PoolEgress{Mode: arlv1alpha1.EgressInternet, Allow: []arlv1alpha1.EgressRule{{CIDR: "10.20.0.5/32", Ports: []arlv1alpha1.EgressPort{{Protocol: corev1.ProtocolTCP, Port: 3128}}}}},
 			want: []networkingv1.NetworkPolicyEgressRule{dnsRule, internetRule,
 				{To: []networkingv1.NetworkPolicyPeer{ipBlock("10.20.0.5/32")}, Ports: []networkingv1.NetworkPolicyPort{port(corev1.ProtocolTCP, 3128)}}},
 		},
@@ -162,7 +163,7 @@ func TestBuildNetworkPolicy(t *testing.T) {
 // TestInternetExcludesMetadataAndKubeAPIServer: the cloud metadata
 // endpoints and kube-apiserver's addresses are outside the Internet rule.
 func TestInternetExcludesMetadataAndKubeAPIServer(t *testing.T) {
-	np := buildNetworkPolicy(poolWithEgress(arl.PoolEgress{Mode: arl.EgressInternet}), testNetworkConfig, nil)
+	np := buildNetworkPolicy(poolWithEgress(arlv1alpha1.PoolEgress{Mode: arlv1alpha1.EgressInternet}), testNetworkConfig, nil)
 	var blocks []*networkingv1.IPBlock
 	for _, rule := range np.Spec.Egress {
 		for _, peer := range rule.To {

@@ -26,7 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	clienttesting "k8s.io/client-go/testing"
 
-	"github.com/arl-infra/arl/pkg/apis/arl"
+	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 )
 
 // allowed says whether one of perms grants the call.
@@ -49,7 +49,7 @@ func TestRuntimeStaysWithinPermissions(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the policy in the cache", func() bool { return len(r.NetworkPoolKeys()) == 1 })
-	p.Spec.Network.Egress.Mode = arl.EgressDenyAll
+	p.Spec.Network.Egress.Mode = arlv1alpha1.EgressDenyAll
 	if _, err := r.EnsurePoolNetwork(ctx, p); err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
+	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 	"github.com/arl-infra/arl/pkg/pool"
 )
 
@@ -55,7 +56,7 @@ const (
 // the executor's command, a workspace volume when the executor has none at
 // /workspace, labels, no service account token, and secure defaults where
 // the template says nothing (security.go).
-func buildPod(p *arl.WarmPool, sidecarImage, templateHash string) *corev1.Pod {
+func buildPod(p *arlv1alpha1.WarmPool, sidecarImage, templateHash string) *corev1.Pod {
 	template := p.Spec.Template.DeepCopy()
 	pod := &corev1.Pod{
 		ObjectMeta: *template.ObjectMeta.DeepCopy(),

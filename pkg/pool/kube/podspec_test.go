@@ -26,15 +26,16 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
+	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 	"github.com/arl-infra/arl/pkg/apis/arl/validation"
 )
 
 // manualPool is the manual's python-pool.
-func manualPool() *arl.WarmPool {
-	return &arl.WarmPool{
+func manualPool() *arlv1alpha1.WarmPool {
+	return &arlv1alpha1.WarmPool{
 		ObjectMeta: metav1.ObjectMeta{Name: "python-pool", Namespace: "default"},
-		Spec: arl.WarmPoolSpec{
-			Replicas: 3,
+		Spec: arlv1alpha1.WarmPoolSpec{
+			Replicas: ptr.To[int32](3),
 			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
 				Containers: []corev1.Container{{Name: arl.ExecutorContainerName, Image: "python:3.9-slim", Command: []string{"sleep", "infinity"},
 					VolumeMounts: []corev1.VolumeMount{{Name: "workspace", MountPath: "/workspace"}}}},
@@ -66,7 +67,7 @@ var defaultDrops = []corev1.Capability{"NET_RAW", "MKNOD", "SETFCAP", "AUDIT_WRI
 func TestBuildPodSecureDefaults(t *testing.T) {
 	tests := []struct {
 		name     string
-		mutate   func(*arl.WarmPool)
+		mutate   func(*arlv1alpha1.WarmPool)
 		executor *corev1.SecurityContext
 		podLevel *corev1.PodSecurityContext
 	}{
@@ -76,7 +77,7 @@ func TestBuildPodSecureDefaults(t *testing.T) {
 		},
 		{
 			name: "drop ALL stays as it is",
-			mutate: func(p *arl.WarmPool) {
+			mutate: func(p *arlv1alpha1.WarmPool) {
 				p.Spec.Template.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{
 					Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}, Add: []corev1.Capability{"NET_BIND_SERVICE"}}}
 			},
@@ -85,7 +86,7 @@ func TestBuildPodSecureDefaults(t *testing.T) {
 		},
 		{
 			name: "a capability the template adds is not dropped, in either spelling",
-			mutate: func(p *arl.WarmPool) {
+			mutate: func(p *arlv1alpha1.WarmPool) {
 				p.Spec.Template.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{
 					Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"CAP_NET_RAW", "MKNOD"}, Drop: []corev1.Capability{"KILL"}}}
 			},
@@ -94,7 +95,7 @@ func TestBuildPodSecureDefaults(t *testing.T) {
 		},
 		{
 			name: "explicit settings stay",
-			mutate: func(p *arl.WarmPool) {
+			mutate: func(p *arlv1alpha1.WarmPool) {
 				p.Spec.Template.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{AllowPrivilegeEscalation: ptr.To(true), RunAsUser: ptr.To[int64](1000)}
 				p.Spec.Template.Spec.SecurityContext = &corev1.PodSecurityContext{
 					SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeLocalhost, LocalhostProfile: ptr.To("agents.json")}}
@@ -107,14 +108,14 @@ func TestBuildPodSecureDefaults(t *testing.T) {
 			// Only a namespace of --privileged-pool-namespaces gets here;
 			// Kubernetes refuses allowPrivilegeEscalation false with these.
 			name: "privileged stays untouched",
-			mutate: func(p *arl.WarmPool) {
+			mutate: func(p *arlv1alpha1.WarmPool) {
 				p.Spec.Template.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{Privileged: ptr.To(true)}
 			},
 			executor: &corev1.SecurityContext{Privileged: ptr.To(true)},
 		},
 		{
 			name: "SYS_ADMIN keeps privilege escalation unset",
-			mutate: func(p *arl.WarmPool) {
+			mutate: func(p *arlv1alpha1.WarmPool) {
 				p.Spec.Template.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{
 					Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"SYS_ADMIN"}}}
 			},
@@ -122,7 +123,7 @@ func TestBuildPodSecureDefaults(t *testing.T) {
 		},
 		{
 			name: "pod-level runAsUser does not reach ARL's containers",
-			mutate: func(p *arl.WarmPool) {
+			mutate: func(p *arlv1alpha1.WarmPool) {
 				p.Spec.Template.Spec.SecurityContext = &corev1.PodSecurityContext{RunAsUser: ptr.To[int64](0), RunAsNonRoot: ptr.To(false)}
 			},
 			executor: &corev1.SecurityContext{AllowPrivilegeEscalation: ptr.To(false), Capabilities: &corev1.Capabilities{Drop: defaultDrops}},

@@ -45,6 +45,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
+	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 	"github.com/arl-infra/arl/pkg/apis/arl/validation"
 	"github.com/arl-infra/arl/pkg/pool"
 	"github.com/arl-infra/arl/pkg/sidecar/client"
@@ -184,7 +185,7 @@ func (r *Runtime) HasSynced() bool {
 }
 
 // EnsurePoolNetwork implements pool.NetworkRuntime.
-func (r *Runtime) EnsurePoolNetwork(ctx context.Context, p *arl.WarmPool) (string, error) {
+func (r *Runtime) EnsurePoolNetwork(ctx context.Context, p *arlv1alpha1.WarmPool) (string, error) {
 	if r.network == nil {
 		return "", nil
 	}
@@ -243,7 +244,7 @@ const podSpecRevision = "2"
 
 // TemplateHash implements pool.Runtime: the template, the sidecar image and
 // the revision of what ARL adds to the template.
-func (r *Runtime) TemplateHash(p *arl.WarmPool) string {
+func (r *Runtime) TemplateHash(p *arlv1alpha1.WarmPool) string {
 	return pool.HashTemplate(&p.Spec.Template, r.opts.SidecarImage, podSpecRevision)
 }
 
@@ -256,7 +257,7 @@ func (r *Runtime) Target(p *pool.Pod) client.Target {
 func (r *Runtime) Address(p *pool.Pod) string { return p.IP }
 
 // Create implements pool.Runtime.
-func (r *Runtime) Create(ctx context.Context, p *arl.WarmPool) (*pool.Pod, error) {
+func (r *Runtime) Create(ctx context.Context, p *arlv1alpha1.WarmPool) (*pool.Pod, error) {
 	if !r.opts.PrivilegedNamespaces.Has(p.Namespace) {
 		// Validation refused this at the pool's create or update, unless the
 		// pool is older than the server's current --privileged-pool-namespaces.

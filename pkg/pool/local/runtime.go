@@ -49,6 +49,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
+	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 	"github.com/arl-infra/arl/pkg/pool"
 	"github.com/arl-infra/arl/pkg/pool/local/launcher"
 	"github.com/arl-infra/arl/pkg/sidecar/client"
@@ -238,7 +239,7 @@ func (r *Runtime) list(match func(*meta) bool) []*pool.Pod {
 }
 
 // TemplateHash implements pool.Runtime.
-func (r *Runtime) TemplateHash(p *arl.WarmPool) string {
+func (r *Runtime) TemplateHash(p *arlv1alpha1.WarmPool) string {
 	return pool.HashTemplate(&p.Spec.Template, "local")
 }
 
@@ -260,7 +261,7 @@ func (r *Runtime) socketPath(p *localPod) string {
 // Create implements pool.Runtime: it starts a new sandbox for the pool.
 // Its pod.json and cgroup exist before it starts, so a server that dies
 // meanwhile leaves nothing a restart cannot find.
-func (r *Runtime) Create(ctx context.Context, p *arl.WarmPool) (*pool.Pod, error) {
+func (r *Runtime) Create(ctx context.Context, p *arlv1alpha1.WarmPool) (*pool.Pod, error) {
 	executor := arl.ExecutorContainer(&p.Spec.Template.Spec)
 	if executor == nil {
 		return nil, fmt.Errorf("WarmPool %s/%s has no container", p.Namespace, p.Name)
