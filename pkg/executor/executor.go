@@ -29,6 +29,7 @@ package executor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -38,10 +39,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/retry"
+	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
@@ -345,7 +349,7 @@ func (e *Executor) kick(sbKey string) {
 			continue
 		}
 		now := e.metaNow()
-		started, err := e.updateStatus(ctx, taskName, func(t *arl.Task) error {
+		started, err := e.updateStatusRetrying(ctx, taskName, func(t *arl.Task) error {
 			if t.Status.State != arl.TaskPending {
 				return errTaskStateChanged
 			}
@@ -385,7 +389,7 @@ func (e *Executor) failQueued(sbKey, reason, message string) {
 		}
 		ctx := genericapirequest.WithNamespace(e.lifetime(), namespace)
 		now := e.metaNow()
-		if task, err := e.updateStatus(ctx, name, func(t *arl.Task) error {
+		if task, err := e.updateStatusRetrying(ctx, name, func(t *arl.Task) error {
 			if t.Status.State.IsFinished() {
 				return errTaskStateChanged
 			}
@@ -472,6 +476,30 @@ func (e *Executor) updateStatus(ctx context.Context, name string, mutate func(*a
 		return nil, err
 	}
 	return obj.(*arl.Task), nil
+}
+
+// statusWriteBackoff spaces the retries of a Task status write that
+// failed: etcd electing a new leader (a member lost) fails writes for a
+// few seconds, and a Task whose start or result is never written stays
+// Pending or Running for good, with its tasks/exec clients waiting.
+var statusWriteBackoff = wait.Backoff{Duration: 50 * time.Millisecond, Factor: 2, Jitter: 0.2, Steps: 12, Cap: 3 * time.Second}
+
+// updateStatusRetrying is updateStatus, tried again after errors the store
+// may recover from, until statusWriteBackoff or ctx runs out.
+func (e *Executor) updateStatusRetrying(ctx context.Context, name string, mutate func(*arl.Task) error) (*arl.Task, error) {
+	var task *arl.Task
+	err := retry.OnError(statusWriteBackoff, func(err error) bool {
+		if ctx.Err() != nil || apierrors.IsNotFound(err) || errors.Is(err, errTaskStateChanged) {
+			return false
+		}
+		klog.FromContext(ctx).V(2).Info("Writing a Task's status failed; retrying", "task", name, "err", err)
+		return true
+	}, func() error {
+		var err error
+		task, err = e.updateStatus(ctx, name, mutate)
+		return err
+	})
+	return task, err
 }
 
 func (e *Executor) recordFinished(task *arl.Task) {

@@ -160,6 +160,7 @@ type executorHarness struct {
 	tasks     taskstorage.TaskStorage
 	sandboxes sandboxstorage.SandboxStorage
 	clock     *testingclock.FakeClock
+	stores    *Stores
 }
 
 func newExecutorHarness(t *testing.T, maxConcurrent int) *executorHarness {
@@ -185,6 +186,7 @@ func newExecutorHarness(t *testing.T, maxConcurrent int) *executorHarness {
 	}
 	t.Cleanup(h.sandboxes.Sandbox.Store.DestroyFunc)
 	stores.Bind(h.tasks.Task, h.tasks.Status, h.sandboxes.Sandbox, h.sandboxes.Status)
+	h.stores = stores
 	return h
 }
 

@@ -51,7 +51,7 @@ func (e *Executor) Recover(ctx context.Context, alive func(runner string) bool) 
 		case arl.TaskRunning:
 			now := e.metaNow()
 			message := runnerLostMessage(runner)
-			failed, err := e.updateStatus(genericapirequest.WithNamespace(ctx, task.Namespace), task.Name, func(t *arl.Task) error {
+			failed, err := e.updateStatusRetrying(genericapirequest.WithNamespace(ctx, task.Namespace), task.Name, func(t *arl.Task) error {
 				if t.Status.State != arl.TaskRunning || t.Status.Runner != runner {
 					return errTaskStateChanged
 				}

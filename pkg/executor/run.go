@@ -40,7 +40,7 @@ import (
 )
 
 // resultWriteTimeout bounds the write of a Task's result.
-const resultWriteTimeout = 10 * time.Second
+const resultWriteTimeout = 20 * time.Second
 
 // attemptResult is what one attempt of a Task did.
 type attemptResult struct {
@@ -81,7 +81,7 @@ func (e *Executor) run(task *arl.Task, sandbox *arl.Sandbox, rt *runningTask) {
 	defer cancelWrite()
 	now := e.metaNow()
 	stdout, stderr, stdoutTruncated, stderrTruncated := rt.output.statusOutput()
-	final, err := e.updateStatus(writeCtx, task.Name, func(t *arl.Task) error {
+	final, err := e.updateStatusRetrying(writeCtx, task.Name, func(t *arl.Task) error {
 		s := &t.Status
 		s.State = arl.TaskSucceeded
 		if result.reason != ReasonSucceeded {

@@ -117,9 +117,21 @@ func Run(ctx context.Context, o *options.Options) error {
 	}
 	if pki := o.PKI(); pki != nil {
 		serverURL := "https://" + net.JoinHostPort(loopbackHost(o), strconv.Itoa(config.GenericConfig.SecureServing.Listener.Addr().(*net.TCPAddr).Port))
-		server.GenericAPIServer.AddPostStartHookOrDie("arl-standalone-kubeconfig", func(genericapiserver.PostStartHookContext) error {
+		guard := config.ExtraConfig.StoreGuard
+		server.GenericAPIServer.AddPostStartHookOrDie("arl-standalone-kubeconfig", func(hook genericapiserver.PostStartHookContext) error {
 			if err := pki.WriteKubeconfig(o.KubeconfigPath(), serverURL); err != nil {
 				return err
+			}
+			// Announced once the store is verified (or refused, which the
+			// log and /readyz say): a user or script that runs kubectl at
+			// the announcement must not get "verifying its store" back.
+			if guard != nil {
+				select {
+				case <-guard.Verified():
+				case <-guard.Refused():
+				case <-hook.Done():
+					return nil
+				}
 			}
 			klog.InfoS("Standalone ARL is serving", "server", serverURL, "kubeconfig", o.KubeconfigPath())
 			_, err := fmt.Fprintf(o.StdOut, "ARL is serving at %s\nexport KUBECONFIG=%s\n", serverURL, o.KubeconfigPath())
