@@ -70,8 +70,25 @@ func TestValidateWarmPool(t *testing.T) {
 			want: []string{"FieldValueNotSupported spec.reusePolicy"}},
 		{name: "no containers", mutate: func(p *arl.WarmPool) { p.Spec.Template.Spec.Containers = nil },
 			want: []string{"FieldValueRequired spec.template.spec.containers"}},
-		{name: "container named sidecar is reserved", mutate: func(p *arl.WarmPool) {
-			p.Spec.Template.Spec.Containers = append(p.Spec.Template.Spec.Containers, corev1.Container{Name: arl.SidecarContainerName, Image: "x"})
+		{name: "the manual's own sidecar container is accepted (ARL's replaces it)", mutate: func(p *arl.WarmPool) {
+			p.Spec.Template.Spec.Containers = append(p.Spec.Template.Spec.Containers, corev1.Container{Name: arl.SidecarContainerName, Image: "arl-sidecar:latest",
+				Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}, {Name: "grpc", ContainerPort: 9090}}})
+		}},
+		{name: "a sidecar container first, the executor second", mutate: func(p *arl.WarmPool) {
+			p.Spec.Template.Spec.Containers = append([]corev1.Container{{Name: arl.SidecarContainerName, Image: "x"}}, p.Spec.Template.Spec.Containers...)
+		}},
+		{name: "only a sidecar container leaves no executor", mutate: func(p *arl.WarmPool) {
+			p.Spec.Template.Spec.Containers = []corev1.Container{{Name: arl.SidecarContainerName, Image: "x"}}
+		}, want: []string{"FieldValueRequired spec.template.spec.containers"}},
+		{name: "two sidecar containers", mutate: func(p *arl.WarmPool) {
+			p.Spec.Template.Spec.Containers = append(p.Spec.Template.Spec.Containers,
+				corev1.Container{Name: arl.SidecarContainerName, Image: "x"}, corev1.Container{Name: arl.SidecarContainerName, Image: "x"})
+		}, want: []string{"FieldValueDuplicate spec.template.spec.containers[2].name"}},
+		{name: "init container named sidecar is reserved", mutate: func(p *arl.WarmPool) {
+			p.Spec.Template.Spec.InitContainers = []corev1.Container{{Name: arl.SidecarContainerName, Image: "x"}}
+		}, want: []string{"FieldValueInvalid spec.template.spec.initContainers[0].name"}},
+		{name: "container named arl-install is reserved", mutate: func(p *arl.WarmPool) {
+			p.Spec.Template.Spec.Containers = append(p.Spec.Template.Spec.Containers, corev1.Container{Name: arl.InstallContainerName, Image: "x"})
 		}, want: []string{"FieldValueInvalid spec.template.spec.containers[1].name"}},
 		{name: "duplicate container and missing image", mutate: func(p *arl.WarmPool) {
 			p.Spec.Template.Spec.Containers = append(p.Spec.Template.Spec.Containers, corev1.Container{Name: arl.ExecutorContainerName})
