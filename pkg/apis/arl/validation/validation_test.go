@@ -179,6 +179,14 @@ func TestValidateTask(t *testing.T) {
 		{name: "python-style step names are valid", mutate: func(task *arl.Task) {
 			task.Spec.Steps[0].Name, task.Spec.Steps[1].Name = "write_script", "run_script"
 		}},
+		{name: "the manual SDK's container and traceID are valid", mutate: func(task *arl.Task) {
+			task.Spec.Steps[0].Container, task.Spec.Steps[1].Container = arl.StepContainerSidecar, arl.StepContainerExecutor
+			task.Spec.TraceID = strings.Repeat("f", MaxTraceIDLength)
+		}},
+		{name: "unknown step container", mutate: func(task *arl.Task) { task.Spec.Steps[1].Container = "gpu" },
+			want: []string{"FieldValueNotSupported spec.steps[1].container"}},
+		{name: "traceID too long", mutate: func(task *arl.Task) { task.Spec.TraceID = strings.Repeat("f", MaxTraceIDLength+1) },
+			want: []string{"FieldValueTooLong spec.traceID"}},
 		{name: "empty sandboxRef", mutate: func(task *arl.Task) { task.Spec.SandboxRef = "" },
 			want: []string{"FieldValueRequired spec.sandboxRef"}},
 		{name: "no steps", mutate: func(task *arl.Task) { task.Spec.Steps = nil },
@@ -240,7 +248,8 @@ func TestValidateTaskUpdate(t *testing.T) {
 	changed := old.DeepCopy()
 	changed.Spec.Steps[1].Command = []string{"rm", "-rf", "/"}
 	changed.Spec.SandboxRef = "other"
-	want := []string{"FieldValueInvalid spec.sandboxRef", "FieldValueInvalid spec.steps"}
+	changed.Spec.TraceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	want := []string{"FieldValueInvalid spec.sandboxRef", "FieldValueInvalid spec.steps", "FieldValueInvalid spec.traceID"}
 	if diff := cmp.Diff(want, errorsOf(ValidateTaskUpdate(changed, old))); diff != "" {
 		t.Errorf("what a Task runs must be immutable (-want +got):\n%s", diff)
 	}
