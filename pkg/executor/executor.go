@@ -502,6 +502,9 @@ func (e *Executor) updateStatusRetrying(ctx context.Context, name string, mutate
 	return task, err
 }
 
+// recordFinished records the Event of a finished Task. The Task's traceID,
+// when set, is in the message (kubectl describe shows it) and in the
+// Event's annotation AnnotationTraceID.
 func (e *Executor) recordFinished(task *arl.Task) {
 	if e.cfg.Recorder == nil || task == nil {
 		return
@@ -513,5 +516,23 @@ func (e *Executor) recordFinished(task *arl.Task) {
 		eventType = corev1.EventTypeWarning
 	}
 	reason, message := completeReason(task)
-	e.cfg.Recorder.Event(ref, eventType, reason, message)
+	if task.Spec.TraceID == "" {
+		e.cfg.Recorder.Event(ref, eventType, reason, message)
+		return
+	}
+	e.cfg.Recorder.AnnotatedEventf(ref, map[string]string{AnnotationTraceID: task.Spec.TraceID}, eventType, reason,
+		"%s (traceID %s)", message, task.Spec.TraceID)
+}
+
+// AnnotationTraceID on a Task's Events is the Task's spec.traceID.
+const AnnotationTraceID = "arl.infra.io/trace-id"
+
+// taskLogger is the logger of the lines about a Task: its traceID, when
+// set, ties them to the caller's trace.
+func taskLogger(base klog.Logger, task *arl.Task) klog.Logger {
+	logger := base.WithValues("task", klog.KObj(task))
+	if task.Spec.TraceID != "" {
+		logger = logger.WithValues("traceID", task.Spec.TraceID)
+	}
+	return logger
 }

@@ -66,7 +66,7 @@ func (e *Executor) deleteTask(task *arl.Task) {
 	ctx := genericapirequest.WithNamespace(e.lifetime(), task.Namespace)
 	_, _, err := e.tasks.Delete(ctx, task.Name, rest.ValidateAllObjectFunc, &metav1.DeleteOptions{Preconditions: metav1.NewUIDPreconditions(string(task.UID))})
 	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
-		klog.ErrorS(err, "Deleting a finished Task past its TTL failed", "task", klog.KObj(task))
+		taskLogger(klog.Background(), task).Error(err, "Deleting a finished Task past its TTL failed")
 	}
 }
 

@@ -59,7 +59,7 @@ func (e *Executor) Recover(ctx context.Context, alive func(runner string) bool) 
 				return nil
 			})
 			if err == nil {
-				klog.FromContext(ctx).Info("Failed a Task whose runner is gone", "task", klog.KObj(task), "runner", runner)
+				taskLogger(klog.FromContext(ctx), task).Info("Failed a Task whose runner is gone", "runner", runner)
 				e.recordFinished(failed)
 			}
 		default:

@@ -58,7 +58,7 @@ func (e *Executor) run(task *arl.Task, sandbox *arl.Sandbox, rt *runningTask) {
 	began := e.cfg.Clock.Now()
 	key := taskKey(task.Namespace, task.Name)
 	sbKey := taskKey(task.Namespace, sandbox.Name)
-	logger := klog.Background().WithValues("task", klog.KObj(task), "sandbox", sandbox.Name)
+	logger := taskLogger(klog.Background(), task).WithValues("sandbox", sandbox.Name)
 	life := e.lifetime()
 	ctx, cancel := context.WithCancel(genericapirequest.WithNamespace(life, task.Namespace))
 	e.mu.Lock()
@@ -104,6 +104,7 @@ func (e *Executor) run(task *arl.Task, sandbox *arl.Sandbox, rt *runningTask) {
 	case err != nil:
 		logger.Error(err, "Writing the Task's result failed")
 	default:
+		logger.V(2).Info("Task finished", "state", final.Status.State, "reason", result.reason, "attempts", final.Status.Attempts)
 		e.recordFinished(final)
 		e.expireLater(final)
 	}

@@ -22,11 +22,20 @@ import (
 	"hash/fnv"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/arl-infra/arl/pkg/apis/arl"
 )
 
 // HashTemplate identifies a pod template plus what the runtime adds to it
 // (e.g. the sidecar image), so pods of an older template can be told apart.
+// The template's own sidecar container, which ARL's replaces, is left out:
+// changing it changes no pod, and templates without one hash as they did.
 func HashTemplate(template *corev1.PodTemplateSpec, extra ...string) string {
+	if arl.UserSidecarIndex(&template.Spec) >= 0 {
+		stripped := *template
+		arl.WithoutUserSidecar(&stripped.Spec)
+		template = &stripped
+	}
 	h := fnv.New64a()
 	data, err := json.Marshal(template)
 	if err != nil {

@@ -250,6 +250,9 @@ type TaskSpec struct {
 	Retries int32
 	// TTLSecondsAfterFinished deletes the Task this long after it finished.
 	TTLSecondsAfterFinished *int32
+	// TraceID ties the Task to the caller's trace; the runner's log lines
+	// and the Task's Events carry it.
+	TraceID string
 }
 
 // StepType is the kind of a TaskStep.
@@ -285,7 +288,21 @@ type TaskStep struct {
 	// Background starts the Command and moves on without waiting: its PID is
 	// reported in the step's result and it keeps running after the Task.
 	Background bool
+	// Container is the container the step asks for (the manual's SDK sends
+	// it); every step runs in the executor whatever it says.
+	Container StepContainer
 }
+
+// StepContainer names the container a step asks to run in.
+type StepContainer string
+
+const (
+	// StepContainerExecutor is the pod's executor container.
+	StepContainerExecutor StepContainer = "executor"
+	// StepContainerSidecar is accepted for the manual's SDK; the step runs
+	// in the executor.
+	StepContainerSidecar StepContainer = "sidecar"
+)
 
 // TaskState is the lifecycle state of a Task.
 type TaskState string

@@ -54,7 +54,9 @@ const (
 	// the first container is the executor (see ExecutorContainerIndex).
 	ExecutorContainerName = "executor"
 	// SidecarContainerName is the container ARL injects to serve the
-	// AgentService; a template may not use the name.
+	// AgentService. A template's container of that name (the manual's pools
+	// carry one for their own sidecar) is replaced by ARL's: nothing of it
+	// runs (see WithoutUserSidecar).
 	SidecarContainerName = "sidecar"
 	// InstallContainerName is the init container ARL injects to install the
 	// agent; a template may not use the name.
@@ -62,15 +64,18 @@ const (
 )
 
 // ExecutorContainerIndex is the index of the container Tasks run in: the
-// one named ExecutorContainerName, else the first; -1 when there is none.
+// one named ExecutorContainerName, else the first that is not named
+// SidecarContainerName; -1 when there is none.
 func ExecutorContainerIndex(spec *corev1.PodSpec) int {
 	for i := range spec.Containers {
 		if spec.Containers[i].Name == ExecutorContainerName {
 			return i
 		}
 	}
-	if len(spec.Containers) > 0 {
-		return 0
+	for i := range spec.Containers {
+		if spec.Containers[i].Name != SidecarContainerName {
+			return i
+		}
 	}
 	return -1
 }
@@ -82,4 +87,23 @@ func ExecutorContainer(spec *corev1.PodSpec) *corev1.Container {
 		return &spec.Containers[i]
 	}
 	return nil
+}
+
+// UserSidecarIndex is the index of the template's container named
+// SidecarContainerName, which ARL's sidecar replaces; -1 when there is none.
+func UserSidecarIndex(spec *corev1.PodSpec) int {
+	for i := range spec.Containers {
+		if spec.Containers[i].Name == SidecarContainerName {
+			return i
+		}
+	}
+	return -1
+}
+
+// WithoutUserSidecar drops the template's container named
+// SidecarContainerName from spec: ARL's sidecar takes its place.
+func WithoutUserSidecar(spec *corev1.PodSpec) {
+	if i := UserSidecarIndex(spec); i >= 0 {
+		spec.Containers = append(spec.Containers[:i:i], spec.Containers[i+1:]...)
+	}
 }

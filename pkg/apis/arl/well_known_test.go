@@ -58,6 +58,8 @@ func TestExecutorContainerIndex(t *testing.T) {
 		{"named executor wins", spec("helper", ExecutorContainerName), 1},
 		{"else the first container", spec("main", "helper"), 0},
 		{"no containers", spec(), -1},
+		{"the user's sidecar is never the executor", spec(SidecarContainerName, "main"), 1},
+		{"only a user's sidecar", spec(SidecarContainerName), -1},
 	}
 	for _, tc := range tests {
 		if got := ExecutorContainerIndex(tc.spec); got != tc.want {
@@ -66,5 +68,25 @@ func TestExecutorContainerIndex(t *testing.T) {
 		if c := ExecutorContainer(tc.spec); (c == nil) != (tc.want < 0) || (c != nil && c != &tc.spec.Containers[tc.want]) {
 			t.Errorf("%s: ExecutorContainer %v, want container %d", tc.name, c, tc.want)
 		}
+	}
+}
+
+func TestWithoutUserSidecar(t *testing.T) {
+	spec := &corev1.PodSpec{Containers: []corev1.Container{{Name: ExecutorContainerName}, {Name: SidecarContainerName}, {Name: "helper"}}}
+	original := spec.DeepCopy()
+	stripped := spec.DeepCopy()
+	WithoutUserSidecar(stripped)
+	if len(stripped.Containers) != 2 || stripped.Containers[0].Name != ExecutorContainerName || stripped.Containers[1].Name != "helper" {
+		t.Errorf("got containers %v, want executor and helper", stripped.Containers)
+	}
+	if UserSidecarIndex(stripped) != -1 || UserSidecarIndex(original) != 1 {
+		t.Errorf("UserSidecarIndex: got %d and %d, want -1 and 1", UserSidecarIndex(stripped), UserSidecarIndex(original))
+	}
+
+	// The slice is not shared with a copy that kept the sidecar.
+	shared := *spec
+	WithoutUserSidecar(&shared)
+	if spec.Containers[1].Name != SidecarContainerName || spec.Containers[2].Name != "helper" {
+		t.Errorf("the original's containers changed: %v", spec.Containers)
 	}
 }

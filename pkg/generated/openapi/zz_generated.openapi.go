@@ -1389,6 +1389,13 @@ func schema_pkg_apis_arl_v1alpha1_TaskSpec(ref common.ReferenceCallback) common.
 							Format:      "int32",
 						},
 					},
+					"traceID": {
+						SchemaProps: spec.SchemaProps{
+							Description: "traceID ties the Task to the caller's trace, e.g. a W3C trace ID (at most 128 characters). It is kept on the Task, and the log lines of the server that runs the Task and the Events recorded for it carry it.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
 				},
 				Required: []string{"sandboxRef", "steps"},
 			},
@@ -1623,6 +1630,14 @@ func schema_pkg_apis_arl_v1alpha1_TaskStep(ref common.ReferenceCallback) common.
 							Description: "background starts the Command and moves on without waiting for it: its PID is reported in status.steps and it keeps running after the Task.",
 							Type:        []string{"boolean"},
 							Format:      "",
+						},
+					},
+					"container": {
+						SchemaProps: spec.SchemaProps{
+							Description: "container is \"executor\", \"sidecar\" or unset, as the manual's SDK sends it. Every step runs in the executor container whatever it says: ARL's sidecar runs no user code.\n\nPossible enum values:\n - `\"executor\"` is the pod's executor container.\n - `\"sidecar\"` is accepted for the manual's SDK; the step runs in the executor.",
+							Type:        []string{"string"},
+							Format:      "",
+							Enum:        []interface{}{"executor", "sidecar"},
 						},
 					},
 				},

@@ -52,7 +52,8 @@ const (
 )
 
 // buildPod makes a pool pod from the pool's template and what ARL injects:
-// the install init container, the sidecar container, the agent wrapping
+// the install init container, the sidecar container (in place of the
+// template's own container of that name, if any), the agent wrapping
 // the executor's command, a workspace volume when the executor has none at
 // /workspace, labels, no service account token, and secure defaults where
 // the template says nothing (security.go).
@@ -73,6 +74,7 @@ func buildPod(p *arlv1alpha1.WarmPool, sidecarImage, templateHash string) *corev
 	pod.Labels[arl.LabelTemplateHash] = templateHash
 
 	spec := &pod.Spec
+	arl.WithoutUserSidecar(spec)
 	// The sandbox's code must not act as the pod's service account.
 	spec.AutomountServiceAccountToken = ptr.To(false)
 	if spec.EnableServiceLinks == nil {

@@ -250,3 +250,39 @@ func TestInjectedNamesAreReserved(t *testing.T) {
 		}
 	}
 }
+
+// manualSDKPool is the pool the manual's SDK (WarmPoolManager.create_warmpool)
+// makes: the executor plus a sidecar container of its own.
+func manualSDKPool() *arlv1alpha1.WarmPool {
+	p := manualPool()
+	p.Spec.Template.Spec.Containers = append(p.Spec.Template.Spec.Containers, corev1.Container{
+		Name: arl.SidecarContainerName, Image: "arl-sidecar:manual", ImagePullPolicy: corev1.PullAlways,
+		Ports:        []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}, {Name: "grpc", ContainerPort: 9090}},
+		VolumeMounts: []corev1.VolumeMount{{Name: "workspace", MountPath: "/workspace"}},
+	})
+	return p
+}
+
+// TestBuildPodReplacesTheTemplatesSidecar: ARL's sidecar takes the place of
+// the template's own, of which nothing runs; the pool keeps the template
+// as the user wrote it.
+func TestBuildPodReplacesTheTemplatesSidecar(t *testing.T) {
+	p := manualSDKPool()
+	before := p.DeepCopy()
+	pod := buildPod(p, "arl-sidecar:test", "hash")
+
+	var names []string
+	for _, c := range pod.Spec.Containers {
+		names = append(names, c.Name)
+	}
+	if diff := cmp.Diff([]string{arl.ExecutorContainerName, arl.SidecarContainerName}, names); diff != "" {
+		t.Errorf("containers (-want +got):\n%s", diff)
+	}
+	sidecar := containerNamed(t, pod.Spec.Containers, arl.SidecarContainerName)
+	if sidecar.Image != "arl-sidecar:test" || len(sidecar.Ports) != 1 || sidecar.Ports[0].ContainerPort != SidecarPort {
+		t.Errorf("sidecar image %q ports %v, want ARL's (arl-sidecar:test, %d)", sidecar.Image, sidecar.Ports, SidecarPort)
+	}
+	if !apiequality.Semantic.DeepEqual(before, p) {
+		t.Errorf("buildPod changed the pool's template")
+	}
+}

@@ -262,6 +262,9 @@ func (r *Runtime) socketPath(p *localPod) string {
 // Its pod.json and cgroup exist before it starts, so a server that dies
 // meanwhile leaves nothing a restart cannot find.
 func (r *Runtime) Create(ctx context.Context, p *arlv1alpha1.WarmPool) (*pool.Pod, error) {
+	// Only the executor runs here: the agent serves in its place what the
+	// sidecar container serves in a cluster, and the template's own
+	// sidecar container (see arl.SidecarContainerName) runs nowhere.
 	executor := arl.ExecutorContainer(&p.Spec.Template.Spec)
 	if executor == nil {
 		return nil, fmt.Errorf("WarmPool %s/%s has no container", p.Namespace, p.Name)

@@ -363,6 +363,11 @@ type TaskSpec struct {
 	// finished. Unset keeps it until it is deleted.
 	// +optional
 	TTLSecondsAfterFinished *int32 `json:"ttlSecondsAfterFinished,omitempty"`
+	// traceID ties the Task to the caller's trace, e.g. a W3C trace ID (at
+	// most 128 characters). It is kept on the Task, and the log lines of the
+	// server that runs the Task and the Events recorded for it carry it.
+	// +optional
+	TraceID string `json:"traceID,omitempty"`
 }
 
 // StepType is the kind of a TaskStep.
@@ -411,7 +416,25 @@ type TaskStep struct {
 	// PID is reported in status.steps and it keeps running after the Task.
 	// +optional
 	Background bool `json:"background,omitempty"`
+	// container is "executor", "sidecar" or unset, as the manual's SDK
+	// sends it. Every step runs in the executor container whatever it says:
+	// ARL's sidecar runs no user code.
+	// +optional
+	Container StepContainer `json:"container,omitempty"`
 }
+
+// StepContainer names the container a step asks to run in; every step runs
+// in the executor.
+// +enum
+type StepContainer string
+
+const (
+	// StepContainerExecutor is the pod's executor container.
+	StepContainerExecutor StepContainer = "executor"
+	// StepContainerSidecar is accepted for the manual's SDK; the step runs
+	// in the executor.
+	StepContainerSidecar StepContainer = "sidecar"
+)
 
 // TaskState is the lifecycle state of a Task.
 // +enum

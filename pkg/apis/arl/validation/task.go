@@ -39,11 +39,16 @@ const (
 	// MaxTotalContentBytes bounds the FilePatch content a Task carries, well
 	// below etcd's object limit so the Task and its status always fit.
 	MaxTotalContentBytes = 1 << 20
+	// MaxTraceIDLength bounds spec.traceID, which every log line and Event
+	// of the Task carries.
+	MaxTraceIDLength = 128
 )
 
 var (
-	supportedStepTypes  = sets.New(string(arl.StepFilePatch), string(arl.StepCommand))
-	supportedTaskStates = sets.New(string(arl.TaskPending), string(arl.TaskRunning), string(arl.TaskSucceeded), string(arl.TaskFailed))
+	supportedStepTypes = sets.New(string(arl.StepFilePatch), string(arl.StepCommand))
+	// Every step runs in the executor; the values are the manual SDK's.
+	supportedStepContainers = sets.New("", string(arl.StepContainerExecutor), string(arl.StepContainerSidecar))
+	supportedTaskStates     = sets.New(string(arl.TaskPending), string(arl.TaskRunning), string(arl.TaskSucceeded), string(arl.TaskFailed))
 	// Step names are identifiers people write in YAML and Python
 	// ("write_script", "run-tests", "step.1").
 	stepNameRegexp = regexp.MustCompile(`^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
@@ -65,6 +70,9 @@ func ValidateTaskSpec(spec *arl.TaskSpec, fldPath *field.Path) field.ErrorList {
 	allErrs = append(allErrs, apimachineryvalidation.ValidateNonnegativeField(int64(spec.Retries), fldPath.Child("retries"))...)
 	if spec.Retries > MaxRetries {
 		allErrs = append(allErrs, field.Invalid(fldPath.Child("retries"), spec.Retries, fmt.Sprintf("must be at most %d", MaxRetries)))
+	}
+	if len(spec.TraceID) > MaxTraceIDLength {
+		allErrs = append(allErrs, field.TooLong(fldPath.Child("traceID"), "", MaxTraceIDLength))
 	}
 	return append(allErrs, validateNonNegative(spec.TTLSecondsAfterFinished, fldPath.Child("ttlSecondsAfterFinished"))...)
 }
@@ -88,6 +96,10 @@ func validateSteps(steps []arl.TaskStep, fldPath *field.Path) field.ErrorList {
 		}
 		names.Insert(step.Name)
 		contentBytes += len(step.Content)
+		if !supportedStepContainers.Has(string(step.Container)) {
+			allErrs = append(allErrs, field.NotSupported(idxPath.Child("container"), step.Container,
+				[]string{string(arl.StepContainerExecutor), string(arl.StepContainerSidecar)}))
+		}
 
 		switch step.Type {
 		case arl.StepFilePatch:
@@ -198,6 +210,7 @@ func ValidateTaskUpdate(task, old *arl.Task) field.ErrorList {
 	allErrs = append(allErrs, apimachineryvalidation.ValidateImmutableField(task.Spec.SandboxRef, old.Spec.SandboxRef, fldPath.Child("sandboxRef"))...)
 	allErrs = append(allErrs, apimachineryvalidation.ValidateImmutableField(task.Spec.Steps, old.Spec.Steps, fldPath.Child("steps"))...)
 	allErrs = append(allErrs, apimachineryvalidation.ValidateImmutableField(task.Spec.Timeout, old.Spec.Timeout, fldPath.Child("timeout"))...)
+	allErrs = append(allErrs, apimachineryvalidation.ValidateImmutableField(task.Spec.TraceID, old.Spec.TraceID, fldPath.Child("traceID"))...)
 	return append(allErrs, apimachineryvalidation.ValidateImmutableField(task.Spec.Retries, old.Spec.Retries, fldPath.Child("retries"))...)
 }
 

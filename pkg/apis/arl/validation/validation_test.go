@@ -70,8 +70,25 @@ func TestValidateWarmPool(t *testing.T) {
 			want: []string{"FieldValueNotSupported spec.reusePolicy"}},
 		{name: "no containers", mutate: func(p *arl.WarmPool) { p.Spec.Template.Spec.Containers = nil },
 			want: []string{"FieldValueRequired spec.template.spec.containers"}},
-		{name: "container named sidecar is reserved", mutate: func(p *arl.WarmPool) {
-			p.Spec.Template.Spec.Containers = append(p.Spec.Template.Spec.Containers, corev1.Container{Name: arl.SidecarContainerName, Image: "x"})
+		{name: "the manual's own sidecar container is accepted (ARL's replaces it)", mutate: func(p *arl.WarmPool) {
+			p.Spec.Template.Spec.Containers = append(p.Spec.Template.Spec.Containers, corev1.Container{Name: arl.SidecarContainerName, Image: "arl-sidecar:latest",
+				Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}, {Name: "grpc", ContainerPort: 9090}}})
+		}},
+		{name: "a sidecar container first, the executor second", mutate: func(p *arl.WarmPool) {
+			p.Spec.Template.Spec.Containers = append([]corev1.Container{{Name: arl.SidecarContainerName, Image: "x"}}, p.Spec.Template.Spec.Containers...)
+		}},
+		{name: "only a sidecar container leaves no executor", mutate: func(p *arl.WarmPool) {
+			p.Spec.Template.Spec.Containers = []corev1.Container{{Name: arl.SidecarContainerName, Image: "x"}}
+		}, want: []string{"FieldValueRequired spec.template.spec.containers"}},
+		{name: "two sidecar containers", mutate: func(p *arl.WarmPool) {
+			p.Spec.Template.Spec.Containers = append(p.Spec.Template.Spec.Containers,
+				corev1.Container{Name: arl.SidecarContainerName, Image: "x"}, corev1.Container{Name: arl.SidecarContainerName, Image: "x"})
+		}, want: []string{"FieldValueDuplicate spec.template.spec.containers[2].name"}},
+		{name: "init container named sidecar is reserved", mutate: func(p *arl.WarmPool) {
+			p.Spec.Template.Spec.InitContainers = []corev1.Container{{Name: arl.SidecarContainerName, Image: "x"}}
+		}, want: []string{"FieldValueInvalid spec.template.spec.initContainers[0].name"}},
+		{name: "container named arl-install is reserved", mutate: func(p *arl.WarmPool) {
+			p.Spec.Template.Spec.Containers = append(p.Spec.Template.Spec.Containers, corev1.Container{Name: arl.InstallContainerName, Image: "x"})
 		}, want: []string{"FieldValueInvalid spec.template.spec.containers[1].name"}},
 		{name: "duplicate container and missing image", mutate: func(p *arl.WarmPool) {
 			p.Spec.Template.Spec.Containers = append(p.Spec.Template.Spec.Containers, corev1.Container{Name: arl.ExecutorContainerName})
@@ -162,6 +179,14 @@ func TestValidateTask(t *testing.T) {
 		{name: "python-style step names are valid", mutate: func(task *arl.Task) {
 			task.Spec.Steps[0].Name, task.Spec.Steps[1].Name = "write_script", "run_script"
 		}},
+		{name: "the manual SDK's container and traceID are valid", mutate: func(task *arl.Task) {
+			task.Spec.Steps[0].Container, task.Spec.Steps[1].Container = arl.StepContainerSidecar, arl.StepContainerExecutor
+			task.Spec.TraceID = strings.Repeat("f", MaxTraceIDLength)
+		}},
+		{name: "unknown step container", mutate: func(task *arl.Task) { task.Spec.Steps[1].Container = "gpu" },
+			want: []string{"FieldValueNotSupported spec.steps[1].container"}},
+		{name: "traceID too long", mutate: func(task *arl.Task) { task.Spec.TraceID = strings.Repeat("f", MaxTraceIDLength+1) },
+			want: []string{"FieldValueTooLong spec.traceID"}},
 		{name: "empty sandboxRef", mutate: func(task *arl.Task) { task.Spec.SandboxRef = "" },
 			want: []string{"FieldValueRequired spec.sandboxRef"}},
 		{name: "no steps", mutate: func(task *arl.Task) { task.Spec.Steps = nil },
@@ -223,7 +248,8 @@ func TestValidateTaskUpdate(t *testing.T) {
 	changed := old.DeepCopy()
 	changed.Spec.Steps[1].Command = []string{"rm", "-rf", "/"}
 	changed.Spec.SandboxRef = "other"
-	want := []string{"FieldValueInvalid spec.sandboxRef", "FieldValueInvalid spec.steps"}
+	changed.Spec.TraceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	want := []string{"FieldValueInvalid spec.sandboxRef", "FieldValueInvalid spec.steps", "FieldValueInvalid spec.traceID"}
 	if diff := cmp.Diff(want, errorsOf(ValidateTaskUpdate(changed, old))); diff != "" {
 		t.Errorf("what a Task runs must be immutable (-want +got):\n%s", diff)
 	}

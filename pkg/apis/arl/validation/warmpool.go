@@ -32,7 +32,9 @@ import (
 
 // ReservedContainerNames are the containers ARL injects into every pool
 // pod (the sidecar and the init container that installs the agent); pod
-// container names are unique across init and regular containers.
+// container names are unique across init and regular containers. A regular
+// container named arl.SidecarContainerName is the one exception: ARL's
+// sidecar replaces it (the manual's pools all carry one).
 var ReservedContainerNames = sets.New(arl.SidecarContainerName, arl.InstallContainerName)
 
 // ReservedVolumeNames are the volumes ARL injects.
@@ -98,11 +100,11 @@ func validatePodTemplate(template *corev1.PodTemplateSpec, fldPath *field.Path) 
 
 	specPath := fldPath.Child("spec")
 	containersPath := specPath.Child("containers")
-	if len(template.Spec.Containers) == 0 {
-		allErrs = append(allErrs, field.Required(containersPath, "the executor container (named \"executor\", or the first one)"))
+	if arl.ExecutorContainerIndex(&template.Spec) < 0 {
+		allErrs = append(allErrs, field.Required(containersPath, "the executor container (named \"executor\", or the first one not named \"sidecar\")"))
 	}
 	names := sets.New[string]()
-	checkContainers := func(containers []corev1.Container, path *field.Path) {
+	checkContainers := func(containers []corev1.Container, path *field.Path, replaceable sets.Set[string]) {
 		for i := range containers {
 			c := &containers[i]
 			idxPath := path.Index(i)
@@ -110,7 +112,7 @@ func validatePodTemplate(template *corev1.PodTemplateSpec, fldPath *field.Path) 
 				allErrs = append(allErrs, field.Invalid(idxPath.Child("name"), c.Name, msg))
 			}
 			switch {
-			case ReservedContainerNames.Has(c.Name):
+			case ReservedContainerNames.Has(c.Name) && !replaceable.Has(c.Name):
 				allErrs = append(allErrs, field.Invalid(idxPath.Child("name"), c.Name, fmt.Sprintf("%q is a container ARL injects", c.Name)))
 			case names.Has(c.Name):
 				allErrs = append(allErrs, field.Duplicate(idxPath.Child("name"), c.Name))
@@ -122,8 +124,8 @@ func validatePodTemplate(template *corev1.PodTemplateSpec, fldPath *field.Path) 
 			allErrs = append(allErrs, validateSecretRefsOfContainer(c, idxPath)...)
 		}
 	}
-	checkContainers(template.Spec.InitContainers, specPath.Child("initContainers"))
-	checkContainers(template.Spec.Containers, containersPath)
+	checkContainers(template.Spec.InitContainers, specPath.Child("initContainers"), nil)
+	checkContainers(template.Spec.Containers, containersPath, sets.New(arl.SidecarContainerName))
 	for i := range template.Spec.Volumes {
 		allErrs = append(allErrs, validateVolume(&template.Spec.Volumes[i], specPath.Child("volumes").Index(i))...)
 	}

@@ -118,12 +118,16 @@ func (Strategy) WarningsOnUpdate(ctx context.Context, obj, old runtime.Object) [
 	return warnings(obj.(*arl.WarmPool))
 }
 
-// warnings flags pools that work but surprise: the executor's command is
-// what ARL's agent wraps, so without one the image's entrypoint never runs;
-// an egress rule that covers a cloud metadata endpoint hands the node's
-// cloud credentials to sandbox code.
+// warnings flags pools that work but surprise: the template's own sidecar
+// container (the manual's pools carry one) never runs, ARL's replaces it;
+// the executor's command is what ARL's agent wraps, so without one the
+// image's entrypoint never runs; an egress rule that covers a cloud
+// metadata endpoint hands the node's cloud credentials to sandbox code.
 func warnings(pool *arl.WarmPool) []string {
 	warnings := validation.WarningsForPoolNetwork(&pool.Spec.Network, field.NewPath("spec", "network"))
+	if i := arl.UserSidecarIndex(&pool.Spec.Template.Spec); i >= 0 {
+		warnings = append(warnings, fmt.Sprintf("spec.template.spec.containers[%d]: ARL's own %q container replaces this one in the pool's pods; nothing of it runs", i, arl.SidecarContainerName))
+	}
 	executor := arl.ExecutorContainerIndex(&pool.Spec.Template.Spec)
 	if executor < 0 || len(pool.Spec.Template.Spec.Containers[executor].Command) > 0 {
 		return warnings

@@ -62,3 +62,24 @@ func TestWarnsWhenEgressReachesCloudMetadata(t *testing.T) {
 		}
 	}
 }
+
+// TestWarnsThatTheTemplatesSidecarIsReplaced: the manual's pools carry a
+// sidecar container of their own; the API says it will not run, on create
+// and on update, and leaves the object as the user wrote it.
+func TestWarnsThatTheTemplatesSidecarIsReplaced(t *testing.T) {
+	strategy := NewStrategy(registrytest.NewScheme(), Options{})
+	pool := poolWith(
+		corev1.Container{Name: arl.ExecutorContainerName, Command: []string{"sleep", "infinity"}},
+		corev1.Container{Name: arl.SidecarContainerName, Image: "arl-sidecar:latest"},
+	)
+	strategy.PrepareForCreate(context.Background(), pool)
+	want := `spec.template.spec.containers[1]: ARL's own "sidecar" container replaces this one in the pool's pods; nothing of it runs`
+	for _, w := range [][]string{strategy.WarningsOnCreate(context.Background(), pool), strategy.WarningsOnUpdate(context.Background(), pool, pool)} {
+		if len(w) != 1 || w[0] != want {
+			t.Errorf("warnings %q, want [%q]", w, want)
+		}
+	}
+	if n := len(pool.Spec.Template.Spec.Containers); n != 2 {
+		t.Errorf("the stored template has %d containers, want the user's 2", n)
+	}
+}
