@@ -257,7 +257,7 @@ func hackCluster(t *testing.T, script string, args ...string) string {
 }
 
 // TestChaosRestartKubeAPIServer restarts kube-apiserver (ARL's way in, and
-// where pods are claimed) during steady binds and Tasks.
+// where pods are created and labelled) during steady binds and Tasks.
 func TestChaosRestartKubeAPIServer(t *testing.T) {
 	requireARL(t)
 	c := newClients(t)
