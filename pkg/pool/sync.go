@@ -83,6 +83,7 @@ func (c *Controller) syncPool(ctx context.Context, key string) (time.Duration, e
 	pods := c.runtime.List(namespace, name)
 	pool, err := c.pools.WarmPools(namespace).Get(name)
 	if apierrors.IsNotFound(err) {
+		c.shortfalls.end(key)
 		switch decideMissingPool(c.deletions.seen(key), c.verifyStore(ctx)) {
 		case deletePods:
 			return 0, c.poolDeleted(ctx, namespace, name, pods)

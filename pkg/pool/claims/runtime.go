@@ -267,8 +267,3 @@ func (r *Runtime) collect(ctx context.Context) {
 		}
 	}
 }
-
-// String names the runtime, for logs.
-func (r *Runtime) String() string {
-	return fmt.Sprintf("claims in etcd (%s) over %T", r.ledger.prefix, r.inner)
-}
