@@ -38,6 +38,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
@@ -118,6 +119,14 @@ type Executor struct {
 type sandboxQueue struct {
 	busy    bool
 	waiting []string // task keys, creation order
+	// admitting counts the Tasks Admit queued whose create has not ended
+	// (start or undo not called yet).
+	admitting int
+	// closing is set while a keepAlive: false Sandbox is being deleted
+	// (see finishOneShot); Admit waits for it to close.
+	closing chan struct{}
+	// goneUID is the one-shot Sandbox this replica deleted.
+	goneUID types.UID
 }
 
 // runningTask is a Task this replica runs or queues.
@@ -224,6 +233,12 @@ func (e *Executor) Admit(ctx context.Context, task *arl.Task) (status arl.TaskSt
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	q := e.queue(sbKey)
+	switch gone, err := e.awaitOneShot(ctx, q, sandbox.UID); {
+	case err != nil:
+		return finishedStatus(task, now, ReasonCanceled, fmt.Sprintf("the request ended while Sandbox %q was being deleted: %v", sandbox.Name, err)), nil, nil
+	case gone:
+		return finishedStatus(task, now, ReasonSandboxNotFound, oneShotGoneMessage(sandbox.Name)), nil, nil
+	}
 	if sandbox.Status.Phase == arl.SandboxReady && !q.busy && len(q.waiting) == 0 {
 		q.busy = true
 		return runningStatus(e.cfg.Identity, now, 1), func(created *arl.Task) {
@@ -239,7 +254,18 @@ func (e *Executor) Admit(ctx context.Context, task *arl.Task) (status arl.TaskSt
 	if sandbox.Status.Phase != arl.SandboxReady {
 		reason, message = ReasonWaitingForSandbox, fmt.Sprintf("Sandbox %q is %s", sandbox.Name, sandbox.Status.Phase)
 	}
-	return pendingStatus(e.cfg.Identity, reason, message, now), e.Adopt, nil
+	// Until the create ends, the queue counts the Task: a one-shot
+	// Sandbox must not go while it is being stored.
+	q.admitting++
+	admitted := func() {
+		e.mu.Lock()
+		q.admitting--
+		e.mu.Unlock()
+	}
+	return pendingStatus(e.cfg.Identity, reason, message, now), func(created *arl.Task) {
+		e.Adopt(created)
+		admitted()
+	}, admitted
 }
 
 // Adopt queues a stored Pending Task this replica must run (after a restart).

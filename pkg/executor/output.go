@@ -89,6 +89,38 @@ func (o *output) statusOutput() (stdout, stderr string, stdoutTruncated, stderrT
 	return o.stdout.String(), o.stderr.String(), o.stdout.truncated(), o.stderr.truncated()
 }
 
+// streamOffsets are the offsets, in the current attempt's stdout and
+// stderr, of the next byte each will get.
+type streamOffsets struct{ stdout, stderr int64 }
+
+// offsets tells where the streams are: a step's output lies between the
+// offsets before and after it.
+func (o *output) offsets() streamOffsets {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return streamOffsets{stdout: o.stdout.written, stderr: o.stderr.written}
+}
+
+// firsts are the offsets of the oldest bytes the status tails keep.
+func (o *output) firsts() streamOffsets {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return streamOffsets{stdout: o.stdout.first(), stderr: o.stderr.first()}
+}
+
+// stepSpan is where a step's output lies in the attempt's streams.
+type stepSpan struct{ from, to streamOffsets }
+
+// splitTail returns the part of tail (the stream's bytes from offset first
+// on) that lies between from and to: what of it the tail still holds.
+func splitTail(tail string, first, from, to int64) string {
+	from, to = max(from, first)-first, max(to, first)-first
+	if to > int64(len(tail)) || from >= to {
+		return ""
+	}
+	return tail[from:to]
+}
+
 // finish ends the output: followers read what is left and reach EOF. The
 // status tails, already written, are dropped; the window stays for
 // whoever retains the output.

@@ -194,12 +194,17 @@ func (h *executorHarness) ctx() context.Context {
 	return genericapirequest.WithNamespace(genericapirequest.NewContext(), "ns")
 }
 
-func (h *executorHarness) createSandbox(t *testing.T, name string) {
+func (h *executorHarness) createSandbox(t *testing.T, name string, mutate ...func(*arl.Sandbox)) *arl.Sandbox {
 	t.Helper()
 	sandbox := &arl.Sandbox{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns"}, Spec: arl.SandboxSpec{PoolRef: "p", KeepAlive: true}}
-	if _, err := h.sandboxes.Sandbox.Create(h.ctx(), sandbox, rest.ValidateAllObjectFunc, &metav1.CreateOptions{}); err != nil {
+	for _, m := range mutate {
+		m(sandbox)
+	}
+	created, err := h.sandboxes.Sandbox.Create(h.ctx(), sandbox, rest.ValidateAllObjectFunc, &metav1.CreateOptions{})
+	if err != nil {
 		t.Fatal(err)
 	}
+	return created.(*arl.Sandbox)
 }
 
 // createTask creates Task name in sandbox; its one step runs the command

@@ -26,7 +26,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
-	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
 
@@ -44,7 +43,9 @@ const resultWriteTimeout = 20 * time.Second
 
 // attemptResult is what one attempt of a Task did.
 type attemptResult struct {
-	steps    []arl.StepResult
+	steps []arl.StepResult
+	// spans are where each step's output lies in the attempt's streams.
+	spans    []stepSpan
 	exitCode int32
 	reason   string
 	message  string
@@ -81,6 +82,7 @@ func (e *Executor) run(task *arl.Task, sandbox *arl.Sandbox, rt *runningTask) {
 	defer cancelWrite()
 	now := e.metaNow()
 	stdout, stderr, stdoutTruncated, stderrTruncated := rt.output.statusOutput()
+	withStepOutput(result.steps, result.spans, rt.output.firsts(), stdout, stderr, e.cfg.OutputBytes)
 	final, err := e.updateStatusRetrying(writeCtx, task.Name, func(t *arl.Task) error {
 		s := &t.Status
 		s.State = arl.TaskSucceeded
@@ -96,6 +98,9 @@ func (e *Executor) run(task *arl.Task, sandbox *arl.Sandbox, rt *runningTask) {
 		s.Duration = &metav1.Duration{Duration: now.Sub(began)}
 		s.Conditions = []metav1.Condition{{Type: arl.TaskConditionComplete, Status: metav1.ConditionTrue,
 			Reason: result.reason, Message: result.message, LastTransitionTime: now}}
+		if s.State == arl.TaskFailed {
+			reasonAsStderr(s, result.reason, result.message)
+		}
 		return nil
 	})
 	switch {
@@ -112,7 +117,7 @@ func (e *Executor) run(task *arl.Task, sandbox *arl.Sandbox, rt *runningTask) {
 	e.release(sbKey)
 	go e.kick(sbKey)
 	if !sandbox.Spec.KeepAlive {
-		e.deleteOneShot(sandbox, task.Name)
+		e.finishOneShot(sandbox, task.Name)
 	} else {
 		e.touch(sandbox)
 	}
@@ -162,6 +167,7 @@ func (e *Executor) attempt(ctx context.Context, agent *client.Client, task *arl.
 			}
 		}
 		started := e.metaNow()
+		from := out.offsets()
 		var stepResult arl.StepResult
 		var oomKilled bool
 		var err error
@@ -176,6 +182,7 @@ func (e *Executor) attempt(ctx context.Context, agent *client.Client, task *arl.
 		stepResult.Name, stepResult.StartTime = step.Name, &started
 		stepResult.Duration = &metav1.Duration{Duration: e.cfg.Clock.Since(started.Time)}
 		result.steps = append(result.steps, stepResult)
+		result.spans = append(result.spans, stepSpan{from: from, to: out.offsets()})
 		result.exitCode = stepResult.ExitCode
 		switch {
 		case stepResult.TimedOut:
@@ -201,6 +208,29 @@ func (e *Executor) attempt(ctx context.Context, agent *client.Client, task *arl.
 		}
 	}
 	return result
+}
+
+// withStepOutput gives each step its part of the status tails (stdout and
+// stderr, which begin at offsets first) within the same cap as the tails:
+// a stream's tail and its steps' parts together hold at most capBytes, so
+// per-step text never makes a status larger than it could be before. What
+// does not fit is cut from the front, the earliest steps' first: a Task
+// that printed less than half the cap on a stream has every step's output
+// of it whole, one whose tail is full has none.
+func withStepOutput(steps []arl.StepResult, spans []stepSpan, first streamOffsets, stdout, stderr string, capBytes int) {
+	stdoutBudget, stderrBudget := capBytes-len(stdout), capBytes-len(stderr)
+	for i := len(steps) - 1; i >= 0; i-- {
+		span := spans[i]
+		steps[i].Stdout = keepEnd(splitTail(stdout, first.stdout, span.from.stdout, span.to.stdout), &stdoutBudget)
+		steps[i].Stderr = keepEnd(splitTail(stderr, first.stderr, span.from.stderr, span.to.stderr), &stderrBudget)
+	}
+}
+
+// keepEnd returns the end of text that fits the budget and takes it from it.
+func keepEnd(text string, budget *int) string {
+	text = text[len(text)-min(len(text), max(*budget, 0)):]
+	*budget -= len(text)
+	return text
 }
 
 // filePatch writes one file in the executor container. A refused write
@@ -264,13 +294,4 @@ func (e *Executor) command(ctx context.Context, agent *client.Client, step *arl.
 		result.Message = "killed by the out-of-memory killer"
 	}
 	return result, exit.OOMKilled, nil
-}
-
-// deleteOneShot deletes a keepAlive: false Sandbox after its first Task.
-func (e *Executor) deleteOneShot(sandbox *arl.Sandbox, task string) {
-	ctx := genericapirequest.WithNamespace(e.lifetime(), sandbox.Namespace)
-	_, _, err := e.sandboxes.Delete(ctx, sandbox.Name, rest.ValidateAllObjectFunc, &metav1.DeleteOptions{Preconditions: metav1.NewUIDPreconditions(string(sandbox.UID))})
-	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
-		klog.ErrorS(err, "Deleting a one-shot Sandbox after its Task failed", "sandbox", klog.KObj(sandbox), "task", task)
-	}
 }

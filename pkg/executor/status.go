@@ -85,7 +85,19 @@ func finishedStatus(task *arl.Task, now metav1.Time, reason, message string) arl
 	}
 	status.Conditions = []metav1.Condition{{Type: arl.TaskConditionComplete, Status: metav1.ConditionTrue,
 		Reason: reason, Message: message, LastTransitionTime: now}}
+	reasonAsStderr(status, reason, message)
 	return *status
+}
+
+// reasonAsStderr puts a failed Task's reason in status.stderr, as one
+// line, when the status holds no output of any command (the Task never ran
+// one, or its runner was lost before writing what it printed): scripts
+// that print stderr, as the manual's do, then tell the user why. The
+// Complete condition has the reason all the same.
+func reasonAsStderr(status *arl.TaskStatus, reason, message string) {
+	if status.Stdout == "" && status.Stderr == "" && len(status.Steps) == 0 {
+		status.Stderr = reason + ": " + message + "\n"
+	}
 }
 
 // completeReason is the reason and message of a finished Task.

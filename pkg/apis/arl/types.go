@@ -369,6 +369,10 @@ type StepResult struct {
 	Duration  *metav1.Duration
 	// Message explains a step that could not run (e.g. a FilePatch error).
 	Message string
+	// Stdout and Stderr are this step's part of the Task's status.stdout and
+	// status.stderr tails (see the versioned type).
+	Stdout string
+	Stderr string
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object

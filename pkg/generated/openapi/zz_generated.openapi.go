@@ -1184,6 +1184,20 @@ func schema_pkg_apis_arl_v1alpha1_StepResult(ref common.ReferenceCallback) commo
 							Format:      "",
 						},
 					},
+					"stdout": {
+						SchemaProps: spec.SchemaProps{
+							Description: "stdout is what this step printed on stdout (the last attempt's, as status.stdout). It shares the server's cap on status output (--task-output-bytes) with status.stdout: status.stdout and the steps' stdout together hold at most the cap, so a step's text is whole when the Task printed less than half the cap, and is cut from the front, the earliest steps' first, when it printed more.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"stderr": {
+						SchemaProps: spec.SchemaProps{
+							Description: "stderr is what this step printed on stderr, as far as the Task's status.stderr holds it (see stdout).",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
 				},
 				Required: []string{"name", "exitCode"},
 			},

@@ -84,6 +84,8 @@ class StepResult(TypedDict, total=False):
     startTime: str
     duration: str
     message: str
+    stdout: str  # this step's part of status.stdout (within the same cap)
+    stderr: str
 
 
 class TaskStatus(TypedDict, total=False):

@@ -265,22 +265,41 @@ func TestRestartMidTaskNeverReRuns(t *testing.T) {
 	}
 }
 
-// TestOneShotSandboxAndTTL: a keepAlive: false Sandbox is deleted after its
-// first Task; a Task with ttlSecondsAfterFinished is deleted after it.
+// TestOneShotSandboxAndTTL: a keepAlive: false Sandbox serves every Task
+// created for it while one is Pending or Running, and is deleted when the
+// last finishes (the manual's semantics); a Task created after that fails
+// with SandboxNotFound, its reason in stderr. A Task with
+// ttlSecondsAfterFinished is deleted after it.
 func TestOneShotSandboxAndTTL(t *testing.T) {
 	e := newEnv(t, 1)
 	e.sandbox("once", false)
-	task := newTask("only", "once", command("hi", "echo", "hi"))
-	task.Spec.TTLSecondsAfterFinished = ptr.To[int32](1)
-	mustState(t, e.exec(task), arlv1alpha1.TaskSucceeded)
+	// Back to back: the second is queued while the first runs.
+	first := newTask("first", "once", bash("slow", "sleep 1; echo one"))
+	first.Spec.TTLSecondsAfterFinished = ptr.To[int32](1)
+	if _, err := e.arl.Tasks(ns).Create(e.ctx, first, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.arl.Tasks(ns).Create(e.ctx, newTask("second", "once", command("hi", "echo", "two")), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	mustState(t, e.waitTask("second"), arlv1alpha1.TaskSucceeded)
 	framework.Eventually(t, time.Minute, "the one-shot Sandbox is deleted", func() bool {
 		_, err := e.arl.Sandboxes(ns).Get(e.ctx, "once", metav1.GetOptions{})
 		return apierrors.IsNotFound(err)
 	})
-	framework.Eventually(t, time.Minute, "the Task is deleted after its TTL", func() bool {
-		_, err := e.arl.Tasks(ns).Get(e.ctx, "only", metav1.GetOptions{})
+	framework.Eventually(t, time.Minute, "the first Task is deleted after its TTL", func() bool {
+		_, err := e.arl.Tasks(ns).Get(e.ctx, "first", metav1.GetOptions{})
 		return apierrors.IsNotFound(err)
 	})
+	if second, err := e.arl.Tasks(ns).Get(e.ctx, "second", metav1.GetOptions{}); err != nil || second.Status.Stdout != "two\n" {
+		t.Errorf("second Task: %v, stdout %q", err, second.Status.Stdout)
+	}
+
+	late := e.exec(newTask("late", "once", command("hi", "echo", "three")))
+	mustState(t, late, arlv1alpha1.TaskFailed)
+	if reason(late) != "SandboxNotFound" || !strings.HasPrefix(late.Status.Stderr, "SandboxNotFound: ") {
+		t.Errorf("a Task after the one-shot Sandbox went: reason %s, stderr %q", reason(late), late.Status.Stderr)
+	}
 }
 
 // TestSandboxStates: a Task for a Pending Sandbox waits and then runs; a
@@ -293,6 +312,10 @@ func TestSandboxStates(t *testing.T) {
 	}
 	if missing.Status.State != arlv1alpha1.TaskFailed || reason(missing) != "SandboxNotFound" {
 		t.Errorf("task of a missing sandbox: %s %s", missing.Status.State, reason(missing))
+	}
+	// The manual's scripts print stderr: it says why.
+	if want := `SandboxNotFound: Sandbox "nobody" does not exist in namespace "default"` + "\n"; missing.Status.Stderr != want {
+		t.Errorf("stderr of a Task of a missing sandbox: %q, want %q", missing.Status.Stderr, want)
 	}
 	if _, err := e.arl.Sandboxes(ns).Create(e.ctx, &arlv1alpha1.Sandbox{
 		ObjectMeta: metav1.ObjectMeta{Name: "later"}, Spec: arlv1alpha1.SandboxSpec{PoolRef: "python-pool", KeepAlive: true},

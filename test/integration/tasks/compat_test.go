@@ -17,9 +17,12 @@ limitations under the License.
 package tasks
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/arl-infra/arl/test/integration/framework"
 )
@@ -65,6 +68,18 @@ func TestSDKTaskFields(t *testing.T) {
 	}
 	if got := k.MustRun("get", "task", "sdk-task", "-o", "jsonpath={.spec.traceID} {.spec.steps[*].container}"); got != "4bf92f3577b34da6a3ce929d0e0e4736 sidecar executor" {
 		t.Errorf("stored traceID and containers %q", got)
+	}
+	// The manual's SDK reads each step's output from status.steps[].
+	task, err := e.arl.Tasks(ns).Get(e.ctx, "sdk-task", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var perStep []string
+	for _, step := range task.Status.Steps {
+		perStep = append(perStep, step.Name+"="+step.Stdout)
+	}
+	if want := []string{"write=", "run=hello\n", "where=/workspace\n"}; !slices.Equal(perStep, want) {
+		t.Errorf("per-step stdout %q, want %q", perStep, want)
 	}
 	// The line follows the result's write, which kubectl wait may see first.
 	framework.Eventually(t, 30*time.Second, "the server logs the Task's end with its traceID", func() bool {

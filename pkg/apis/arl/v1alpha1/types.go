@@ -540,6 +540,18 @@ type StepResult struct {
 	// message explains a step that could not run (e.g. a FilePatch error).
 	// +optional
 	Message string `json:"message,omitempty"`
+	// stdout is what this step printed on stdout (the last attempt's, as
+	// status.stdout). It shares the server's cap on status output
+	// (--task-output-bytes) with status.stdout: status.stdout and the
+	// steps' stdout together hold at most the cap, so a step's text is
+	// whole when the Task printed less than half the cap, and is cut from
+	// the front, the earliest steps' first, when it printed more.
+	// +optional
+	Stdout string `json:"stdout,omitempty"`
+	// stderr is what this step printed on stderr, as far as the Task's
+	// status.stderr holds it (see stdout).
+	// +optional
+	Stderr string `json:"stderr,omitempty"`
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
