@@ -166,6 +166,9 @@ func (c completedConfig) New() (*ARLServer, error) {
 		EquivalentResources: s.GenericAPIServer.EquivalentResourceRegistry,
 	}
 	poolOpts := warmpool.Options{PrivilegedNamespaces: sets.New(c.ExtraConfig.PrivilegedPoolNamespaces...)}
+	if warner, ok := c.ExtraConfig.PoolRuntime.(pool.TemplateWarner); ok {
+		poolOpts.TemplateWarnings = warner.TemplateWarnings
+	}
 	apiGroupInfo, err := newAPIGroupInfo(c.GenericConfig.RESTOptionsGetter, deps, taskChecks, poolOpts)
 	if err != nil {
 		return nil, err

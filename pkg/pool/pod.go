@@ -21,7 +21,9 @@ import (
 	"errors"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
@@ -128,6 +130,14 @@ type Runtime interface {
 	Address(pod *Pod) string
 	// TemplateHash identifies what a pod of the pool would be made from now.
 	TemplateHash(pool *arlv1alpha1.WarmPool) string
+}
+
+// TemplateWarner is a Runtime that runs some pool templates otherwise than
+// a cluster would (package local: volume kinds it cannot provide). A
+// WarmPool's create and update answer with its warnings about the pool's
+// template (spec, at specPath).
+type TemplateWarner interface {
+	TemplateWarnings(spec *corev1.PodSpec, specPath *field.Path) []string
 }
 
 // Preparer is a Runtime with API calls to make before it runs (package

@@ -55,6 +55,14 @@ type sandboxSources struct {
 	sidecar             string
 	// oomEvents is the sandbox cgroup's OOM counter file ("": no cgroup).
 	oomEvents string
+	// volumes are the executor's emptyDir mounts.
+	volumes []volumeSource
+}
+
+// volumeSource is a directory bound into the sandbox at mountPath.
+type volumeSource struct {
+	host, mountPath string
+	readOnly        bool
 }
 
 // bwrapArgs builds the bubblewrap command line of a local pod: a user
@@ -107,6 +115,13 @@ func bwrapArgs(hostname string, src sandboxSources, executor *corev1.Container, 
 	)
 	if src.oomEvents != "" {
 		args = append(args, "--ro-bind", src.oomEvents, agentOOMEvent)
+	}
+	for _, v := range src.volumes {
+		bind := "--bind"
+		if v.readOnly {
+			bind = "--ro-bind"
+		}
+		args = append(args, bind, v.host, v.mountPath)
 	}
 	args = append(args,
 		"--chdir", workspaceDir,

@@ -279,7 +279,7 @@ func (r *Runtime) Create(ctx context.Context, p *arlv1alpha1.WarmPool) (*pool.Po
 			HostUID: r.allocateUID(),
 		},
 	}
-	pid, err := r.prepareAndStart(lp, executor)
+	pid, err := r.prepareAndStart(lp, executor, emptyDirBinds(&p.Spec.Template.Spec, executor))
 	if err != nil {
 		r.discard(lp)
 		return nil, err
@@ -298,15 +298,38 @@ func (r *Runtime) Create(ctx context.Context, p *arlv1alpha1.WarmPool) (*pool.Po
 	return snap, nil
 }
 
-// prepareAndStart makes the pod's directories, pod.json and cgroup, then
-// starts it.
-func (r *Runtime) prepareAndStart(lp *localPod, executor *corev1.Container) (int, error) {
+// podDir is a directory of a local pod, relative to the pod's.
+type podDir struct {
+	path string
+	mode os.FileMode
+}
+
+// prepareAndStart makes the pod's directories (its emptyDir volumes'
+// too), pod.json and cgroup, then starts it.
+func (r *Runtime) prepareAndStart(lp *localPod, executor *corev1.Container, volumes []volumeBind) (int, error) {
 	if err := os.MkdirAll(lp.dir, 0o700); err != nil {
 		return 0, err
 	}
-	for sub, mode := range map[string]os.FileMode{"workspace": 0o755, "tmp": 0o1777, "run": 0o700} {
+	// In order: a directory's parent comes first.
+	dirs := []podDir{{"workspace", 0o755}, {"tmp", 0o1777}, {"run", 0o700}}
+	if len(volumes) > 0 {
+		dirs = append(dirs, podDir{volumesDir, 0o755})
+	}
+	for _, v := range volumes {
+		dir := filepath.Join(volumesDir, v.volume)
+		dirs = append(dirs, podDir{dir, 0o755})
+		// A subPath is made inside the volume, as a kubelet makes it.
+		if v.subPath != "" {
+			for _, part := range strings.Split(filepath.Clean(v.subPath), string(filepath.Separator)) {
+				dir = filepath.Join(dir, part)
+				dirs = append(dirs, podDir{dir, 0o755})
+			}
+		}
+	}
+	for _, d := range dirs {
+		sub, mode := d.path, d.mode
 		path := filepath.Join(lp.dir, sub)
-		if err := os.Mkdir(path, mode); err != nil {
+		if err := os.Mkdir(path, mode); err != nil && !os.IsExist(err) {
 			return 0, err
 		}
 		// Mkdir applies the umask, and drops the sticky bit.
@@ -327,7 +350,7 @@ func (r *Runtime) prepareAndStart(lp *localPod, executor *corev1.Container) (int
 			return 0, err
 		}
 	}
-	return r.start(lp, executor)
+	return r.start(lp, executor, volumes)
 }
 
 // discard undoes a Create that failed.
@@ -376,7 +399,7 @@ func cgroupName(m *meta) string { return m.Namespace + "_" + m.Name }
 // start launches the sandbox and returns the host pid of its PID 1. As
 // root it goes through the launcher (see package launcher), which joins
 // the cgroup and becomes the sandbox's uid before bubblewrap runs.
-func (r *Runtime) start(lp *localPod, executor *corev1.Container) (int, error) {
+func (r *Runtime) start(lp *localPod, executor *corev1.Container, volumes []volumeBind) (int, error) {
 	logFile, err := os.OpenFile(filepath.Join(lp.dir, "agent.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return 0, err
@@ -401,7 +424,7 @@ func (r *Runtime) start(lp *localPod, executor *corev1.Container) (int, error) {
 		filterR.Close()
 		return 0, err
 	}
-	cmd := r.command(lp, executor)
+	cmd := r.command(lp, executor, volumes)
 	cmd.Env = scrubbedEnv()
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.ExtraFiles = []*os.File{infoW, filterR} // infoFD, seccompFD
@@ -431,7 +454,7 @@ func (r *Runtime) start(lp *localPod, executor *corev1.Container) (int, error) {
 
 // command is the process that becomes the sandbox: bubblewrap, through the
 // launcher when the server is root.
-func (r *Runtime) command(lp *localPod, executor *corev1.Container) *exec.Cmd {
+func (r *Runtime) command(lp *localPod, executor *corev1.Container, volumes []volumeBind) *exec.Cmd {
 	hostname := filepath.Base(lp.dir)
 	src := sandboxSources{
 		workspace: filepath.Join(lp.dir, "workspace"),
@@ -443,6 +466,9 @@ func (r *Runtime) command(lp *localPod, executor *corev1.Container) *exec.Cmd {
 		src.oomEvents = r.cgroups.oomEvents(cgroupName(&lp.meta))
 	}
 	if !r.privileged {
+		for _, v := range volumes {
+			src.volumes = append(src.volumes, v.source(filepath.Join(lp.dir, volumesDir, v.volume)))
+		}
 		return exec.Command(r.opts.Bwrap, bwrapArgs(hostname, src, executor, r.opts.Hide)...)
 	}
 	spec := launcher.Spec{UID: lp.meta.HostUID, GID: lp.meta.HostUID, Stage: map[string]string{}}
@@ -454,6 +480,11 @@ func (r *Runtime) command(lp *localPod, executor *corev1.Container) *exec.Cmd {
 	for name, path := range map[string]*string{"workspace": &src.workspace, "tmp": &src.tmp, "run": &src.run, "arl-sidecar": &src.sidecar} {
 		spec.Stage[name] = *path
 		*path = filepath.Join(launcher.StageDir, name)
+	}
+	for _, v := range volumes {
+		name := "volume-" + v.volume
+		spec.Stage[name] = filepath.Join(lp.dir, volumesDir, v.volume)
+		src.volumes = append(src.volumes, v.source(filepath.Join(launcher.StageDir, name)))
 	}
 	// The sandbox's uid reaches only what others may search; the rest it
 	// cannot see, and bubblewrap (as that uid) could not cover it.

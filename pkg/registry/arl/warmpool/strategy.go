@@ -21,6 +21,7 @@ import (
 	"context"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
@@ -42,6 +43,9 @@ type Options struct {
 	// for what reaches past the pod (validation.ValidatePodTemplatePrivileges):
 	// arl-apiserver's --privileged-pool-namespaces.
 	PrivilegedNamespaces sets.Set[string]
+	// TemplateWarnings, when set, adds the pool runtime's warnings about a
+	// template (pool.TemplateWarner) to a create's and an update's.
+	TemplateWarnings func(spec *corev1.PodSpec, specPath *field.Path) []string
 }
 
 // Strategy is the create, update and delete strategy of WarmPools.
@@ -94,8 +98,8 @@ func (s Strategy) Validate(ctx context.Context, obj runtime.Object) field.ErrorL
 }
 
 // WarningsOnCreate implements rest.RESTCreateStrategy.
-func (Strategy) WarningsOnCreate(ctx context.Context, obj runtime.Object) []string {
-	return warnings(obj.(*arl.WarmPool))
+func (s Strategy) WarningsOnCreate(ctx context.Context, obj runtime.Object) []string {
+	return s.warnings(obj.(*arl.WarmPool))
 }
 
 // Canonicalize implements rest.RESTCreateStrategy.
@@ -114,17 +118,21 @@ func (s Strategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) f
 }
 
 // WarningsOnUpdate implements rest.RESTUpdateStrategy.
-func (Strategy) WarningsOnUpdate(ctx context.Context, obj, old runtime.Object) []string {
-	return warnings(obj.(*arl.WarmPool))
+func (s Strategy) WarningsOnUpdate(ctx context.Context, obj, old runtime.Object) []string {
+	return s.warnings(obj.(*arl.WarmPool))
 }
 
 // warnings flags pools that work but surprise: the template's own sidecar
 // container (the manual's pools carry one) never runs, ARL's replaces it;
 // the executor's command is what ARL's agent wraps, so without one the
 // image's entrypoint never runs; an egress rule that covers a cloud
-// metadata endpoint hands the node's cloud credentials to sandbox code.
-func warnings(pool *arl.WarmPool) []string {
+// metadata endpoint hands the node's cloud credentials to sandbox code;
+// the runtime may run some templates otherwise than a cluster would.
+func (s Strategy) warnings(pool *arl.WarmPool) []string {
 	warnings := validation.WarningsForPoolNetwork(&pool.Spec.Network, field.NewPath("spec", "network"))
+	if s.opts.TemplateWarnings != nil {
+		warnings = append(warnings, s.opts.TemplateWarnings(&pool.Spec.Template.Spec, field.NewPath("spec", "template", "spec"))...)
+	}
 	if i := arl.UserSidecarIndex(&pool.Spec.Template.Spec); i >= 0 {
 		warnings = append(warnings, fmt.Sprintf("spec.template.spec.containers[%d]: ARL's own %q container replaces this one in the pool's pods; nothing of it runs", i, arl.SidecarContainerName))
 	}
