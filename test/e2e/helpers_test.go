@@ -98,6 +98,8 @@ type stepResult struct {
 	Signal   string `json:"signal"`
 	PID      int    `json:"pid"`
 	Message  string `json:"message"`
+	Stdout   string `json:"stdout"`
+	Stderr   string `json:"stderr"`
 }
 
 type taskObj struct {

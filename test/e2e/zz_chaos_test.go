@@ -297,9 +297,10 @@ type podState struct {
 func readyPoolPodStates(t *testing.T, ns string) map[string]podState {
 	t.Helper()
 	out := kubectl(t, "get", "pods", "-n", ns, "-l", labelPool, "-o",
-		`jsonpath={range .items[*]}{.metadata.name} {.metadata.uid} {range .status.containerStatuses[*]}{.restartCount},{end} {.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}`)
+		`jsonpath={range .items[*]}{.metadata.name} {.metadata.uid} {range .status.containerStatuses[*]}{.restartCount},{end} {.status.conditions[?(@.type=="Ready")].status} {.metadata.deletionTimestamp}{"\n"}{end}`)
 	states := map[string]podState{}
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		// A pod being deleted (an excess idle pod) is not one to keep.
 		if f := strings.Fields(line); len(f) == 4 && f[3] == "True" {
 			states[f[0]] = podState{uid: f[1], restarts: f[2]}
 		}
@@ -307,11 +308,12 @@ func readyPoolPodStates(t *testing.T, ns string) map[string]podState {
 	return states
 }
 
-// poolPodStates are all the pool pods, Ready or not.
+// poolPodStates are all the pool pods, Ready or not, but those being
+// deleted.
 func poolPodStates(t *testing.T, ns string) map[string]podState {
 	t.Helper()
 	out := kubectl(t, "get", "pods", "-n", ns, "-l", labelPool, "-o",
-		`jsonpath={range .items[*]}{.metadata.name} {.metadata.uid} {range .status.containerStatuses[*]}{.restartCount},{end}{"\n"}{end}`)
+		`jsonpath={range .items[*]}{.metadata.name} {.metadata.uid} {range .status.containerStatuses[*]}{.restartCount},{end} {.metadata.deletionTimestamp}{"\n"}{end}`)
 	states := map[string]podState{}
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		if f := strings.Fields(line); len(f) == 3 {

@@ -52,6 +52,10 @@ func TestBackupAndRestore(t *testing.T) {
 	ns := newNamespace(t, "restore")
 	chaosPool(t, c, ns, 2)
 	before := baseline(t, c, ns, 2)
+	// The pods to find again are those of the settled pool: its refill
+	// after the baseline's binds may create a pod for a Sandbox that then
+	// took an idle one, and delete it as excess.
+	waitPool(t, ns, poolName, 2, 2)
 	podsBefore := poolPodStates(t, ns)
 
 	job := "e2e-backup-" + randSuffix()
