@@ -57,13 +57,20 @@ func (v volumeBind) source(dir string) volumeSource {
 	return volumeSource{host: filepath.Join(dir, v.subPath), mountPath: v.mountPath, readOnly: v.readOnly}
 }
 
+// isEmptyDir tells, for each volume of the pod by name, whether it is an
+// emptyDir.
+func isEmptyDir(spec *corev1.PodSpec) map[string]bool {
+	kinds := make(map[string]bool, len(spec.Volumes))
+	for _, v := range spec.Volumes {
+		kinds[v.Name] = v.EmptyDir != nil
+	}
+	return kinds
+}
+
 // emptyDirBinds are the executor's mounts of the template's emptyDir
 // volumes, but /workspace's (the workspace serves it).
 func emptyDirBinds(spec *corev1.PodSpec, executor *corev1.Container) []volumeBind {
-	emptyDirs := map[string]bool{}
-	for _, v := range spec.Volumes {
-		emptyDirs[v.Name] = v.EmptyDir != nil
-	}
+	emptyDirs := isEmptyDir(spec)
 	var binds []volumeBind
 	for _, m := range executor.VolumeMounts {
 		if !emptyDirs[m.Name] || path.Clean(m.MountPath) == workspaceDir || !mountable(m) {
@@ -105,10 +112,7 @@ func (r *Runtime) TemplateWarnings(spec *corev1.PodSpec, specPath *field.Path) [
 	if i < 0 {
 		return nil
 	}
-	kinds := map[string]bool{}
-	for _, v := range spec.Volumes {
-		kinds[v.Name] = v.EmptyDir != nil
-	}
+	kinds := isEmptyDir(spec)
 	var warnings []string
 	for j, m := range spec.Containers[i].VolumeMounts {
 		emptyDir, known := kinds[m.Name]
