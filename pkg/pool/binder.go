@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
@@ -63,6 +64,12 @@ func (b *Binder) Bind(ctx context.Context, sandbox *arl.Sandbox) (arl.SandboxSta
 	if !ok {
 		return pendingStatus(ReasonPoolNotFound, fmt.Sprintf("WarmPool %q does not exist (yet) in namespace %q", sandbox.Spec.PoolRef, sandbox.Namespace), now), nil, nil
 	}
+	// Resources that do not fit the pool's template fail the create before
+	// any pod is claimed.
+	resources, resize, errs := executorResources(pool, sandbox.Spec.Resources)
+	if len(errs) > 0 {
+		return arl.SandboxStatus{}, nil, apierrors.NewInvalid(arl.Kind("Sandbox"), sandbox.Name, errs)
+	}
 	pod, err := b.claimIdle(ctx, pool, sandbox.Name)
 	if err != nil {
 		// The Sandbox is still created: the pool manager binds it later.
@@ -71,14 +78,32 @@ func (b *Binder) Bind(ctx context.Context, sandbox *arl.Sandbox) (arl.SandboxSta
 	if pod == nil {
 		return pendingStatus(ReasonWaitingForPod, fmt.Sprintf("WarmPool %q has no idle Ready pod; one is being prepared", pool.Name), now), nil, nil
 	}
-	undo := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := b.runtime.Release(ctx, pod); err != nil {
-			klog.ErrorS(err, "Returning an unused pod failed; the pool manager will reclaim it", "pod", klog.KRef(pod.Namespace, pod.Name))
+	undo := func() { b.giveBack(pod) }
+	if resize {
+		if err := b.resize(ctx, pod, resources); err != nil {
+			return arl.SandboxStatus{}, nil, resizeStatusError(sandbox, pod, err)
 		}
+		undo = func() { b.discard(pod, "its Sandbox was not stored") }
 	}
 	return boundStatus(pod, b.runtime.Address(pod), now), undo, nil
+}
+
+// giveBack returns a claimed pod nobody used, unchanged, to its pool.
+func (b *Binder) giveBack(pod *Pod) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := b.runtime.Release(ctx, pod); err != nil {
+		klog.ErrorS(err, "Returning an unused pod failed; the pool manager will reclaim it", "pod", klog.KRef(pod.Namespace, pod.Name))
+	}
+}
+
+// discard deletes a claimed pod that cannot go back to its pool.
+func (b *Binder) discard(pod *Pod, why string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := b.runtime.Delete(ctx, pod); err != nil {
+		klog.ErrorS(err, "Deleting a pod failed; the pool manager will reclaim it", "pod", klog.KRef(pod.Namespace, pod.Name), "why", why)
+	}
 }
 
 // claimIdle takes pods from the pool's free list until one claim succeeds.
@@ -125,6 +150,13 @@ func (b *Binder) Release(ctx context.Context, sandbox *arl.Sandbox) {
 	if !ok || pod.UID != status.PodUID || pod.Sandbox != sandbox.Name || pod.State != PodAllocated {
 		return
 	}
+	if len(sandbox.Spec.Resources.Requests)+len(sandbox.Spec.Resources.Limits) > 0 && !pod.Resized {
+		// Even if the runtime's view lags the resize, the pod is not the
+		// template's any more.
+		resized := *pod
+		resized.Resized = true
+		pod = &resized
+	}
 	b.reclaim(ctx, pod, "Sandbox "+sandbox.Name+" was deleted")
 }
 
@@ -132,7 +164,7 @@ func (b *Binder) Release(ctx context.Context, sandbox *arl.Sandbox) {
 func (b *Binder) reclaim(ctx context.Context, pod *Pod, why string) {
 	logger := klog.FromContext(ctx).WithValues("pod", klog.KRef(pod.Namespace, pod.Name), "why", why)
 	if pool, ok := b.pools(ctx, pod.Namespace, pod.Pool); ok && pool.Spec.ReusePolicy == arlv1alpha1.ReusePolicyReset &&
-		pod.TemplateHash == b.runtime.TemplateHash(pool) && !pod.Failed && !pod.Terminating {
+		pod.TemplateHash == b.runtime.TemplateHash(pool) && !pod.Failed && !pod.Terminating && !pod.Resized {
 		err := b.reset(ctx, pod)
 		if err == nil {
 			if _, err = b.runtime.Release(ctx, pod); err == nil {

@@ -66,9 +66,16 @@ type memRuntime struct {
 	// beforeClaim runs as a Claim starts: a test claims the pod from
 	// "another replica" there.
 	beforeClaim func(*Pod)
+	// resizeErr fails every Resize (errors wrapping ErrCannotResize leave
+	// the pod as it was); resources holds what Resize applied, by pod key.
+	resizeErr error
+	resources map[string]corev1.ResourceRequirements
 }
 
-var _ Runtime = &memRuntime{}
+var (
+	_ Runtime = &memRuntime{}
+	_ Resizer = &memRuntime{}
+)
 
 func newMemRuntime(clk clock.PassiveClock, pods ...*Pod) *memRuntime {
 	r := &memRuntime{clock: clk, pods: map[string]*Pod{}, lagging: map[string]*Pod{}}
@@ -172,6 +179,27 @@ func (r *memRuntime) write(pod *Pod, mutate func(*Pod) error) (*Pod, error) {
 	r.mu.Unlock()
 	r.notify(&updated, false)
 	return &updated, nil
+}
+
+// Resize records the resources on the pod and marks it Resized.
+func (r *memRuntime) Resize(_ context.Context, pod *Pod, resources corev1.ResourceRequirements) error {
+	if errors.Is(r.resizeErr, ErrCannotResize) {
+		return r.resizeErr
+	}
+	_, err := r.write(pod, func(p *Pod) error {
+		p.Resized = true
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	if r.resources == nil {
+		r.resources = map[string]corev1.ResourceRequirements{}
+	}
+	r.resources[pod.Key()] = resources
+	r.mu.Unlock()
+	return r.resizeErr
 }
 
 func (r *memRuntime) Delete(_ context.Context, p *Pod) error {

@@ -66,6 +66,9 @@ type Pod struct {
 	FailureMessage string
 	// Terminating: being deleted.
 	Terminating bool
+	// Resized: its executor's resources were changed for its Sandbox
+	// (Resizer); it is deleted, never returned to its pool.
+	Resized bool
 
 	IP      string
 	Node    string

@@ -51,11 +51,24 @@ func (c *Controller) bindPending(ctx context.Context, pool *arlv1alpha1.WarmPool
 	})
 	waiting := 0
 	for _, sandbox := range pending {
+		// A Sandbox created before its pool was has not had its resources
+		// checked against the pool's template yet.
+		resources, resize, errs := executorResources(pool, sandbox.Spec.Resources)
+		if len(errs) > 0 {
+			c.failSandbox(ctx, sandbox, ReasonResizeFailed, errs.ToAggregate().Error())
+			continue
+		}
 		pod := c.claimFor(ctx, pods, sandbox.Name)
 		if pod == nil {
 			waiting++
 			c.markWaiting(ctx, sandbox, pool.Name, now)
 			continue
+		}
+		if resize {
+			if err := c.binder.resize(ctx, pod, resources); err != nil {
+				c.failSandbox(ctx, sandbox, ReasonResizeFailed, fmt.Sprintf("pod %s could not be resized: %v", pod.Name, err))
+				continue
+			}
 		}
 		status := boundStatus(pod, c.runtime.Address(pod), now)
 		err := c.updateSandboxStatus(ctx, sandbox, func(s *arlv1alpha1.Sandbox) error {

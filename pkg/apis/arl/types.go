@@ -170,6 +170,11 @@ type SandboxSpec struct {
 	// MaxLifetimeSeconds deletes the Sandbox this long after it was created,
 	// once no Task is running in it. Unset means no limit.
 	MaxLifetimeSeconds *int32
+	// Resources are cpu and memory requests and limits for the executor
+	// container while this Sandbox holds the pod, over the pool template's
+	// own: the pod is resized in place when it is bound, and deleted rather
+	// than returned to its pool when the Sandbox goes.
+	Resources corev1.ResourceRequirements
 }
 
 // SandboxPhase is the lifecycle phase of a Sandbox.

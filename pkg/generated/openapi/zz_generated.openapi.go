@@ -1014,10 +1014,19 @@ func schema_pkg_apis_arl_v1alpha1_SandboxSpec(ref common.ReferenceCallback) comm
 							Format:      "int32",
 						},
 					},
+					"resources": {
+						SchemaProps: spec.SchemaProps{
+							Description: "resources are cpu and memory requests and limits for the executor container while this Sandbox holds the pod; a resource or a kind (requests, limits) left out keeps the pool template's value. The pod is resized in place when it is bound (the Sandbox is Ready once the kubelet runs the executor with them; standalone, the limits bound the local sandbox's cgroup) and is deleted, not returned to its pool, when the Sandbox goes. They cannot change after create.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(corev1.ResourceRequirements{}.OpenAPIModelName()),
+						},
+					},
 				},
 				Required: []string{"poolRef"},
 			},
 		},
+		Dependencies: []string{
+			corev1.ResourceRequirements{}.OpenAPIModelName()},
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/util/workqueue"
@@ -232,6 +233,15 @@ func (r *Runtime) Address(p *pool.Pod) string { return r.inner.Address(p) }
 
 // TemplateHash implements pool.Runtime.
 func (r *Runtime) TemplateHash(p *arlv1alpha1.WarmPool) string { return r.inner.TemplateHash(p) }
+
+// Resize implements pool.Resizer with the wrapped runtime's.
+func (r *Runtime) Resize(ctx context.Context, p *pool.Pod, resources corev1.ResourceRequirements) error {
+	resizer, ok := r.inner.(pool.Resizer)
+	if !ok {
+		return pool.ErrCannotResize
+	}
+	return resizer.Resize(ctx, p, resources)
+}
 
 // forget removes the claim of a pod that is gone.
 func (r *Runtime) forget(ctx context.Context, uid types.UID) {

@@ -41,6 +41,8 @@ const ServerNamespace = "arl-system"
 var Permissions = []Permission{
 	{Group: "", Resource: "pods", Verbs: []string{"list", "watch", "create", "patch", "delete"},
 		Why: "pool pods: the informer lists and watches them, the pool manager creates and deletes them, a bind claims one with a patch"},
+	{Group: "", Resource: "pods/resize", Verbs: []string{"patch"},
+		Why: "a Sandbox with spec.resources resizes its pod's executor in place when it is bound"},
 	{Group: "", Resource: "secrets", Verbs: []string{"create"},
 		Why: "the sidecar CA (in the server's namespace) and each pool namespace's sidecar TLS Secret are created when missing"},
 	{Group: "", Resource: "secrets", ResourceNames: []string{TLSSecret}, Verbs: []string{"get", "update"},

@@ -23,7 +23,9 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
 	clienttesting "k8s.io/client-go/testing"
 
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
@@ -63,6 +65,11 @@ func TestRuntimeStaysWithinPermissions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The fake bumps no pod generation, so the resize has nothing to wait
+	// for (resizeDone's test covers the wait): only its patch counts here.
+	if err := r.Resize(ctx, claimed, corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")}}); err != nil {
+		t.Fatal(err)
+	}
 	released, err := r.Release(ctx, claimed)
 	if err != nil {
 		t.Fatal(err)
@@ -77,6 +84,9 @@ func TestRuntimeStaysWithinPermissions(t *testing.T) {
 	used := map[string]bool{} // permission index and verb
 	for _, a := range client.Actions() {
 		gvr := a.GetResource()
+		if sub := a.GetSubresource(); sub != "" {
+			gvr.Resource += "/" + sub
+		}
 		name := ""
 		// Get, delete and patch actions name their object; an update
 		// carries it.

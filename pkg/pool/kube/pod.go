@@ -49,9 +49,12 @@ func toPod(p *corev1.Pod) *pool.Pod {
 		Sandbox:      p.Labels[arl.LabelSandbox],
 		TemplateHash: p.Labels[arl.LabelTemplateHash],
 		Terminating:  p.DeletionTimestamp != nil,
-		IP:           p.Status.PodIP,
-		Node:         p.Spec.NodeName,
-		Created:      p.CreationTimestamp.Time,
+		// Only a resize changes a pool pod's spec (its generation) after
+		// create; such a pod is not the template's any more.
+		Resized: p.Generation > 1,
+		IP:      p.Status.PodIP,
+		Node:    p.Spec.NodeName,
+		Created: p.CreationTimestamp.Time,
 	}
 	if at, err := time.Parse(time.RFC3339Nano, p.Annotations[AnnotationClaimedAt]); err == nil {
 		out.ClaimedAt = at

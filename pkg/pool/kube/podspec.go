@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/utils/ptr"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
@@ -132,6 +133,12 @@ func buildPod(p *arlv1alpha1.WarmPool, sidecarImage, templateHash string) *corev
 			"--health-listen", ":50052",
 		},
 		Ports: []corev1.ContainerPort{{Name: "agent", ContainerPort: SidecarPort, Protocol: corev1.ProtocolTCP}},
+		// Requests without limits: the scheduler counts the sidecar, and
+		// every pool pod is Burstable, whatever its template says, so a
+		// Sandbox's resources can resize the executor in place (a resize
+		// may not change a pod's QoS class).
+		Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
+			corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")}},
 		// Ready means the agent in the executor answers, checked through the
 		// sidecar's plaintext health port (kubelet probes cannot do mTLS).
 		ReadinessProbe: &corev1.Probe{

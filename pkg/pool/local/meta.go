@@ -48,6 +48,8 @@ type meta struct {
 	// HostUID is the unprivileged host uid (and gid) the sandbox runs as;
 	// 0 when it runs as the server's uid (a server not run as root).
 	HostUID int `json:"hostUID,omitempty"`
+	// Resized: its cgroup limits were changed for its Sandbox (Resize).
+	Resized bool `json:"resized,omitempty"`
 }
 
 // save writes pod.json atomically (temp file and rename).

@@ -748,7 +748,7 @@ func (lp *localPod) snapshot(node, socket string) *pool.Pod {
 		Namespace: m.Namespace, Name: m.Name, UID: m.UID, Version: strconv.FormatInt(m.Version, 10),
 		Pool: m.Pool, State: m.State, Sandbox: m.Sandbox, TemplateHash: m.TemplateHash,
 		Ready: lp.ready, Failed: lp.failed, FailureReason: lp.reason, FailureMessage: lp.message,
-		Terminating: lp.terminating, Node: node, Created: m.Created, ClaimedAt: m.ClaimedAt,
+		Terminating: lp.terminating, Resized: m.Resized, Node: node, Created: m.Created, ClaimedAt: m.ClaimedAt,
 	}
 }
 

@@ -19,8 +19,8 @@ from .errors import (ApiError, Cause, ConflictError, InvalidError, NotFoundError
 from .pools import WarmPoolManager, pod_template
 from .session import SandboxSession
 from .streaming import TaskStream
-from .types import (CommandStep, Condition, FilePatchStep, Process, ResetStatus, Sandbox, Scale,
-                    SignalStatus, Step, StepResult, Task, TaskStatus, WarmPool)
+from .types import (CommandStep, Condition, FilePatchStep, Process, ResetStatus, ResourceRequirements, Sandbox,
+                    Scale, SignalStatus, Step, StepResult, Task, TaskStatus, WarmPool)
 
 __version__ = "0.1.0"
 
@@ -29,6 +29,6 @@ __all__ = [
     "pod_template", "ArlClient", "default_api_client", "load_api_client",
     "ApiError", "Cause", "ConflictError", "InvalidError", "NotFoundError", "SandboxError",
     "SandboxTimeoutError", "TaskError", "TaskTimeoutError",
-    "CommandStep", "Condition", "FilePatchStep", "Process", "ResetStatus", "Sandbox", "Scale",
-    "SignalStatus", "Step", "StepResult", "Task", "TaskStatus", "WarmPool",
+    "CommandStep", "Condition", "FilePatchStep", "Process", "ResetStatus", "ResourceRequirements", "Sandbox",
+    "Scale", "SignalStatus", "Step", "StepResult", "Task", "TaskStatus", "WarmPool",
 ]

@@ -25,7 +25,7 @@ from kubernetes.client import ApiClient
 from .session import DEFAULT_TIMEOUT, SandboxSession, Signal
 from .streaming import TaskStream
 from .tasks import Timeout
-from .types import Process, ResetStatus, Sandbox, SignalStatus, Step, Task
+from .types import Process, ResetStatus, ResourceRequirements, Sandbox, SignalStatus, Step, Task
 
 #: Threads of the shared pool: one per blocking call in flight.
 MAX_WORKERS = 256
@@ -58,11 +58,12 @@ class AsyncSandboxSession:
     def __init__(self, pool_ref: str, namespace: str = "default", keep_alive: bool = False,
                  timeout: float = DEFAULT_TIMEOUT, *, name: Optional[str] = None,
                  idle_timeout_seconds: Optional[int] = None, max_lifetime_seconds: Optional[int] = None,
-                 api_client: Optional[ApiClient] = None,
+                 resources: Optional[ResourceRequirements] = None, api_client: Optional[ApiClient] = None,
                  executor: Optional[concurrent.futures.Executor] = None):
         self.session = SandboxSession(pool_ref, namespace, keep_alive, timeout, name=name,
                                       idle_timeout_seconds=idle_timeout_seconds,
-                                      max_lifetime_seconds=max_lifetime_seconds, api_client=api_client)
+                                      max_lifetime_seconds=max_lifetime_seconds, resources=resources,
+                                      api_client=api_client)
         self._executor = executor
 
     async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

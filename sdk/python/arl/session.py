@@ -30,7 +30,7 @@ from .errors import (ConflictError, NotFoundError, SandboxError, SandboxTimeoutE
                      condition)
 from .streaming import TaskStream
 from .tasks import Timeout, task_body
-from .types import (API_VERSION, Process, ResetStatus, Sandbox, SignalStatus, Step, Task)
+from .types import (API_VERSION, Process, ResetStatus, ResourceRequirements, Sandbox, SignalStatus, Step, Task)
 from .waiting import wait_for
 
 #: Seconds a session waits for its Sandbox to be Ready unless told otherwise.
@@ -48,6 +48,8 @@ class SandboxSession:
     Ready (``SandboxTimeoutError``, a ``TimeoutError``, after that).
     ``idle_timeout_seconds`` / ``max_lifetime_seconds`` let the server delete
     a forgotten Sandbox (a kept one, or one whose process was killed).
+    ``resources`` (``{"requests": {...}, "limits": {...}}``, cpu and memory)
+    resize this Sandbox's pod over its pool's template (``spec.resources``).
     ``api_client`` is a ``kubernetes.client.ApiClient``; by default one is
     loaded from ``$KUBECONFIG``, ``~/.kube/config`` or the in-cluster config
     and shared by every session of the process.
@@ -56,13 +58,14 @@ class SandboxSession:
     def __init__(self, pool_ref: str, namespace: str = "default", keep_alive: bool = False,
                  timeout: float = DEFAULT_TIMEOUT, *, name: Optional[str] = None,
                  idle_timeout_seconds: Optional[int] = None, max_lifetime_seconds: Optional[int] = None,
-                 api_client: Optional[ApiClient] = None):
+                 resources: Optional[ResourceRequirements] = None, api_client: Optional[ApiClient] = None):
         self.pool_ref = pool_ref
         self.namespace = namespace
         self.keep_alive = keep_alive
         self.timeout = timeout
         self.idle_timeout_seconds = idle_timeout_seconds
         self.max_lifetime_seconds = max_lifetime_seconds
+        self.resources = resources
         self._client = ArlClient(api_client)
         self._requested_name = name
         self._sandbox: Optional[Sandbox] = None
@@ -138,6 +141,8 @@ class SandboxSession:
             spec["idleTimeoutSeconds"] = self.idle_timeout_seconds
         if self.max_lifetime_seconds is not None:
             spec["maxLifetimeSeconds"] = self.max_lifetime_seconds
+        if self.resources:
+            spec["resources"] = self.resources
         for _ in range(3):
             name = self._requested_name or names.sandbox_name(self.pool_ref)
             body = {"apiVersion": API_VERSION, "kind": "Sandbox", "metadata": {"name": name}, "spec": spec}

@@ -114,11 +114,19 @@ class Task(TypedDict, total=False):
 
 # --- Sandbox --------------------------------------------------------------
 
+class ResourceRequirements(TypedDict, total=False):
+    """A Sandbox's ``spec.resources``: cpu and memory quantities
+    (``{"limits": {"memory": "1Gi"}}``) over its pool's template."""
+    requests: Dict[str, str]
+    limits: Dict[str, str]
+
+
 class SandboxSpec(TypedDict, total=False):
     poolRef: str
     keepAlive: bool
     idleTimeoutSeconds: int
     maxLifetimeSeconds: int
+    resources: ResourceRequirements
 
 
 class SandboxStatus(TypedDict, total=False):

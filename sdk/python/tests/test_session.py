@@ -108,6 +108,25 @@ def test_missing_pool_fails_at_once(fresh_namespace, api_client, arl_api):
     assert sandbox_names(arl_api, fresh_namespace) == set()
 
 
+def test_resources_bound_the_sandbox_they_are_set_on(namespace, api_client):
+    hog = run(["python", "-c", "b = b'x' * (256 << 20); print('allocated', len(b))"], name="hog")
+    with SandboxSession(POOL, namespace, api_client=api_client,
+                        resources={"requests": {"cpu": "100m"}, "limits": {"memory": "64Mi"}}) as small:
+        assert small.sandbox["spec"]["resources"]["limits"] == {"memory": "64Mi"}
+        with pytest.raises(TaskError, match="OOMKilled") as info:
+            small.execute([hog])
+        assert "allocated" not in info.value.task["status"].get("stdout", "")
+    with SandboxSession(POOL, namespace, api_client=api_client) as plain:
+        assert plain.execute([hog])["status"]["stdout"] == "allocated 268435456\n"
+
+
+def test_resources_that_cannot_be_resized_are_an_invalid_error(namespace, api_client):
+    with pytest.raises(InvalidError) as info:
+        with SandboxSession(POOL, namespace, api_client=api_client, resources={"limits": {"ephemeral-storage": "1Gi"}}):
+            pytest.fail("entered a session whose resources cannot be resized")
+    assert "spec.resources.limits[ephemeral-storage]" in str(info.value)
+
+
 def test_failed_command_is_a_result_not_an_exception(namespace, api_client):
     with SandboxSession(POOL, namespace, api_client=api_client) as session:
         result = session.execute([

@@ -246,6 +246,15 @@ type SandboxSpec struct {
 	// created, as soon as no Task is running in it. Unset means no limit.
 	// +optional
 	MaxLifetimeSeconds *int32 `json:"maxLifetimeSeconds,omitempty"`
+	// resources are cpu and memory requests and limits for the executor
+	// container while this Sandbox holds the pod; a resource or a kind
+	// (requests, limits) left out keeps the pool template's value. The pod
+	// is resized in place when it is bound (the Sandbox is Ready once the
+	// kubelet runs the executor with them; standalone, the limits bound the
+	// local sandbox's cgroup) and is deleted, not returned to its pool,
+	// when the Sandbox goes. They cannot change after create.
+	// +optional
+	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
 }
 
 // SandboxPhase is the lifecycle phase of a Sandbox.

@@ -345,6 +345,7 @@ func (in *SandboxSpec) DeepCopyInto(out *SandboxSpec) {
 		*out = new(int32)
 		**out = **in
 	}
+	in.Resources.DeepCopyInto(&out.Resources)
 	return
 }
 

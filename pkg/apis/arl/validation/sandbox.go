@@ -37,16 +37,19 @@ func ValidateSandbox(sandbox *arl.Sandbox) field.ErrorList {
 func ValidateSandboxSpec(spec *arl.SandboxSpec, fldPath *field.Path) field.ErrorList {
 	allErrs := validateRef(spec.PoolRef, fldPath.Child("poolRef"))
 	allErrs = append(allErrs, validatePositive(spec.IdleTimeoutSeconds, fldPath.Child("idleTimeoutSeconds"))...)
-	return append(allErrs, validatePositive(spec.MaxLifetimeSeconds, fldPath.Child("maxLifetimeSeconds"))...)
+	allErrs = append(allErrs, validatePositive(spec.MaxLifetimeSeconds, fldPath.Child("maxLifetimeSeconds"))...)
+	return append(allErrs, ValidateSandboxResources(&spec.Resources, fldPath.Child("resources"))...)
 }
 
-// ValidateSandboxUpdate checks an update: the pool a Sandbox draws from
-// cannot change, its lifetime settings can.
+// ValidateSandboxUpdate checks an update: the pool a Sandbox draws from and
+// the resources its pod was resized to cannot change, its lifetime
+// settings can.
 func ValidateSandboxUpdate(sandbox, old *arl.Sandbox) field.ErrorList {
 	fldPath := field.NewPath("spec")
 	allErrs := apimachineryvalidation.ValidateObjectMetaUpdate(&sandbox.ObjectMeta, &old.ObjectMeta, field.NewPath("metadata"))
 	allErrs = append(allErrs, ValidateSandboxSpec(&sandbox.Spec, fldPath)...)
-	return append(allErrs, apimachineryvalidation.ValidateImmutableField(sandbox.Spec.PoolRef, old.Spec.PoolRef, fldPath.Child("poolRef"))...)
+	allErrs = append(allErrs, apimachineryvalidation.ValidateImmutableField(sandbox.Spec.PoolRef, old.Spec.PoolRef, fldPath.Child("poolRef"))...)
+	return append(allErrs, apimachineryvalidation.ValidateImmutableField(sandbox.Spec.Resources, old.Spec.Resources, fldPath.Child("resources"))...)
 }
 
 // ValidateSandboxStatusUpdate checks a write to the status subresource.

@@ -23,6 +23,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/utils/ptr"
@@ -132,6 +133,26 @@ func TestValidateSandbox(t *testing.T) {
 		}, want: []string{"FieldValueInvalid spec.idleTimeoutSeconds", "FieldValueInvalid spec.maxLifetimeSeconds"}},
 		{name: "name too long for a label value", mutate: func(s *arl.Sandbox) { s.Name = strings.Repeat("a", 64) },
 			want: []string{"FieldValueInvalid metadata.name"}},
+		{name: "the manual's resources are valid", mutate: func(s *arl.Sandbox) {
+			s.Spec.Resources = corev1.ResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m"), corev1.ResourceMemory: resource.MustParse("512Mi")},
+				Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("2Gi")},
+			}
+		}},
+		{name: "resources that cannot be resized in place, zero or inverted", mutate: func(s *arl.Sandbox) {
+			s.Spec.Resources = corev1.ResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("0"), corev1.ResourceMemory: resource.MustParse("2Gi"),
+					corev1.ResourceEphemeralStorage: resource.MustParse("1Gi")},
+				Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi"), "nvidia.com/gpu": resource.MustParse("1")},
+				Claims: []corev1.ResourceClaim{{Name: "gpu"}},
+			}
+		}, want: []string{
+			"FieldValueInvalid spec.resources.requests[cpu]",
+			"FieldValueNotSupported spec.resources.requests[ephemeral-storage]",
+			"FieldValueNotSupported spec.resources.limits[nvidia.com/gpu]",
+			"FieldValueInvalid spec.resources.requests[memory]",
+			"FieldValueForbidden spec.resources.claims",
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -150,8 +171,9 @@ func TestValidateSandboxUpdate(t *testing.T) {
 	changed := old.DeepCopy()
 	changed.Spec.PoolRef = "other-pool"
 	changed.Spec.KeepAlive = false
-	if diff := cmp.Diff([]string{"FieldValueInvalid spec.poolRef"}, errorsOf(ValidateSandboxUpdate(changed, old))); diff != "" {
-		t.Errorf("poolRef must be immutable (-want +got):\n%s", diff)
+	changed.Spec.Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")}
+	if diff := cmp.Diff([]string{"FieldValueInvalid spec.poolRef", "FieldValueInvalid spec.resources"}, errorsOf(ValidateSandboxUpdate(changed, old))); diff != "" {
+		t.Errorf("poolRef and resources must be immutable (-want +got):\n%s", diff)
 	}
 }
 
