@@ -67,6 +67,7 @@ phase_fuzz() {
     ./pkg/apis/arl/install FuzzDecodeTask 8s
     ./pkg/apis/arl/install FuzzDecodeSandbox 5s
     ./pkg/apis/arl/install FuzzDecodeWarmPool 5s
+    ./pkg/apis/arl/validation FuzzStoredSuffix 5s
   )
   local tmp i pkg name bin rc=0
   tmp="$(mktemp -d)"

@@ -515,7 +515,8 @@ var statusWriteBackoff = wait.Backoff{Duration: 50 * time.Millisecond, Factor: 2
 func (e *Executor) updateStatusRetrying(ctx context.Context, name string, mutate func(*arl.Task) error) (*arl.Task, error) {
 	var task *arl.Task
 	err := retry.OnError(statusWriteBackoff, func(err error) bool {
-		if ctx.Err() != nil || apierrors.IsNotFound(err) || errors.Is(err, errTaskStateChanged) {
+		// A write too large fails the same way again.
+		if ctx.Err() != nil || apierrors.IsNotFound(err) || errors.Is(err, errTaskStateChanged) || tooLarge(err) {
 			return false
 		}
 		klog.FromContext(ctx).V(2).Info("Writing a Task's status failed; retrying", "task", name, "err", err)

@@ -33,6 +33,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
+	"github.com/arl-infra/arl/pkg/apis/arl/validation"
 	"github.com/arl-infra/arl/pkg/pool"
 	"github.com/arl-infra/arl/pkg/sidecar/client"
 	agentv1 "github.com/arl-infra/arl/proto/agent/v1"
@@ -81,17 +82,17 @@ func (e *Executor) run(task *arl.Task, sandbox *arl.Sandbox, rt *runningTask) {
 	writeCtx, cancelWrite := context.WithTimeout(context.WithoutCancel(genericapirequest.WithNamespace(life, task.Namespace)), resultWriteTimeout)
 	defer cancelWrite()
 	now := e.metaNow()
-	stdout, stderr, stdoutTruncated, stderrTruncated := rt.output.statusOutput()
-	withStepOutput(result.steps, result.spans, rt.output.firsts(), stdout, stderr, e.cfg.OutputBytes)
-	final, err := e.updateStatusRetrying(writeCtx, task.Name, func(t *arl.Task) error {
+	out := statusOutputOf(rt.output, e.cfg.OutputBytes)
+	withStepOutput(result.steps, result.spans, out.firsts, out.stdout, out.stderr, e.cfg.OutputBytes)
+	writeResult := func(t *arl.Task) error {
 		s := &t.Status
 		s.State = arl.TaskSucceeded
 		if result.reason != ReasonSucceeded {
 			s.State = arl.TaskFailed
 		}
 		s.ExitCode = ptr.To(result.exitCode)
-		s.Stdout, s.Stderr = stdout, stderr
-		s.StdoutTruncated, s.StderrTruncated = stdoutTruncated, stderrTruncated
+		s.Stdout, s.Stderr = out.stdout, out.stderr
+		s.StdoutTruncated, s.StderrTruncated = out.stdoutTruncated, out.stderrTruncated
 		s.Steps = result.steps
 		s.Attempts = task.Status.Attempts
 		s.CompletionTime = &now
@@ -102,7 +103,20 @@ func (e *Executor) run(task *arl.Task, sandbox *arl.Sandbox, rt *runningTask) {
 			reasonAsStderr(s, result.reason, result.message)
 		}
 		return nil
-	})
+	}
+	final, err := e.updateStatusRetrying(writeCtx, task.Name, writeResult)
+	if tooLarge(err) {
+		// The Task's own metadata (up to 256 KiB of annotations) can leave
+		// less room than the output cap assumes: its result is stored
+		// without its output rather than not at all.
+		logger.Info("The Task's result did not fit in the store; storing it without its output", "err", err)
+		out = out.dropped()
+		for i := range result.steps {
+			result.steps[i].Stdout, result.steps[i].Stderr = "", ""
+		}
+		result.message += "; " + outputDroppedMessage
+		final, err = e.updateStatusRetrying(writeCtx, task.Name, writeResult)
+	}
 	switch {
 	case apierrors.IsNotFound(err):
 		logger.V(2).Info("Task deleted while it ran")
@@ -218,7 +232,7 @@ func (e *Executor) attempt(ctx context.Context, agent *client.Client, task *arl.
 // that printed less than half the cap on a stream has every step's output
 // of it whole, one whose tail is full has none.
 func withStepOutput(steps []arl.StepResult, spans []stepSpan, first streamOffsets, stdout, stderr string, capBytes int) {
-	stdoutBudget, stderrBudget := capBytes-len(stdout), capBytes-len(stderr)
+	stdoutBudget, stderrBudget := capBytes-validation.StoredLen(stdout), capBytes-validation.StoredLen(stderr)
 	for i := len(steps) - 1; i >= 0; i-- {
 		span := spans[i]
 		steps[i].Stdout = keepEnd(splitTail(stdout, first.stdout, span.from.stdout, span.to.stdout), &stdoutBudget)
@@ -226,10 +240,11 @@ func withStepOutput(steps []arl.StepResult, spans []stepSpan, first streamOffset
 	}
 }
 
-// keepEnd returns the end of text that fits the budget and takes it from it.
+// keepEnd returns the end of text that fits the budget, as stored, and
+// takes it from it.
 func keepEnd(text string, budget *int) string {
-	text = text[len(text)-min(len(text), max(*budget, 0)):]
-	*budget -= len(text)
+	text = validation.StoredSuffix(text, max(*budget, 0))
+	*budget -= validation.StoredLen(text)
 	return text
 }
 

@@ -30,10 +30,12 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
+	"github.com/arl-infra/arl/pkg/apis/arl/validation"
 	"github.com/arl-infra/arl/test/integration/framework"
 )
 
@@ -101,6 +103,51 @@ func TestLargeOutputStaysOutOfEtcd(t *testing.T) {
 	mustState(t, done, arlv1alpha1.TaskSucceeded)
 	if !done.Status.StdoutTruncated || !strings.HasSuffix(done.Status.Stdout, "x\nEND\n") || len(done.Status.Stdout) > 1<<20 {
 		t.Errorf("truncated %v, %d bytes, ends %q", done.Status.StdoutTruncated, len(done.Status.Stdout), done.Status.Stdout[max(0, len(done.Status.Stdout)-10):])
+	}
+}
+
+// TestHostileOutputFitsTheStore: about the largest Task spec (1 MiB of FilePatch
+// content) whose command prints what JSON escapes six times over ('<' as
+// \u003c, control bytes as \u0001) on both streams, in two steps, still
+// stores its result: the status is bounded by its encoded size, not only
+// by its bytes, so the write stays under etcd's request limit; and a
+// result that still does not fit (the largest cap, large annotations) is
+// stored without its output rather than never (the Task used to stay
+// Running and its tasks/exec hang).
+func TestHostileOutputFitsTheStore(t *testing.T) {
+	e := newEnv(t, 1, "sb")
+	print := `head -c 1048576 /dev/zero | tr '\0' '<'; head -c 1048576 /dev/zero | tr '\0' '\001' >&2`
+	task := newTask("hostile", "sb",
+		filePatch("content", "/workspace/content", strings.Repeat("x", validation.MaxTotalContentBytes-1024)),
+		bash("first", print), bash("second", print+"; echo END"))
+	ctx, cancel := context.WithTimeout(e.ctx, 60*time.Second)
+	defer cancel()
+	done, err := e.execCtx(ctx, task)
+	if err != nil {
+		t.Fatalf("exec: %v\n%s", err, e.server.Logs())
+	}
+	mustState(t, done, arlv1alpha1.TaskSucceeded)
+	if !done.Status.StdoutTruncated || !strings.HasSuffix(done.Status.Stdout, "<END\n") {
+		t.Errorf("stdout: truncated %v, ends %q", done.Status.StdoutTruncated, done.Status.Stdout[max(0, len(done.Status.Stdout)-10):])
+	}
+
+	// With the largest output cap and 250 KiB of annotations the whole no
+	// longer fits one etcd write: the result is stored without its
+	// output, and says so.
+	e = newEnvWith(t, []string{"--task-output-bytes=196608"}, 1, "sb")
+	task = newTask("annotated", "sb",
+		filePatch("content", "/workspace/content", strings.Repeat("x", validation.MaxTotalContentBytes-1024)),
+		bash("first", print), bash("second", print+"; echo END"))
+	task.Annotations = map[string]string{"example.com/notes": strings.Repeat("n", 250<<10)}
+	done, err = e.execCtx(ctx, task)
+	if err != nil {
+		t.Fatalf("exec: %v\n%s", err, e.server.Logs())
+	}
+	mustState(t, done, arlv1alpha1.TaskSucceeded)
+	complete := meta.FindStatusCondition(done.Status.Conditions, arlv1alpha1.TaskConditionComplete)
+	if done.Status.Stdout != "" || !done.Status.StdoutTruncated || complete == nil || !strings.Contains(complete.Message, "did not fit in the store") {
+		t.Errorf("a result too large for etcd: stdout %d bytes, truncated %v, condition %+v; want it stored without output, saying so",
+			len(done.Status.Stdout), done.Status.StdoutTruncated, complete)
 	}
 }
 

@@ -86,6 +86,10 @@ const (
 	PodClaimsLabels = "labels"
 )
 
+// maxTaskOutputBytes bounds --task-output-bytes: 1 MiB of spec, two
+// streams of this, and room for metadata stay within etcd's request limit.
+const maxTaskOutputBytes = 192 << 10
+
 // AddFlags adds the pool's flags.
 func (o *PoolOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.SidecarBinary, "sidecar-binary", o.SidecarBinary,
@@ -95,7 +99,8 @@ func (o *PoolOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.ReadyTimeout, "pod-ready-timeout", 5*time.Minute,
 		"A pool pod that is not Ready this long after it was created is replaced.")
 	fs.IntVar(&o.TaskOutputBytes, "task-output-bytes", 128<<10,
-		"Bytes of a Task's stdout, and of its stderr, kept in its status (the last ones of the last attempt).")
+		"Bytes of a Task's stdout, and of its stderr, kept in its status as stored (the last ones of the last attempt; "+
+			"JSON takes 6 bytes for '<' or a control byte); at most 196608.")
 	fs.IntVar(&o.TaskLogBytes, "task-log-bytes", 1<<20,
 		"Bytes of a running Task's combined output this replica keeps in memory for tasks/{name}/log (the last ones): "+
 			"where a late reader starts, how far a follower may fall behind before it is cut off, and what ?raw=true serves "+
@@ -139,8 +144,9 @@ func (o *PoolOptions) Validate() []error {
 	if o.LocalMemory.Sign() < 0 || o.LocalCPU.Sign() < 0 || o.LocalPIDs < 0 {
 		errs = append(errs, fmt.Errorf("--local-sandbox-memory, --local-sandbox-cpu and --local-sandbox-pids must not be negative"))
 	}
-	if o.TaskOutputBytes <= 0 {
-		errs = append(errs, fmt.Errorf("--task-output-bytes must be positive"))
+	if o.TaskOutputBytes <= 0 || o.TaskOutputBytes > maxTaskOutputBytes {
+		errs = append(errs, fmt.Errorf("--task-output-bytes must be positive and at most %d: a Task's status (stdout and stderr, "+
+			"each up to this many bytes as stored) shares one etcd write of 1.5 MiB with its spec (up to 1 MiB) and metadata", maxTaskOutputBytes))
 	}
 	if o.ShutdownTaskGrace < 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-task-grace must not be negative"))

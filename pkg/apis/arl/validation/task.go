@@ -36,8 +36,10 @@ const (
 	MaxRetries = 10
 	// MaxStepNameLength bounds a step's name.
 	MaxStepNameLength = 63
-	// MaxTotalContentBytes bounds the FilePatch content a Task carries, well
-	// below etcd's object limit so the Task and its status always fit.
+	// MaxTotalContentBytes bounds what a Task's steps carry (FilePatch
+	// content, commands, environment, paths) as stored (StoredLen), well
+	// below etcd's request limit (1.5 MiB) so the Task, its metadata and
+	// its status always fit in one write.
 	MaxTotalContentBytes = 1 << 20
 	// MaxTraceIDLength bounds spec.traceID, which every log line and Event
 	// of the Task carries.
@@ -95,7 +97,7 @@ func validateSteps(steps []arl.TaskStep, fldPath *field.Path) field.ErrorList {
 			allErrs = append(allErrs, field.Duplicate(idxPath.Child("name"), step.Name))
 		}
 		names.Insert(step.Name)
-		contentBytes += len(step.Content)
+		contentBytes += stepStoredLen(step)
 		if !supportedStepContainers.Has(string(step.Container)) {
 			allErrs = append(allErrs, field.NotSupported(idxPath.Child("container"), step.Container,
 				[]string{string(arl.StepContainerExecutor), string(arl.StepContainerSidecar)}))
@@ -113,10 +115,23 @@ func validateSteps(steps []arl.TaskStep, fldPath *field.Path) field.ErrorList {
 		}
 	}
 	if contentBytes > MaxTotalContentBytes {
-		allErrs = append(allErrs, field.Invalid(fldPath, fmt.Sprintf("%d bytes of content", contentBytes),
-			fmt.Sprintf("the content of all FilePatch steps must total at most %d bytes", MaxTotalContentBytes)))
+		allErrs = append(allErrs, field.Invalid(fldPath, fmt.Sprintf("%d bytes as stored", contentBytes),
+			fmt.Sprintf("the steps' content, commands and environment must total at most %d bytes as stored "+
+				"(JSON: '<', '>', '&' and control characters take 6 bytes each, quotes, backslashes and newlines 2)", MaxTotalContentBytes)))
 	}
 	return allErrs
+}
+
+// stepStoredLen is what a step's free-form strings take in the store.
+func stepStoredLen(step *arl.TaskStep) int {
+	n := StoredLen(step.Content) + StoredLen(step.Path) + StoredLen(step.WorkDir)
+	for _, arg := range step.Command {
+		n += StoredLen(arg)
+	}
+	for k, v := range step.Env {
+		n += StoredLen(k) + StoredLen(v)
+	}
+	return n
 }
 
 func validateStepName(name string, fldPath *field.Path) field.ErrorList {

@@ -245,6 +245,17 @@ func TestValidateTask(t *testing.T) {
 		{name: "content larger than an etcd object can hold", mutate: func(task *arl.Task) {
 			task.Spec.Steps[0].Content = strings.Repeat("x", MaxTotalContentBytes+1)
 		}, want: []string{"FieldValueInvalid spec.steps"}},
+		{name: "content within 1 MiB of bytes, six times that as stored", mutate: func(task *arl.Task) {
+			task.Spec.Steps[0].Content = strings.Repeat("<", MaxTotalContentBytes/2)
+		}, want: []string{"FieldValueInvalid spec.steps"}},
+		{name: "commands and environment count too", mutate: func(task *arl.Task) {
+			task.Spec.Steps[1].Command = append(task.Spec.Steps[1].Command, strings.Repeat("a", MaxTotalContentBytes/2))
+			task.Spec.Steps[1].Env = map[string]string{"BIG": strings.Repeat("b", MaxTotalContentBytes/2)}
+		}, want: []string{"FieldValueInvalid spec.steps"}},
+		{name: "1 MiB as stored is valid", mutate: func(task *arl.Task) {
+			task.Spec.Steps[0].Content = strings.Repeat("x", MaxTotalContentBytes-StoredLen(task.Spec.Steps[0].Path)-
+				StoredLen("python")-StoredLen("/workspace/hello.py"))
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
