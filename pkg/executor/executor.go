@@ -125,8 +125,20 @@ type sandboxQueue struct {
 	// closing is set while a keepAlive: false Sandbox is being deleted
 	// (see finishOneShot); Admit waits for it to close.
 	closing chan struct{}
-	// goneUID is the one-shot Sandbox this replica deleted.
+	// goneUID is the one-shot Sandbox this replica deleted, at goneAt.
 	goneUID types.UID
+	goneAt  time.Time
+}
+
+// goneKeep is how long the queue of a one-shot Sandbox this replica
+// deleted is kept: Admit reads Sandboxes from a cache that may still show
+// it Ready for a moment, and goneUID is what turns such a Task away.
+const goneKeep = time.Minute
+
+// idle says the queue holds nothing worth keeping at now.
+func (q *sandboxQueue) idle(now time.Time) bool {
+	return !q.busy && len(q.waiting) == 0 && q.admitting == 0 && q.closing == nil &&
+		(q.goneUID == "" || now.Sub(q.goneAt) >= goneKeep)
 }
 
 // runningTask is a Task this replica runs or queues.
@@ -176,7 +188,7 @@ func (e *Executor) Identity() string { return e.cfg.Identity }
 // miss and expires what this replica keeps:
 //   - a queue whose next Task did not start, because its Sandbox could
 //     not be read or turned Ready while the queue was busy (Kick found
-//     it so), gets another chance (kickAll);
+//     it so), gets another chance, and idle queues are dropped (kickAll);
 //   - the windows of finished Tasks kept for tasks/log?raw=true are
 //     dropped once past retainedLogTTL (reads check the time themselves:
 //     this frees the memory);
@@ -195,7 +207,7 @@ func (e *Executor) Start(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			case now := <-ticker.C():
-				e.kickAll()
+				e.kickAll(now)
 				e.retained.expire(now)
 				if i%ttlSweepEvery == 0 {
 					e.sweepExpired(ctx)
@@ -301,13 +313,19 @@ func (e *Executor) queue(sbKey string) *sandboxQueue {
 	return q
 }
 
-// kickAll gives every queue a chance to start its next Task.
-func (e *Executor) kickAll() {
+// kickAll gives every queue a chance to start its next Task, and forgets
+// idle ones: every Sandbox that ever ran a Task here would hold one
+// otherwise. Nothing holds a queue it may lose: whoever keeps one across
+// an unlock has it busy, admitting or closing.
+func (e *Executor) kickAll(now time.Time) {
 	e.mu.Lock()
 	var keys []string
 	for k, q := range e.queues {
-		if !q.busy && len(q.waiting) > 0 {
+		switch {
+		case !q.busy && len(q.waiting) > 0:
 			keys = append(keys, k)
+		case q.idle(now):
+			delete(e.queues, k)
 		}
 	}
 	e.mu.Unlock()

@@ -71,7 +71,7 @@ func (e *Executor) finishOneShot(sandbox *arl.Sandbox, finished string) {
 	e.mu.Lock()
 	q.closing = nil
 	if deleted {
-		q.goneUID = sandbox.UID
+		q.goneUID, q.goneAt = sandbox.UID, e.cfg.Clock.Now()
 	}
 	e.mu.Unlock()
 	close(closing)

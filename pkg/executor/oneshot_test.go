@@ -147,3 +147,50 @@ func TestAdmitWaitsForAClosingOneShot(t *testing.T) {
 		}
 	}
 }
+
+// TestIdleQueuesAreForgotten: the queue of a Sandbox with nothing queued
+// or running is dropped on the next tick, so a replica does not hold one
+// per Sandbox it ever served; a one-shot Sandbox's queue stays goneKeep
+// after its deletion (its goneUID turns away Tasks that a lagging cache
+// would still admit: TestAdmitWaitsForAClosingOneShot).
+func TestIdleQueuesAreForgotten(t *testing.T) {
+	h := newExecutorHarness(t, 0)
+	queued := func(name string) bool {
+		h.e.mu.Lock()
+		defer h.e.mu.Unlock()
+		_, ok := h.e.queues[taskKey("ns", name)]
+		return ok
+	}
+	waitForgotten := func(name string, at time.Time) {
+		t.Helper()
+		err := wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+			h.e.kickAll(at)
+			return !queued(name), nil
+		})
+		if err != nil {
+			t.Fatalf("the queue of Sandbox %s is still kept", name)
+		}
+	}
+
+	h.createSandbox(t, "kept")
+	h.createTask(t, "kept", "one")
+	h.nextStarted(t)
+	h.e.kickAll(h.clock.Now())
+	if !queued("kept") {
+		t.Fatal("the queue of a Sandbox running a Task was dropped")
+	}
+	h.agent.finish("one")
+	h.waitState(t, "one", arl.TaskSucceeded)
+	waitForgotten("kept", h.clock.Now())
+
+	h.createSandbox(t, "once", oneShot)
+	h.createTask(t, "once", "only")
+	h.nextStarted(t)
+	h.agent.finish("only")
+	h.waitSandboxGone(t, "once")
+	h.e.kickAll(h.clock.Now())
+	if !queued("once") {
+		t.Fatal("the queue of a one-shot Sandbox just deleted was dropped")
+	}
+	waitForgotten("once", h.clock.Now().Add(goneKeep))
+}
