@@ -92,6 +92,7 @@ func newWorkloads(loopback *rest.Config, extra *ExtraConfig) (*workloads, error)
 			Agents:        agents,
 			Recorder:      extra.Recorder,
 			OutputBytes:   extra.TaskOutputBytes,
+			TaskEvents:    extra.TaskEvents,
 			LogBytes:      extra.TaskLogBytes,
 			MaxConcurrent: extra.MaxConcurrentTasks,
 		}),

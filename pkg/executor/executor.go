@@ -61,8 +61,12 @@ type Config struct {
 	Stores *Stores
 	// Agents reaches the agent of a Sandbox's pod.
 	Agents Agents
-	// Recorder records an Event per finished Task; nil records none.
+	// Recorder records an Event per finished Task (as TaskEvents says);
+	// nil records none.
 	Recorder record.EventRecorder
+	// TaskEvents says which finished Tasks get an Event: each is one more
+	// write per Task, which a fleet may not want to pay for every success.
+	TaskEvents TaskEvents
 	// OutputBytes is the tail of stdout, and of stderr, kept in status.
 	OutputBytes int
 	// LogBytes is the window of a Task's combined output kept in memory
@@ -77,6 +81,18 @@ type Config struct {
 	// a fake one.
 	Clock clock.WithTickerAndDelayedExecution
 }
+
+// TaskEvents says which finished Tasks get an Event.
+type TaskEvents string
+
+const (
+	// TaskEventsAll records an Event for every finished Task (the default).
+	TaskEventsAll TaskEvents = "all"
+	// TaskEventsFailures records one for Failed Tasks only.
+	TaskEventsFailures TaskEvents = "failures"
+	// TaskEventsNone records none.
+	TaskEventsNone TaskEvents = "none"
+)
 
 // Defaults.
 const (
@@ -551,7 +567,8 @@ func (e *Executor) updateStatusRetrying(ctx context.Context, name string, mutate
 // when set, is in the message (kubectl describe shows it) and in the
 // Event's annotation AnnotationTraceID.
 func (e *Executor) recordFinished(task *arl.Task) {
-	if e.cfg.Recorder == nil || task == nil {
+	if e.cfg.Recorder == nil || task == nil || e.cfg.TaskEvents == TaskEventsNone ||
+		(e.cfg.TaskEvents == TaskEventsFailures && task.Status.State != arl.TaskFailed) {
 		return
 	}
 	ref := &corev1.ObjectReference{Kind: "Task", APIVersion: arlv1alpha1.SchemeGroupVersion.String(),

@@ -1,6 +1,6 @@
 """The manual's SDK's objects, sent with the plain Python kubernetes client
 (issue 11): its pool with a sidecar container of its own, a Task naming a
-container and a traceID on every step. The server answers with no warning but
+container and a traceID on every step, a Sandbox with resources. The server answers with no warning but
 the documented one (the user's sidecar is replaced): no field is unknown, so
 none is dropped."""
 from conftest import GROUP, VERSION, sandbox, warmpool
@@ -28,8 +28,12 @@ def test_manual_sdk_objects(custom, namespace):
     _, warnings = create(custom, namespace, "warmpools", sdk_pool())
     assert len(warnings) == 1 and "container replaces this one in the pool's pods" in warnings[0], warnings
 
-    _, warnings = create(custom, namespace, "sandboxes", sandbox(name="sdk-workspace", pool="sdk-pool"))
+    # The manual's per-sandbox resources: served, so neither dropped nor warned about.
+    body = sandbox(name="sdk-workspace", pool="sdk-pool")
+    body["spec"]["resources"] = {"requests": {"cpu": "100m"}, "limits": {"memory": "256Mi"}}
+    created, warnings = create(custom, namespace, "sandboxes", body)
     assert warnings == []
+    assert created["spec"]["resources"] == {"requests": {"cpu": "100m"}, "limits": {"memory": "256Mi"}}
 
     def ready():
         sb = custom.get_namespaced_custom_object(GROUP, VERSION, namespace, "sandboxes", "sdk-workspace")

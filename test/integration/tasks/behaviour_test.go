@@ -379,3 +379,21 @@ func TestSandboxStates(t *testing.T) {
 	done := e.waitTask("patient")
 	mustState(t, done, arlv1alpha1.TaskSucceeded)
 }
+
+// TestTaskEventsFailuresOnly: with --task-events=failures a fleet pays the
+// Event write only for Failed Tasks: the failed Task has its Event, the
+// Task that succeeded before it none.
+func TestTaskEventsFailuresOnly(t *testing.T) {
+	e := newEnvWith(t, []string{"--task-events=failures"}, 1, "sb")
+	k := e.server.Kubectl()
+	mustState(t, e.exec(newTask("fine", "sb", command("ok", "true"))), arlv1alpha1.TaskSucceeded)
+	mustState(t, e.exec(newTask("broken", "sb", command("fail", "false"))), arlv1alpha1.TaskFailed)
+	// One recorder sends Events in order: once the failed Task's is
+	// stored, the earlier Task's would be too.
+	framework.Eventually(t, 30*time.Second, "the failed Task's Event", func() bool {
+		return k.MustRun("get", "events", "--field-selector", "involvedObject.name=broken", "-o", "name") != ""
+	})
+	if got := k.MustRun("get", "events", "--field-selector", "involvedObject.name=fine", "-o", "name"); got != "" {
+		t.Errorf("the succeeded Task has Events %q; --task-events=failures records none", got)
+	}
+}

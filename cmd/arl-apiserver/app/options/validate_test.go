@@ -71,6 +71,8 @@ func TestValidate(t *testing.T) {
 			want: []string{"must not be negative"}},
 		{name: "no task output", args: []string{"--task-output-bytes=0"},
 			want: []string{"--task-output-bytes must be positive"}},
+		{name: "unknown Task events setting", args: []string{"--task-events=some"},
+			want: []string{"--task-events must be all, failures or none"}},
 		{name: "task output that would not fit etcd", args: []string{"--task-output-bytes=1048576"},
 			want: []string{"--task-output-bytes must be positive and at most 196608"}},
 		{name: "negative task grace", args: []string{"--shutdown-task-grace=-1s"},
