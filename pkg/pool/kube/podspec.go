@@ -133,12 +133,13 @@ func buildPod(p *arlv1alpha1.WarmPool, sidecarImage, templateHash string) *corev
 			"--health-listen", ":50052",
 		},
 		Ports: []corev1.ContainerPort{{Name: "agent", ContainerPort: SidecarPort, Protocol: corev1.ProtocolTCP}},
-		// Requests without limits: the scheduler counts the sidecar, and
-		// every pool pod is Burstable, whatever its template says, so a
-		// Sandbox's resources can resize the executor in place (a resize
-		// may not change a pod's QoS class).
+		// A memory request without a limit: every pool pod is Burstable,
+		// whatever its template says, so a Sandbox's resources can resize
+		// the executor in place (a resize may not change a pod's QoS
+		// class). No CPU request: on a small node, pool pods' CPU requests
+		// would cap the pods the scheduler places there.
 		Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
-			corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")}},
+			corev1.ResourceMemory: resource.MustParse("16Mi")}},
 		// Ready means the agent in the executor answers, checked through the
 		// sidecar's plaintext health port (kubelet probes cannot do mTLS).
 		ReadinessProbe: &corev1.Probe{
