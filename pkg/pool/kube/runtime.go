@@ -239,8 +239,9 @@ func toPods(pods []*corev1.Pod) []*pool.Pod {
 
 // podSpecRevision changes when buildPod makes different pods of the same
 // template (a server upgrade that hardens them): idle pods of an older
-// revision are replaced like those of an older template.
-const podSpecRevision = "2"
+// revision are replaced like those of an older template. 3: the sidecar's
+// memory request (pods that can be resized in place).
+const podSpecRevision = "3"
 
 // TemplateHash implements pool.Runtime: the template, the sidecar image and
 // the revision of what ARL adds to the template.
