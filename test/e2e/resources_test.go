@@ -48,7 +48,7 @@ func TestSandboxResourcesResizeThePod(t *testing.T) {
 	waitPool(t, ns, poolName, 1, 0)
 
 	kubectlIn(t, sizedSandboxYAML, "apply", "--validate=strict", "-n", ns, "-f", "-")
-	sb := readySandbox(t, ns, "sized")
+	sb := waitSandbox(t, ns, "sized", "Ready")
 	pod := sb.Status.PodName
 	jsonpath := func(path string) string {
 		return kubectl(t, "get", "pod", pod, "-n", ns, "-o", "jsonpath="+path)
@@ -64,9 +64,13 @@ func TestSandboxResourcesResizeThePod(t *testing.T) {
 		}
 	}
 
-	limits := execTask(t, ns, newTask("limits", "sized", command("read", "cat", "/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/cpu.max")))
+	// The memory limit and the CFS quota (µs per 100 ms period), on cgroup
+	// v2 or v1, whichever the node runs.
+	limits := execTask(t, ns, newTask("limits", "sized", bash("read", `cd /sys/fs/cgroup
+if [ -f memory.max ]; then cat memory.max; cut -d' ' -f1 cpu.max
+else cat memory/memory.limit_in_bytes cpu/cpu.cfs_quota_us; fi`)))
 	mustState(t, limits, "Succeeded")
-	if want := "134217728\n50000 100000\n"; limits.Status.Stdout != want {
+	if want := "134217728\n50000\n"; limits.Status.Stdout != want {
 		t.Errorf("the executor's cgroup limits in its first Task: %q, want %q", limits.Status.Stdout, want)
 	}
 	hog := execTask(t, ns, newTask("hog", "sized",
