@@ -280,8 +280,16 @@ func TestRestartKeepsBindings(t *testing.T) {
 	if err != nil || sb.Status.Phase != arlv1alpha1.SandboxReady {
 		t.Fatalf("create: %v %+v", err, sb.Status)
 	}
-	e.waitPool("python-pool", "refilled", readyIdle(2))
+	// The pool's status is written at most once a second: right after the
+	// bind it may still show the 2 idle pods of before, with the refill
+	// not made yet. Settled means the bound pod counted too.
+	e.waitPool("python-pool", "refilled", func(p *arlv1alpha1.WarmPool) bool {
+		return p.Status.AllocatedReplicas == 1 && readyIdle(2)(p)
+	})
 	before := e.pods()
+	if len(before) != 3 {
+		t.Fatalf("pods of the settled pool %v, want the bound one and 2 idle", sets.KeySet(before))
+	}
 
 	e.server.Stop()
 	e.server.Start()
