@@ -150,13 +150,6 @@ func (b *Binder) Release(ctx context.Context, sandbox *arl.Sandbox) {
 	if !ok || pod.UID != status.PodUID || pod.Sandbox != sandbox.Name || pod.State != PodAllocated {
 		return
 	}
-	if len(sandbox.Spec.Resources.Requests)+len(sandbox.Spec.Resources.Limits) > 0 && !pod.Resized {
-		// Even if the runtime's view lags the resize, the pod is not the
-		// template's any more.
-		resized := *pod
-		resized.Resized = true
-		pod = &resized
-	}
 	b.reclaim(ctx, pod, "Sandbox "+sandbox.Name+" was deleted")
 }
 

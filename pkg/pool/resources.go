@@ -66,9 +66,9 @@ const resizeWait = 10 * time.Second
 // pool template's executor resources with the Sandbox's over them, a limit
 // without a request defaulting it (as Kubernetes does for a new pod: a
 // Sandbox that only lowers a template's limit lowers the request that
-// limit had defaulted too). ok is false
-// when the Sandbox sets none: its pod is not resized. The result is checked
-// as a whole; its errors name the Sandbox's fields.
+// limit had defaulted too). The bool is false when the Sandbox sets none:
+// its pod is not resized. The result is checked as a whole; its errors
+// name the Sandbox's fields.
 func executorResources(pool *arlv1alpha1.WarmPool, own corev1.ResourceRequirements) (corev1.ResourceRequirements, bool, field.ErrorList) {
 	if len(own.Requests) == 0 && len(own.Limits) == 0 {
 		return corev1.ResourceRequirements{}, false, nil
