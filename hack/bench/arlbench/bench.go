@@ -36,6 +36,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 
+	"github.com/arl-infra/arl/hack/bench/benchstats"
 	"github.com/arl-infra/arl/pkg/apis/arl"
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 	arlclient "github.com/arl-infra/arl/pkg/generated/clientset/versioned/typed/arl/v1alpha1"
@@ -123,6 +124,13 @@ func (b *bench) run(ctx context.Context) error {
 		return err
 	}
 	row(fmt.Sprintf("bind, steady %.0f/s (warm)", b.o.rate), steady, writeFloor, fmt.Sprintf("%d cold of %d; %s; floor: a create with nothing to bind", cold, b.o.binds, writes))
+	if b.o.lifecycles > 0 {
+		life, writes, err := b.lifecycles(ctx)
+		if err != nil {
+			return err
+		}
+		row(fmt.Sprintf("bind, Task, delete, one after another (reusePolicy %s)", b.o.reusePolicy), life, nil, writes)
+	}
 	burst, burstAll, err := b.bindBurst(ctx)
 	if err != nil {
 		return err
@@ -140,20 +148,22 @@ func (b *bench) run(ctx context.Context) error {
 		return err
 	}
 	row("Task `true` via tasks/exec, 10 steps", ten, agentFloor, "")
-	perStep := (ten.percentile(0.5) - one.percentile(0.5)) / 9
+	perStep := (ten.Percentile(0.5) - one.Percentile(0.5)) / 9
 	fmt.Printf("| per-step overhead (10 steps − 1 step) / 9 | | %s | | %s | %s | | p50 difference, minus the floor |\n",
-		ms(perStep), ms(agentFloor.percentile(0.5)), ms(perStep-agentFloor.percentile(0.5)))
+		ms(perStep), ms(agentFloor.Percentile(0.5)), ms(perStep-agentFloor.Percentile(0.5)))
 
 	for _, c := range strings.Split(b.o.concurrency, ",") {
 		n, _ := strconv.Atoi(strings.TrimSpace(c))
 		if n <= 0 {
 			continue
 		}
+		cpu := benchstats.CPUNow()
 		perSec, lat, err := b.throughput(ctx, n)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("| Tasks/s at concurrency %d | %d | %s | %s | | | | **%.0f tasks/s** |\n", n, len(lat), ms(lat.percentile(0.5)), ms(lat.percentile(0.99)), perSec)
+		fmt.Printf("| Tasks/s at concurrency %d | %d | %s | %s | | | | **%.0f tasks/s**; per Task %s |\n",
+			n, len(lat), ms(lat.Percentile(0.5)), ms(lat.Percentile(0.99)), perSec, cpu.Since().PerOp(len(lat)))
 	}
 	return nil
 }
@@ -161,7 +171,7 @@ func (b *bench) run(ctx context.Context) error {
 func (b *bench) createPool(ctx context.Context, replicas int32) error {
 	_, err := b.arl.WarmPools(b.o.namespace).Create(ctx, &arlv1alpha1.WarmPool{
 		ObjectMeta: metav1.ObjectMeta{Name: poolName},
-		Spec: arlv1alpha1.WarmPoolSpec{Replicas: ptr.To(replicas), Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+		Spec: arlv1alpha1.WarmPoolSpec{Replicas: ptr.To(replicas), ReusePolicy: arlv1alpha1.ReusePolicy(b.o.reusePolicy), Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
 			Containers: []corev1.Container{{Name: arl.ExecutorContainerName, Image: b.o.image, Command: []string{"sleep", "infinity"}}},
 		}}},
 	}, metav1.CreateOptions{})

@@ -45,6 +45,8 @@ func main() {
 	flag.Float64Var(&o.rate, "rate", 10, "steady bind rate, per second")
 	flag.IntVar(&o.burst, "burst", 100, "binds created at once")
 	flag.IntVar(&o.tasks, "tasks", 300, "sequential Task round trips")
+	flag.IntVar(&o.lifecycles, "lifecycles", 40, "Sandboxes bound and deleted one after another, at --rate: the writes one short-lived sandbox costs")
+	flag.StringVar(&o.reusePolicy, "reuse-policy", "Delete", "the bench pool's reusePolicy (Delete or Reset)")
 	flag.StringVar(&o.concurrency, "concurrency", "1,16,64", "Task throughput at these numbers of concurrent clients")
 	flag.DurationVar(&o.throughputFor, "throughput-duration", 10*time.Second, "how long each throughput run lasts")
 	flag.StringVar(&o.label, "label", "", "what the server is, for the report (e.g. standalone, aggregated)")
@@ -82,13 +84,13 @@ func main() {
 }
 
 type options struct {
-	kubeconfig, namespace, image, concurrency, label, apiserverBin string
+	kubeconfig, namespace, image, concurrency, label, apiserverBin, reusePolicy string
 	// arlServer, arlCA and arlServerName send ARL's requests straight to
 	// arl-apiserver (its Service) instead of through the kubeconfig's server.
-	arlServer, arlCA, arlServerName   string
-	poolReplicas, binds, burst, tasks int
-	rate                              float64
-	throughputFor                     time.Duration
+	arlServer, arlCA, arlServerName               string
+	poolReplicas, binds, burst, tasks, lifecycles int
+	rate                                          float64
+	throughputFor                                 time.Duration
 }
 
 func loadAverage() string {

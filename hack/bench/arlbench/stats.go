@@ -18,31 +18,22 @@ package main
 
 import (
 	"fmt"
-	"sort"
 	"time"
+
+	"github.com/arl-infra/arl/hack/bench/benchstats"
 )
 
 // sample is a set of latencies.
-type sample []time.Duration
+type sample = benchstats.Sample
 
-func (s sample) percentile(p float64) time.Duration {
-	if len(s) == 0 {
-		return 0
-	}
-	sorted := append(sample(nil), s...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
-	i := int(p * float64(len(sorted)-1))
-	return sorted[i]
-}
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+func ms(d time.Duration) string { return benchstats.MS(d) }
 
 // row prints one table row: a measurement and its floor.
 func row(name string, s sample, floor sample, note string) {
-	p50, p99 := s.percentile(0.5), s.percentile(0.99)
+	p50, p99 := s.Percentile(0.5), s.Percentile(0.99)
 	floorCell, ratio, over := "", "", ""
 	if len(floor) > 0 {
-		f := floor.percentile(0.5)
+		f := floor.Percentile(0.5)
 		floorCell = ms(f)
 		if f > 0 {
 			ratio = fmt.Sprintf("%.1f×", float64(p50)/float64(f))

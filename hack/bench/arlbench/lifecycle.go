@@ -1,0 +1,89 @@
+/*
+Copyright 2026 The ARL Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/arl-infra/arl/hack/bench/benchstats"
+)
+
+// lifecycles binds a Sandbox, runs a Task `true` in it and deletes it,
+// --lifecycles times at --rate: an RL rollout's sandbox. It counts what
+// each cost both stores once the pool has settled again, so the pod's
+// deletion or reset and the pool's refill are in (kube-apiserver's writes,
+// Events included, from its store's revision; none in standalone) and the
+// CPU each component spent per sandbox.
+func (b *bench) lifecycles(ctx context.Context) (sample, string, error) {
+	arl0, err := b.revision(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	kube0, kubeErr := b.kubeRevision(ctx)
+	cpu := benchstats.CPUNow()
+	var s sample
+	interval := time.Duration(float64(time.Second) / b.o.rate)
+	next := time.Now()
+	for range b.o.lifecycles {
+		time.Sleep(time.Until(next))
+		next = next.Add(interval)
+		start := time.Now()
+		sb, err := b.bind(ctx, "life")
+		if err == nil && sb.Name != "" {
+			sb, err = b.waitReady(ctx, sb.Name)
+		}
+		if err == nil {
+			_, err = b.exec(ctx, sb.Name, 1)
+		}
+		if err == nil {
+			err = b.arl.Sandboxes(b.o.namespace).Delete(ctx, sb.Name, metav1.DeleteOptions{})
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("lifecycle: %w", err)
+		}
+		s = append(s, time.Since(start))
+	}
+	if err := b.waitSettled(ctx, int32(b.o.poolReplicas)); err != nil {
+		return nil, "", err
+	}
+	time.Sleep(2 * time.Second)
+	spent := cpu.Since()
+	arl1, err := b.revision(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	n := float64(b.o.lifecycles)
+	writes := fmt.Sprintf("%.1f ARL writes per sandbox", float64(arl1-arl0)/n)
+	if kube1, err := b.kubeRevision(ctx); kubeErr == nil && err == nil {
+		writes += fmt.Sprintf(" + %.1f kube-apiserver writes (pods, Events, refill)", float64(kube1-kube0)/n)
+	}
+	return s, writes + "; per sandbox " + spent.PerOp(b.o.lifecycles), nil
+}
+
+// kubeRevision is kube-apiserver's store revision; an error in standalone.
+func (b *bench) kubeRevision(ctx context.Context) (int64, error) {
+	list, err := b.kube.CoreV1().ConfigMaps("kube-system").List(ctx, metav1.ListOptions{Limit: 1})
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(list.ResourceVersion, 10, 64)
+}
