@@ -8,7 +8,7 @@ export GOFLAGS := -trimpath -buildvcs=false
 export CGO_ENABLED := 0
 
 .PHONY: all build run test test-fast test-unit test-integration test-cluster test-python \
-	fuzz bench update-codegen verify-codegen update-proto verify-proto verify lint \
+	fuzz bench test-scale update-codegen verify-codegen update-proto verify-proto verify lint \
 	cluster-up cluster-down images clean
 
 all: build
@@ -49,6 +49,10 @@ fuzz:
 ## bench: benchmarks with p50/p99 against their floors (docs/performance.md)
 bench:
 	hack/bench.sh
+
+## test-scale: 10,000 warm pods on kwok nodes, bursts, double-bind check, memory (~30 min; not in test)
+test-scale:
+	hack/scale.sh
 
 update-codegen:
 	hack/update-codegen.sh

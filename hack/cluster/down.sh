@@ -69,8 +69,8 @@ fi
 wipe_containerd_root=0
 [ -e "${ARL_CONTAINERD_ROOT}/.in-use" ] && wipe_containerd_root=1
 
-arl::log "stopping the control plane, containerd, etcd"
-for name in arl-svcproxy kube-scheduler kube-controller-manager kube-apiserver containerd etcd; do
+arl::log "stopping the control plane (and the scale suite's kwok), containerd, etcd"
+for name in kwok arl-svcproxy kube-scheduler kube-controller-manager kube-apiserver containerd etcd; do
   stop "${name}" 15
 done
 

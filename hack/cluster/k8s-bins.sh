@@ -8,7 +8,8 @@
 # arl-svcproxy) are built the same way, keyed by their sources as well.
 #
 # etcdctl and etcdutl (v3.7.0, for the etcd image: backups are restored
-# with etcdutl) come from their own tool module, hack/etcd-tools.
+# with etcdutl) come from their own tool module, hack/etcd-tools; kwok (the
+# scale suite's simulated nodes, not built by default) from hack/kwok.
 #
 # Usage: hack/cluster/k8s-bins.sh [binary...]   (default: all)
 set -euo pipefail
@@ -20,6 +21,7 @@ pkg_of() {
   case "$1" in
     etcd)  echo "go.etcd.io/etcd/server/v3" ;;
     etcdctl|etcdutl) echo "go.etcd.io/etcd/$1/v3" ;;
+    kwok)  echo "sigs.k8s.io/kwok/cmd/kwok" ;;
     arl-*) echo "./cmd/$1" ;;
     *)     echo "k8s.io/kubernetes/cmd/$1" ;;
   esac
@@ -28,12 +30,14 @@ dir_of() {
   case "$1" in
     arl-*) arl::tools_bin_dir ;;
     etcdctl|etcdutl) arl::etcd_tools_bin_dir ;;
+    kwok)  arl::kwok_bin_dir ;;
     *)     arl::k8s_bin_dir ;;
   esac
 }
 module_of() {
   case "$1" in
     etcdctl|etcdutl) echo "${ARL_ROOT}/hack/etcd-tools" ;;
+    kwok)            echo "${ARL_ROOT}/hack/kwok" ;;
     *)               echo "${ARL_ROOT}/hack/k8s-bins" ;;
   esac
 }
@@ -52,7 +56,7 @@ for b in "${want[@]}"; do
   start=$SECONDS
   flags=(-trimpath -o "${bin_dir}/${b}.tmp")
   case "$b" in
-    etcd*|arl-*) flags+=(-ldflags "-s -w") ;;
+    etcd*|arl-*|kwok) flags+=(-ldflags "-s -w") ;;
     *)          flags+=(-ldflags "${ldflags}") ;;
   esac
   # nice: the machine is shared; the build is the long pole, not the hurry.

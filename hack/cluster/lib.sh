@@ -101,6 +101,13 @@ arl::etcd_tools_bin_dir() {
   printf '%s/k8s-bins/etcd-tools-%s/bin' "${ARL_CACHE}" "${key}"
 }
 
+# arl::kwok_bin_dir: the cache directory of kwok (hack/kwok), keyed by it.
+arl::kwok_bin_dir() {
+  local key
+  key="$( { arl::go_env_key; cat "${ARL_ROOT}/hack/kwok/go.sum" "${ARL_ROOT}/hack/kwok/go.mod"; } | sha256sum | cut -c1-16)"
+  printf '%s/k8s-bins/kwok-%s/bin' "${ARL_CACHE}" "${key}"
+}
+
 arl::pidfile() { printf '%s/%s.pid' "${ARL_CLUSTER_PIDS}" "$1"; }
 
 # arl::alive PID: the process exists and is not a zombie (daemons are

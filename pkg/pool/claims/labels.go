@@ -43,15 +43,26 @@ func labelled(p *pool.Pod, c Claim) bool {
 	return c.Sandbox == "" || (p.State == pool.PodAllocated && p.Sandbox == c.Sandbox)
 }
 
+// labelWorkers patch pods' labels at once. One was not enough: under 16
+// clients binding back to back (make test-scale) each patch waits on a busy
+// kube-apiserver and the labels fell 9 s behind the binds. The queue hands
+// a pod to one worker at a time.
+const labelWorkers = 4
+
 func (r *Runtime) runLabeler(ctx context.Context) {
 	go func() {
 		<-ctx.Done()
 		r.labels.ShutDown()
 	}()
-	wait.UntilWithContext(ctx, func(ctx context.Context) {
-		for r.labelNext(ctx) {
-		}
-	}, time.Second)
+	for range labelWorkers - 1 {
+		go wait.UntilWithContext(ctx, r.labelAll, time.Second)
+	}
+	wait.UntilWithContext(ctx, r.labelAll, time.Second)
+}
+
+func (r *Runtime) labelAll(ctx context.Context) {
+	for r.labelNext(ctx) {
+	}
 }
 
 func (r *Runtime) labelNext(ctx context.Context) bool {

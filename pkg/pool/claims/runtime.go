@@ -57,8 +57,11 @@ func NewRuntime(inner pool.Runtime, ledger *Ledger) *Runtime {
 		inner:  inner,
 		ledger: ledger,
 		clock:  clock.RealClock{},
+		// Per pod backoff only: the controller default's shared 10/s bucket
+		// held a thousand-bind burst's retries (mostly a cache a version
+		// behind) for minutes (make test-scale).
 		labels: workqueue.NewTypedRateLimitingQueueWithConfig(
-			workqueue.DefaultTypedControllerRateLimiter[types.UID](),
+			workqueue.NewTypedItemExponentialFailureRateLimiter[types.UID](5*time.Millisecond, 10*time.Second),
 			workqueue.TypedRateLimitingQueueConfig[types.UID]{Name: "arl_pod_labels"}),
 	}
 }
