@@ -43,7 +43,14 @@ func (e *Executor) expireLater(task *arl.Task) {
 	if ttl == nil {
 		return
 	}
-	e.cfg.Clock.AfterFunc(time.Duration(*ttl)*time.Second, func() { e.deleteTask(task) })
+	// The timer holds what the delete needs, not the Task and its output:
+	// at fleet rates a TTL's worth of finished Tasks would stay in memory
+	// twice (here and in the watch cache).
+	ref := &arl.Task{
+		ObjectMeta: metav1.ObjectMeta{Namespace: task.Namespace, Name: task.Name, UID: task.UID},
+		Spec:       arl.TaskSpec{TraceID: task.Spec.TraceID},
+	}
+	e.cfg.Clock.AfterFunc(time.Duration(*ttl)*time.Second, func() { e.deleteTask(ref) })
 }
 
 // sweepExpired deletes the finished Tasks past their TTL, from the cache.

@@ -154,6 +154,9 @@ func New(cfg Config) (*Controller, error) {
 			c.enqueue(sandbox.Namespace + "/" + sandbox.Spec.PoolRef)
 		}
 	}
+	if err := addSandboxPoolIndex(cfg.Sandboxes.Informer()); err != nil {
+		return nil, err
+	}
 	_, err = cfg.Sandboxes.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    enqueueSandboxPool,
 		UpdateFunc: func(_, obj interface{}) { enqueueSandboxPool(obj) },

@@ -102,7 +102,8 @@ var ErrConflict = errors.New("pod changed since it was read")
 
 // Runtime runs pool pods. Like the rest of the controller side (informers,
 // listers, the status writes) it works on versioned WarmPools: what the
-// cache holds is used as it is, never converted per call.
+// cache holds is used as it is, never converted per call. The pods it
+// returns may be shared with its cache and other callers: read-only.
 type Runtime interface {
 	// Run watches pods and calls onChange with the latest state of every
 	// pod that changed (deleted: it is gone). It returns when ctx ends.

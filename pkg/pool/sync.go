@@ -28,7 +28,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/tools/cache"
@@ -203,14 +202,30 @@ func (c *Controller) ensureNetwork(ctx context.Context, pool *arlv1alpha1.WarmPo
 	return nil
 }
 
+// sandboxPoolIndex indexes Sandboxes by namespace/poolRef: a pool's sync
+// reads its own Sandboxes, not every Sandbox of the namespace.
+const sandboxPoolIndex = "arl-pool"
+
+func addSandboxPoolIndex(informer cache.SharedIndexInformer) error {
+	if _, ok := informer.GetIndexer().GetIndexers()[sandboxPoolIndex]; ok {
+		return nil // another controller on the same informer added it
+	}
+	return informer.AddIndexers(cache.Indexers{sandboxPoolIndex: func(obj interface{}) ([]string, error) {
+		s, ok := obj.(*arlv1alpha1.Sandbox)
+		if !ok {
+			return nil, nil
+		}
+		return []string{s.Namespace + "/" + s.Spec.PoolRef}, nil
+	}})
+}
+
 // sandboxesOf returns a pool's Sandboxes by name.
 func (c *Controller) sandboxesOf(namespace, pool string) map[string]*arlv1alpha1.Sandbox {
-	all, _ := c.sandboxes.Sandboxes(namespace).List(labels.Everything())
-	out := map[string]*arlv1alpha1.Sandbox{}
-	for _, s := range all {
-		if s.Spec.PoolRef == pool {
-			out[s.Name] = s
-		}
+	objs, _ := c.cfg.Sandboxes.Informer().GetIndexer().ByIndex(sandboxPoolIndex, namespace+"/"+pool)
+	out := make(map[string]*arlv1alpha1.Sandbox, len(objs))
+	for _, obj := range objs {
+		s := obj.(*arlv1alpha1.Sandbox)
+		out[s.Name] = s
 	}
 	return out
 }

@@ -46,7 +46,8 @@ type Runtime struct {
 	ledger *Ledger
 	clock  clock.PassiveClock
 	// labels brings claimed pods' labels in line, by claim UID.
-	labels workqueue.TypedRateLimitingInterface[types.UID]
+	labels  workqueue.TypedRateLimitingInterface[types.UID]
+	claimed claimedViews
 }
 
 var _ pool.Runtime = &Runtime{}
@@ -104,6 +105,10 @@ func (r *Runtime) view(p *pool.Pod) *pool.Pod {
 	if !ok {
 		return p
 	}
+	return r.claimed.get(p, c, viewClaimed)
+}
+
+func viewClaimed(p *pool.Pod, c Claim) *pool.Pod {
 	v := *p
 	if c.Sandbox == "" {
 		v.Terminating = true
@@ -126,6 +131,7 @@ func (r *Runtime) Run(ctx context.Context, onChange func(*pool.Pod, bool)) error
 	go r.collect(ctx)
 	return r.inner.Run(ctx, func(p *pool.Pod, deleted bool) {
 		if deleted {
+			r.claimed.forget(p.UID)
 			if _, ok := r.ledger.Get(p.UID); ok {
 				// Off the informer's goroutine: an etcd call may wait.
 				go r.forget(ctx, p.UID)

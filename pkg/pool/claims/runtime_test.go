@@ -413,3 +413,32 @@ func TestWrapKeepsTheInnerInterfaces(t *testing.T) {
 		})
 	}
 }
+
+// TestClaimedViews: a claimed pod's view is made once per pod and claim;
+// a new pod or a new claim makes a new one.
+func TestClaimedViews(t *testing.T) {
+	var v claimedViews
+	pod := &pool.Pod{Namespace: "ns", Name: "p", UID: "u", State: pool.PodIdle}
+	claim := Claim{Namespace: "ns", Pod: "p", UID: "u", Sandbox: "a", revision: 5}
+	first := v.get(pod, claim, viewClaimed)
+	if first.State != pool.PodAllocated || first.Sandbox != "a" || pod.State != pool.PodIdle {
+		t.Fatalf("view = %+v of pod %+v, want a copy allocated to a", first, pod)
+	}
+	if again := v.get(pod, claim, viewClaimed); again != first {
+		t.Error("the same pod and claim made a second view")
+	}
+	moved := claim
+	moved.Sandbox, moved.revision = "b", 6
+	if got := v.get(pod, moved, viewClaimed); got.Sandbox != "b" {
+		t.Errorf("view after the claim moved = %+v, want allocated to b", got)
+	}
+	changed := *pod
+	changed.Ready = true
+	if got := v.get(&changed, moved, viewClaimed); !got.Ready || got.Sandbox != "b" {
+		t.Errorf("view of a changed pod = %+v, want Ready and allocated to b", got)
+	}
+	v.forget("u")
+	if len(v.views) != 0 {
+		t.Errorf("%d views after the pod was forgotten", len(v.views))
+	}
+}

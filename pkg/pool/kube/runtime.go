@@ -87,6 +87,7 @@ type Runtime struct {
 	pods      cache.SharedIndexInformer
 	lister    corelisters.PodLister
 	network   *network
+	views     podViews
 
 	// creds and owner are set by Prepare, before Run: every pod reaches the
 	// other methods through the caches Run starts, so none of them runs
@@ -115,6 +116,12 @@ func New(opts Options) (*Runtime, error) {
 	factory := informers.NewSharedInformerFactoryWithOptions(opts.Client, 0,
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = hasPool.String() }))
 	podInformer := factory.Core().V1().Pods()
+	if err := podInformer.Informer().AddIndexers(cache.Indexers{poolIndex: poolIndexFunc}); err != nil {
+		return nil, err
+	}
+	if err := podInformer.Informer().SetTransform(stripManagedFields); err != nil {
+		return nil, err
+	}
 	r := &Runtime{
 		opts:      opts,
 		factories: []informers.SharedInformerFactory{factory},
@@ -154,13 +161,14 @@ func (r *Runtime) Run(ctx context.Context, onChange func(*pool.Pod, bool)) error
 		return errors.New("the Kubernetes runtime runs only after Prepare (the sidecar CA is not loaded)")
 	}
 	_, err := r.pods.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj interface{}) { onChange(toPod(obj.(*corev1.Pod)), false) },
-		UpdateFunc: func(_, obj interface{}) { onChange(toPod(obj.(*corev1.Pod)), false) },
+		AddFunc:    func(obj interface{}) { onChange(r.views.view(obj.(*corev1.Pod)), false) },
+		UpdateFunc: func(_, obj interface{}) { onChange(r.views.view(obj.(*corev1.Pod)), false) },
 		DeleteFunc: func(obj interface{}) {
 			if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 				obj = tombstone.Obj
 			}
 			if p, ok := obj.(*corev1.Pod); ok {
+				r.views.forget(p.UID)
 				onChange(toPod(p), true)
 			}
 		},
@@ -214,25 +222,25 @@ func (r *Runtime) Get(namespace, name string) (*pool.Pod, bool) {
 	if err != nil {
 		return nil, false
 	}
-	return toPod(p), true
+	return r.views.view(p), true
 }
 
 // List implements pool.Runtime.
 func (r *Runtime) List(namespace, poolName string) []*pool.Pod {
-	pods, _ := r.lister.Pods(namespace).List(labels.SelectorFromSet(labels.Set{arl.LabelPool: poolName}))
-	return toPods(pods)
+	objs, _ := r.pods.GetIndexer().ByIndex(poolIndex, namespace+"/"+poolName)
+	out := make([]*pool.Pod, 0, len(objs))
+	for _, obj := range objs {
+		out = append(out, r.views.view(obj.(*corev1.Pod)))
+	}
+	return out
 }
 
 // ListAll implements pool.Runtime.
 func (r *Runtime) ListAll() []*pool.Pod {
 	pods, _ := r.lister.List(labels.Everything())
-	return toPods(pods)
-}
-
-func toPods(pods []*corev1.Pod) []*pool.Pod {
 	out := make([]*pool.Pod, 0, len(pods))
 	for _, p := range pods {
-		out = append(out, toPod(p))
+		out = append(out, r.views.view(p))
 	}
 	return out
 }
