@@ -123,8 +123,61 @@ func TestListReadsOnlyThePool(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cached.ManagedFields) != 0 {
-		t.Errorf("the pod cache keeps managedFields: %v", cached.ManagedFields)
+	if len(cached.ManagedFields) != 0 || cached.Status.PodIP == "" {
+		t.Errorf("the pod cache keeps managedFields (%v) or lost the status (%+v)", cached.ManagedFields, cached.Status)
+	}
+}
+
+// TestSlimPodKeepsWhatThePoolReads: the pool's view of a slimmed pod is
+// that of the whole pod, in every state the view distinguishes, and the
+// executor is still found for a resize; the rest of the spec is gone.
+func TestSlimPodKeepsWhatThePoolReads(t *testing.T) {
+	full := func(mutate func(*corev1.Pod)) *corev1.Pod {
+		p := poolPod("ns", "p", "pool", "7", pool.PodAllocated)
+		p.Generation = 2
+		p.Annotations = map[string]string{AnnotationClaimedAt: "2026-12-03T09:00:00.5Z"}
+		p.Labels[arl.LabelSandbox] = "sb"
+		p.Spec = corev1.PodSpec{NodeName: "node-1", RestartPolicy: corev1.RestartPolicyNever,
+			Volumes:    []corev1.Volume{{Name: "workspace"}},
+			Containers: []corev1.Container{{Name: arl.ExecutorContainerName, Image: "python", Env: []corev1.EnvVar{{Name: "A", Value: "b"}}}, {Name: "sidecar"}}}
+		p.Status.ObservedGeneration = 2
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: arl.ExecutorContainerName, Image: "python", ImageID: "sha256:x"}}
+		mutate(p)
+		return p
+	}
+	for name, p := range map[string]*corev1.Pod{
+		"ready": full(func(*corev1.Pod) {}),
+		"not ready": full(func(p *corev1.Pod) {
+			p.Status.Conditions[0].Status = corev1.ConditionFalse
+			p.Status.Conditions[0].LastTransitionTime = metav1.NewTime(time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC))
+		}),
+		"image pull": full(func(p *corev1.Pod) {
+			p.Status.ContainerStatuses[0].State.Waiting = &corev1.ContainerStateWaiting{Reason: "ErrImagePull", Message: "no such image"}
+		}),
+		"exited": full(func(p *corev1.Pod) {
+			p.Status.ContainerStatuses[0].State.Terminated = &corev1.ContainerStateTerminated{ExitCode: 3, Reason: "Error"}
+		}),
+		"evicted": full(func(p *corev1.Pod) {
+			p.Status.Phase, p.Status.Reason, p.Status.Message = corev1.PodFailed, "Evicted", "low memory"
+		}),
+		"terminating": full(func(p *corev1.Pod) { p.DeletionTimestamp = &metav1.Time{Time: time.Now()} }),
+	} {
+		t.Run(name, func(t *testing.T) {
+			obj, err := slimPod(p.DeepCopy())
+			if err != nil {
+				t.Fatal(err)
+			}
+			slim := obj.(*corev1.Pod)
+			if diff := cmp.Diff(toPod(p), toPod(slim)); diff != "" {
+				t.Errorf("the pool's view changed (-whole +slim):\n%s", diff)
+			}
+			if arl.ExecutorContainer(&slim.Spec) == nil {
+				t.Error("Resize would not find the executor")
+			}
+			if len(slim.Spec.Volumes) != 0 || slim.Spec.Containers[0].Image != "" || slim.Status.ContainerStatuses[0].ImageID != "" {
+				t.Errorf("the spec was kept: %+v", slim.Spec)
+			}
+		})
 	}
 }
 

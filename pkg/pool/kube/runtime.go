@@ -119,7 +119,7 @@ func New(opts Options) (*Runtime, error) {
 	if err := podInformer.Informer().AddIndexers(cache.Indexers{poolIndex: poolIndexFunc}); err != nil {
 		return nil, err
 	}
-	if err := podInformer.Informer().SetTransform(stripManagedFields); err != nil {
+	if err := podInformer.Informer().SetTransform(slimPod); err != nil {
 		return nil, err
 	}
 	r := &Runtime{
