@@ -69,6 +69,7 @@ func newAPIGroupInfo(optsGetter generic.RESTOptionsGetter, deps storageDeps, tas
 		"sandboxes/processes": sandboxes.Processes,
 		"sandboxes/signal":    sandboxes.Signal,
 		"sandboxes/reset":     sandboxes.Reset,
+		"sandboxes/exec":      sandboxes.Exec,
 		"tasks":               tasks.Task,
 		"tasks/status":        tasks.Status,
 		"tasks/exec":          tasks.Exec,

@@ -53,6 +53,7 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&Task{},
 		&TaskList{},
 		&TaskLogOptions{},
+		&SandboxExecOptions{},
 		&SandboxProcessList{},
 		&SandboxSignal{},
 		&SandboxReset{},

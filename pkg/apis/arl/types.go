@@ -405,6 +405,26 @@ type TaskLogOptions struct {
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
 
+// SandboxExecOptions are the query parameters of sandboxes/{name}/exec,
+// those of pods/exec: a command run in the Sandbox, attached to the
+// caller's streams, with no object stored.
+type SandboxExecOptions struct {
+	metav1.TypeMeta
+	// Stdin attaches the caller's standard input.
+	Stdin bool
+	// Stdout attaches the command's standard output.
+	Stdout bool
+	// Stderr attaches the command's standard error (not with TTY: a
+	// terminal has one output).
+	Stderr bool
+	// TTY runs the command on a terminal the caller can resize.
+	TTY bool
+	// Command is the argv; empty with TTY: the sandbox's shell.
+	Command []string
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
 // SandboxProcessList is the answer of sandboxes/{name}/processes: the
 // background processes the Sandbox's agent tracks.
 type SandboxProcessList struct {

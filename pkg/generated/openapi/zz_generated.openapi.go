@@ -41,6 +41,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.PoolEgress{}.OpenAPIModelName():                       schema_pkg_apis_arl_v1alpha1_PoolEgress(ref),
 		v1alpha1.PoolNetwork{}.OpenAPIModelName():                      schema_pkg_apis_arl_v1alpha1_PoolNetwork(ref),
 		v1alpha1.Sandbox{}.OpenAPIModelName():                          schema_pkg_apis_arl_v1alpha1_Sandbox(ref),
+		v1alpha1.SandboxExecOptions{}.OpenAPIModelName():               schema_pkg_apis_arl_v1alpha1_SandboxExecOptions(ref),
 		v1alpha1.SandboxList{}.OpenAPIModelName():                      schema_pkg_apis_arl_v1alpha1_SandboxList(ref),
 		v1alpha1.SandboxProcess{}.OpenAPIModelName():                   schema_pkg_apis_arl_v1alpha1_SandboxProcess(ref),
 		v1alpha1.SandboxProcessList{}.OpenAPIModelName():               schema_pkg_apis_arl_v1alpha1_SandboxProcessList(ref),
@@ -581,6 +582,80 @@ func schema_pkg_apis_arl_v1alpha1_Sandbox(ref common.ReferenceCallback) common.O
 		},
 		Dependencies: []string{
 			v1alpha1.SandboxSpec{}.OpenAPIModelName(), v1alpha1.SandboxStatus{}.OpenAPIModelName(), metav1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_arl_v1alpha1_SandboxExecOptions(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "SandboxExecOptions are the query parameters of sandboxes/{name}/exec, the same as pods/exec's: a command run in the Sandbox, attached to the caller's streams over a WebSocket (v5.channel.k8s.io or v4.channel.k8s.io), with no object stored.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"stdin": {
+						SchemaProps: spec.SchemaProps{
+							Description: "stdin attaches the caller's standard input.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"stdout": {
+						SchemaProps: spec.SchemaProps{
+							Description: "stdout attaches the command's standard output.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"stderr": {
+						SchemaProps: spec.SchemaProps{
+							Description: "stderr attaches the command's standard error. A terminal (tty) has one output: with tty, stderr is refused.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"tty": {
+						SchemaProps: spec.SchemaProps{
+							Description: "tty runs the command on a terminal (a PTY) the caller can resize and signal with its control characters (Ctrl-C).",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"command": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "command is the argv, looked up in the sandbox's PATH. Empty with tty: the sandbox's shell ($SHELL, else /bin/bash, else /bin/sh).",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
 	}
 }
 

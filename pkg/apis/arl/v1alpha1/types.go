@@ -577,6 +577,36 @@ type TaskList struct {
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
 // +k8s:conversion-gen:explicit-from=net/url.Values
 
+// SandboxExecOptions are the query parameters of sandboxes/{name}/exec,
+// the same as pods/exec's: a command run in the Sandbox, attached to the
+// caller's streams over a WebSocket (v5.channel.k8s.io or
+// v4.channel.k8s.io), with no object stored.
+type SandboxExecOptions struct {
+	metav1.TypeMeta `json:",inline"`
+	// stdin attaches the caller's standard input.
+	// +optional
+	Stdin bool `json:"stdin,omitempty"`
+	// stdout attaches the command's standard output.
+	// +optional
+	Stdout bool `json:"stdout,omitempty"`
+	// stderr attaches the command's standard error. A terminal (tty) has
+	// one output: with tty, stderr is refused.
+	// +optional
+	Stderr bool `json:"stderr,omitempty"`
+	// tty runs the command on a terminal (a PTY) the caller can resize and
+	// signal with its control characters (Ctrl-C).
+	// +optional
+	TTY bool `json:"tty,omitempty"`
+	// command is the argv, looked up in the sandbox's PATH. Empty with
+	// tty: the sandbox's shell ($SHELL, else /bin/bash, else /bin/sh).
+	// +optional
+	// +listType=atomic
+	Command []string `json:"command,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+// +k8s:conversion-gen:explicit-from=net/url.Values
+
 // TaskLogOptions are the query parameters of tasks/{name}/log.
 type TaskLogOptions struct {
 	metav1.TypeMeta `json:",inline"`

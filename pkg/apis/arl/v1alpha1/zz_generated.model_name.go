@@ -47,6 +47,11 @@ func (in Sandbox) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in SandboxExecOptions) OpenAPIModelName() string {
+	return "io.infra.arl.v1alpha1.SandboxExecOptions"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in SandboxList) OpenAPIModelName() string {
 	return "io.infra.arl.v1alpha1.SandboxList"
 }

@@ -35,6 +35,7 @@ type SandboxStorage struct {
 	Processes *ProcessesREST
 	Signal    *SignalREST
 	Reset     *ResetREST
+	Exec      *ExecREST
 }
 
 // NewStorage returns the etcd-backed storage of Sandboxes; binder (nil: no
@@ -73,6 +74,7 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, bi
 		Processes: &ProcessesREST{host},
 		Signal:    &SignalREST{host},
 		Reset:     &ResetREST{host},
+		Exec:      &ExecREST{host},
 	}, nil
 }
 
