@@ -25,9 +25,10 @@ deps() {
   # bubblewrap: the standalone local runtime; python3-*: the Python suites;
   # util-linux: unshare for the agent-as-PID-1 test; python-is-python3: the
   # manual's `python` inside standalone sandboxes (they run host programs);
-  # gcc, libc6-dev: the race detector, which needs cgo.
+  # gcc, libc6-dev: the race detector, which needs cgo; tmux: a real
+  # terminal for kubectl arl shell.
   arl::apt_ensure bubblewrap python3-kubernetes python3-pytest python-is-python3 util-linux procps \
-    gcc libc6-dev
+    gcc libc6-dev tmux
 }
 
 # go_test_race runs go test under the race detector. It needs cgo, for
@@ -40,6 +41,7 @@ build() {
   "${ARL_ROOT}/hack/build.sh"
   export ARL_APISERVER_BIN="${ARL_ROOT}/bin/arl-apiserver"
   export ARL_SIDECAR_BIN="${ARL_ROOT}/bin/arl-sidecar"
+  export ARL_KUBECTL_ARL_BIN="${ARL_ROOT}/bin/kubectl-arl"
 }
 
 phase_verify() { "${ARL_ROOT}/hack/verify.sh"; }

@@ -33,9 +33,10 @@ var (
 	buildErr  error
 )
 
-// Binary returns the path of an ARL command (arl-apiserver, arl-sidecar):
-// $ARL_APISERVER_BIN / $ARL_SIDECAR_BIN when set (hack/test.sh builds them
-// once), else a build of the current tree shared by the test binary.
+// Binary returns the path of an ARL command (arl-apiserver, arl-sidecar,
+// kubectl-arl): $ARL_APISERVER_BIN, $ARL_SIDECAR_BIN, $ARL_KUBECTL_ARL_BIN
+// when set (hack/test.sh builds them once), else a build of the current
+// tree shared by the test binary.
 func Binary(name string) (string, error) {
 	env := "ARL_" + strings.ToUpper(strings.TrimPrefix(strings.ReplaceAll(name, "-", "_"), "arl_")) + "_BIN"
 	if p := os.Getenv(env); p != "" {
@@ -51,7 +52,7 @@ func Binary(name string) (string, error) {
 			buildErr = err
 			return
 		}
-		cmd := exec.Command("go", "build", "-trimpath", "-o", buildDir+"/", "./cmd/arl-apiserver", "./cmd/arl-sidecar")
+		cmd := exec.Command("go", "build", "-trimpath", "-o", buildDir+"/", "./cmd/arl-apiserver", "./cmd/arl-sidecar", "./cmd/kubectl-arl")
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
