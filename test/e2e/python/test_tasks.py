@@ -107,3 +107,35 @@ def test_exec_with_a_raw_post(api_client, custom, namespace, ready_sandbox):
 
     listed = custom.list_namespaced_custom_object(GROUP, VERSION, ns, "tasks")
     assert "exec-task" in [t["metadata"]["name"] for t in listed["items"]]
+
+
+class SandboxExec:
+    """sandboxes/{name}/exec for kubernetes.stream.stream(), which wants a
+    bound API method whose object has an api_client (as CoreV1Api's
+    connect_get_namespaced_pod_exec)."""
+
+    def __init__(self, api_client):
+        self.api_client = api_client
+
+    def connect(self, ns, name, command, stdin=False, stdout=True, stderr=True, tty=False, **kwargs):
+        query = [("command", c) for c in command] + [
+            (k, "true") for k, on in (("stdin", stdin), ("stdout", stdout), ("stderr", stderr), ("tty", tty)) if on]
+        return self.api_client.call_api(
+            f"/apis/{GROUP}/{VERSION}/namespaces/{ns}/sandboxes/{name}/exec", "GET",
+            query_params=query, response_type="str", auth_settings=["BearerToken"],
+            _return_http_data_only=True, **kwargs)
+
+
+def test_sandbox_exec_with_stream(api_client, namespace, ready_sandbox):
+    """The Python client's stream() (v4.channel.k8s.io) through the aggregation
+    layer: stdout and stderr apart, the exit code, stdin to a tty-less command."""
+    from kubernetes.stream import stream
+
+    ex = SandboxExec(api_client)
+    ws = stream(ex.connect, namespace, ready_sandbox, ["sh", "-c", "echo out; echo err >&2; exit 7"],
+                _preload_content=False)
+    ws.run_forever(timeout=60)
+    assert (ws.read_stdout(), ws.read_stderr(), ws.returncode) == ("out\n", "err\n", 7)
+
+    # All at once, as pods/exec answers with _preload_content (the default).
+    assert stream(ex.connect, namespace, ready_sandbox, ["echo", "hello"], stderr=False) == "hello\n"
