@@ -46,6 +46,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/retry"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 
@@ -129,6 +130,8 @@ type Executor struct {
 
 	// retained keeps finished Tasks' output for a while.
 	retained *retainedOutputs
+	// expired are the Tasks past their TTL to delete (lifecycle.go).
+	expired workqueue.TypedInterface[expiredTask]
 }
 
 // sandboxQueue orders one Sandbox's Tasks on this replica.
@@ -187,6 +190,7 @@ func New(cfg Config) *Executor {
 		queues:   map[string]*sandboxQueue{},
 		running:  map[string]*runningTask{},
 		retained: newRetainedOutputs(retainedLogBytes, retainedLogTTL),
+		expired:  workqueue.NewTypedWithConfig(workqueue.TypedQueueConfig[expiredTask]{Name: "arl_expired_tasks"}),
 	}
 	if s := cfg.Stores; s != nil {
 		// Pointers to the slots Bind fills: calls reach the bound stores.
@@ -209,12 +213,20 @@ func (e *Executor) Identity() string { return e.cfg.Identity }
 //     dropped once past retainedLogTTL (reads check the time themselves:
 //     this frees the memory);
 //   - every ttlSweepEvery ticks, the finished Tasks past their TTL that no
-//     timer of this replica covers are deleted (sweepExpired).
+//     timer of this replica covers are queued for deletion (sweepExpired),
+//     as the timers queue theirs; ttlDeleters workers delete them.
 func (e *Executor) Start(ctx context.Context) {
 	e.mu.Lock()
 	e.life = ctx
 	e.mu.Unlock()
 	go e.releaseWaitersOnStop(ctx)
+	for i := 0; i < ttlDeleters; i++ {
+		go e.deleteExpired()
+	}
+	go func() {
+		<-ctx.Done()
+		e.expired.ShutDown()
+	}()
 	go func() {
 		ticker := e.cfg.Clock.NewTicker(time.Second)
 		defer ticker.Stop()

@@ -25,6 +25,7 @@ import (
 	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/klog/v2"
@@ -37,23 +38,37 @@ import (
 // or Tasks another replica ran).
 const ttlSweepEvery = 30
 
+// ttlDeleters bound the deletes of expired Tasks in flight on a replica:
+// at fleet rates Tasks expire by the hundred per second, and a delete each
+// at once (a timer's goroutine, a sweep of every replica) contended with
+// binds and Tasks for the store (make test-scale).
+const ttlDeleters = 4
+
+// expiredTask is what a delete of an expired Task needs; the queue holds
+// it once however many timers and sweeps found it.
+type expiredTask struct {
+	namespace, name string
+	uid             types.UID
+	traceID         string
+}
+
+func expiredOf(task *arl.Task) expiredTask {
+	return expiredTask{namespace: task.Namespace, name: task.Name, uid: task.UID, traceID: task.Spec.TraceID}
+}
+
 // expireLater deletes a finished Task when its ttlSecondsAfterFinished ends.
 func (e *Executor) expireLater(task *arl.Task) {
 	ttl := task.Spec.TTLSecondsAfterFinished
 	if ttl == nil {
 		return
 	}
-	// The timer holds what the delete needs, not the Task and its output:
-	// at fleet rates a TTL's worth of finished Tasks would stay in memory
-	// twice (here and in the watch cache).
-	ref := &arl.Task{
-		ObjectMeta: metav1.ObjectMeta{Namespace: task.Namespace, Name: task.Name, UID: task.UID},
-		Spec:       arl.TaskSpec{TraceID: task.Spec.TraceID},
-	}
-	e.cfg.Clock.AfterFunc(time.Duration(*ttl)*time.Second, func() { e.deleteTask(ref) })
+	// The timer holds what the delete needs, not the Task and its output.
+	expired := expiredOf(task)
+	e.cfg.Clock.AfterFunc(time.Duration(*ttl)*time.Second, func() { e.expired.Add(expired) })
 }
 
-// sweepExpired deletes the finished Tasks past their TTL, from the cache.
+// sweepExpired queues the finished Tasks past their TTL, from the cache,
+// for deletion.
 func (e *Executor) sweepExpired(ctx context.Context) {
 	obj, err := e.tasks.List(ctx, &metainternalversion.ListOptions{ResourceVersion: "0"})
 	if err != nil {
@@ -64,16 +79,32 @@ func (e *Executor) sweepExpired(ctx context.Context) {
 		task := &obj.(*arl.TaskList).Items[i]
 		ttl, done := task.Spec.TTLSecondsAfterFinished, task.Status.CompletionTime
 		if ttl != nil && done != nil && now.Sub(done.Time) >= time.Duration(*ttl)*time.Second {
-			e.deleteTask(task)
+			e.expired.Add(expiredOf(task))
 		}
 	}
 }
 
-func (e *Executor) deleteTask(task *arl.Task) {
-	ctx := genericapirequest.WithNamespace(e.lifetime(), task.Namespace)
-	_, _, err := e.tasks.Delete(ctx, task.Name, rest.ValidateAllObjectFunc, &metav1.DeleteOptions{Preconditions: metav1.NewUIDPreconditions(string(task.UID))})
+// deleteExpired deletes queued expired Tasks until the queue shuts down.
+func (e *Executor) deleteExpired() {
+	for {
+		expired, shutdown := e.expired.Get()
+		if shutdown {
+			return
+		}
+		e.deleteTask(expired)
+		e.expired.Done(expired)
+	}
+}
+
+func (e *Executor) deleteTask(expired expiredTask) {
+	ctx := genericapirequest.WithNamespace(e.lifetime(), expired.namespace)
+	_, _, err := e.tasks.Delete(ctx, expired.name, rest.ValidateAllObjectFunc, &metav1.DeleteOptions{Preconditions: metav1.NewUIDPreconditions(string(expired.uid))})
 	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
-		taskLogger(klog.Background(), task).Error(err, "Deleting a finished Task past its TTL failed")
+		logger := klog.Background().WithValues("task", klog.KRef(expired.namespace, expired.name))
+		if expired.traceID != "" {
+			logger = logger.WithValues("traceID", expired.traceID)
+		}
+		logger.Error(err, "Deleting a finished Task past its TTL failed")
 	}
 }
 

@@ -383,6 +383,10 @@ func TestQueuedTasksFailWithTheirSandbox(t *testing.T) {
 // the executor's clock from the Task's end.
 func TestFinishedTaskDeletedAfterItsTTL(t *testing.T) {
 	h := newExecutorHarness(t, 0)
+	// Start's deleters without its ticker, whose sweeps would delete the
+	// Task without the timer.
+	go h.e.deleteExpired()
+	t.Cleanup(h.e.expired.ShutDown)
 	h.createSandbox(t, "sb")
 	h.createTask(t, "sb", "short-lived", func(task *arl.Task) { task.Spec.TTLSecondsAfterFinished = ptr.To[int32](60) })
 	h.nextStarted(t)
