@@ -62,8 +62,12 @@ func newRunCommand(flags *genericclioptions.ConfigFlags, streams genericiooption
 			if err != nil {
 				return err
 			}
-			fmt.Fprint(streams.Out, done.Status.Stdout)
-			fmt.Fprint(streams.ErrOut, done.Status.Stderr)
+			if _, err := fmt.Fprint(streams.Out, done.Status.Stdout); err != nil {
+				return err
+			}
+			if _, err := fmt.Fprint(streams.ErrOut, done.Status.Stderr); err != nil {
+				return err
+			}
 			switch {
 			case done.Status.ExitCode != nil && *done.Status.ExitCode != 0:
 				return exitError{code: int(*done.Status.ExitCode)}

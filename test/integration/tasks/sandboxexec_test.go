@@ -102,7 +102,7 @@ func TestSandboxExecConcurrent(t *testing.T) {
 			err := e.sandboxExec("ws", &arlv1alpha1.SandboxExecOptions{Command: []string{"sh", "-c", fmt.Sprintf("echo out-%d; echo err-%d >&2", i, i)}, Stdout: true, Stderr: true},
 				remotecommand.StreamOptions{Stdout: &stdout, Stderr: &stderr})
 			if err != nil || stdout.String() != fmt.Sprintf("out-%d\n", i) || stderr.String() != fmt.Sprintf("err-%d\n", i) {
-				errs <- fmt.Errorf("exec %d: err %v, stdout %q, stderr %q", i, err, stdout.String(), stderr.String())
+				errs <- fmt.Errorf("exec %d: err %w, stdout %q, stderr %q", i, err, stdout.String(), stderr.String())
 			}
 		}(i)
 	}
@@ -147,7 +147,7 @@ func TestSandboxExecTerminal(t *testing.T) {
 	go func() {
 		err := e.sandboxExec("ws", &arlv1alpha1.SandboxExecOptions{Command: []string{"sh"}, Stdin: true, Stdout: true, TTY: true},
 			remotecommand.StreamOptions{Stdin: stdin, Stdout: term, Tty: true, TerminalSizeQueue: term})
-		stdin.CloseWithError(fmt.Errorf("the session ended: %v", err)) // typing fails from now on
+		stdin.CloseWithError(fmt.Errorf("the session ended: %w", err)) // typing fails from now on
 		done <- err
 	}()
 	typeLine := func(s string) {

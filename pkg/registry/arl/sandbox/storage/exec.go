@@ -23,8 +23,8 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/httpstream/wsstream"
 	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/streaming/pkg/httpstream/wsstream"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
 	"github.com/arl-infra/arl/pkg/apis/arl/validation"

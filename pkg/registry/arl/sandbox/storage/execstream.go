@@ -29,8 +29,8 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/httpstream/wsstream"
 	"k8s.io/klog/v2"
+	"k8s.io/streaming/pkg/httpstream/wsstream"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
 	"github.com/arl-infra/arl/pkg/sidecar/client"
@@ -113,7 +113,7 @@ func serveExec(w http.ResponseWriter, req *http.Request, agent *client.Client, o
 		logger.V(2).Info("sandboxes/exec: no WebSocket", "err", err.Error())
 		return
 	}
-	defer conn.Close() //nolint:errcheck // the caller may be gone already
+	defer conn.Close() // the caller may be gone already: nothing to tell
 
 	ctx, cancel := context.WithCancel(req.Context())
 	defer cancel()
