@@ -50,7 +50,7 @@ fuzz:
 bench:
 	hack/bench.sh
 
-## test-scale: 10,000 warm pods on kwok nodes, bursts, double-bind check, memory (~30 min; not in test)
+## test-scale: 10,000 warm pods on kwok nodes, bursts, double-bind check, memory, TTL cleanup (~50 min; not in test)
 test-scale:
 	hack/scale.sh
 
