@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -105,12 +106,17 @@ func TestKubectlARLShellInATerminal(t *testing.T) {
 	typeLine("stty size", "Enter")
 	see("the terminal's size in the sandbox", "30 100")
 	m.run("resize-window", "-t", "arl", "-x", "120", "-y", "40")
-	time.Sleep(300 * time.Millisecond)
-	typeLine("stty size", "Enter")
-	see("the size after a resize", "40 120")
+	// The resize travels apart from the input: ask until it arrived.
+	framework.Eventually(t, 30*time.Second, "the size after a resize", func() bool {
+		typeLine("stty size", "Enter")
+		time.Sleep(100 * time.Millisecond)
+		return strings.Contains(m.screen(), "40 120")
+	})
 
-	typeLine("sleep 100; echo slept", "Enter")
-	time.Sleep(500 * time.Millisecond)
+	typeLine("echo sleep-started; sleep 100; echo slept", "Enter")
+	framework.Eventually(t, 30*time.Second, "sleep started", func() bool {
+		return regexp.MustCompile(`(?m)^sleep-started\s*$`).MatchString(m.screen())
+	})
 	typeLine("C-c")
 	typeLine("echo interrupted-$?", "Enter")
 	see("Ctrl-C ending sleep", "interrupted-130")

@@ -136,6 +136,15 @@ func (t *terminal) output() string {
 	return t.seen.String()
 }
 
+// lineRE matches an output line, not the terminal's echo of the command
+// that printed it.
+func lineRE(line string) *regexp.Regexp { return regexp.MustCompile(`(?m)^` + line + `\r?$`) }
+
+func waitForLine(t *testing.T, term *terminal, line string) {
+	t.Helper()
+	framework.Eventually(t, 30*time.Second, "the line "+line, func() bool { return lineRE(line).MatchString(term.output()) })
+}
+
 // TestSandboxExecTerminal: a shell on a PTY sees its resizes, Ctrl-C
 // reaches its foreground process, and `exit 7` is the session's exit code.
 func TestSandboxExecTerminal(t *testing.T) {
@@ -161,16 +170,19 @@ func TestSandboxExecTerminal(t *testing.T) {
 	typeLine("stty size; echo sized\n")
 	waitFor("the first size", "40 100")
 	term.sizes <- &remotecommand.TerminalSize{Width: 132, Height: 50}
-	time.Sleep(200 * time.Millisecond) // the resize travels apart from the input
-	typeLine("stty size\n")
-	waitFor("the size after a resize", "50 132")
+	// The resize travels apart from the input: ask until it arrived.
+	framework.Eventually(t, 30*time.Second, "the size after a resize", func() bool {
+		typeLine("stty size\n")
+		time.Sleep(100 * time.Millisecond)
+		return strings.Contains(term.output(), "50 132")
+	})
 
-	typeLine("sleep 100; echo slept\n")
-	time.Sleep(300 * time.Millisecond)
+	typeLine("echo sleep-started; sleep 100; echo slept\n")
+	waitForLine(t, term, "sleep-started")
 	typeLine("\x03")
 	typeLine("echo interrupted-$?\n")
 	waitFor("Ctrl-C ending sleep", "interrupted-130")
-	if regexp.MustCompile(`(?m)^slept\r?$`).MatchString(term.output()) { // the terminal echoes "echo slept" too
+	if lineRE("slept").MatchString(term.output()) {
 		t.Error("sleep ran to its end: Ctrl-C did not reach it")
 	}
 
