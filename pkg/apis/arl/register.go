@@ -57,6 +57,9 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&SandboxProcessList{},
 		&SandboxSignal{},
 		&SandboxReset{},
+		&SandboxFileOptions{},
+		&SandboxArchiveOptions{},
+		&SandboxFileList{},
 	)
 	return nil
 }

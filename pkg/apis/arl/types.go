@@ -491,3 +491,74 @@ type SandboxResetStatus struct {
 	Killed  []SandboxProcess
 	Removed []string
 }
+
+// Views of GET sandboxes/{name}/files.
+const (
+	SandboxFileViewContent = "content"
+	SandboxFileViewStat    = "stat"
+	SandboxFileViewList    = "list"
+)
+
+// Types of a SandboxFile.
+const (
+	SandboxFileTypeFile      = "File"
+	SandboxFileTypeDirectory = "Directory"
+	SandboxFileTypeSymlink   = "Symlink"
+	SandboxFileTypeOther     = "Other"
+)
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// SandboxFileOptions are the query parameters of sandboxes/{name}/files:
+// GET reads (content, stat or list), PUT writes the body atomically, POST
+// makes a directory, DELETE removes.
+type SandboxFileOptions struct {
+	metav1.TypeMeta
+	// Path is absolute or relative to the workspace.
+	Path string
+	// View is what GET answers: content (default), stat or list.
+	View string
+	// Depth is how many levels a list descends (default 1).
+	Depth int32
+	// Offset and Length pick a range of the content (Length 0: to the end).
+	Offset int64
+	Length int64
+	// Mode is the permission bits a PUT or POST sets (0: the default).
+	Mode int32
+	// Parents creates missing parent directories (PUT, POST).
+	Parents bool
+	// Recursive removes a directory with its contents (DELETE).
+	Recursive bool
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// SandboxArchiveOptions are the query parameters of sandboxes/{name}/archive:
+// GET answers a tar of Path, PUT extracts a tar into the directory Path.
+type SandboxArchiveOptions struct {
+	metav1.TypeMeta
+	Path string
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// SandboxFileList is the answer of sandboxes/{name}/files for a stat (one
+// item), a list (the entries), a write or a mkdir (what was made).
+type SandboxFileList struct {
+	metav1.TypeMeta
+	metav1.ListMeta
+
+	Items []SandboxFile
+	// Truncated says a list stopped at the agent's limit.
+	Truncated bool
+}
+
+// SandboxFile describes a path in a Sandbox.
+type SandboxFile struct {
+	Path       string
+	Type       string
+	Size       int64
+	Mode       int32
+	ModTime    *metav1.Time
+	LinkTarget string
+}

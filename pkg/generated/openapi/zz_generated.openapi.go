@@ -41,7 +41,11 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.PoolEgress{}.OpenAPIModelName():                       schema_pkg_apis_arl_v1alpha1_PoolEgress(ref),
 		v1alpha1.PoolNetwork{}.OpenAPIModelName():                      schema_pkg_apis_arl_v1alpha1_PoolNetwork(ref),
 		v1alpha1.Sandbox{}.OpenAPIModelName():                          schema_pkg_apis_arl_v1alpha1_Sandbox(ref),
+		v1alpha1.SandboxArchiveOptions{}.OpenAPIModelName():            schema_pkg_apis_arl_v1alpha1_SandboxArchiveOptions(ref),
 		v1alpha1.SandboxExecOptions{}.OpenAPIModelName():               schema_pkg_apis_arl_v1alpha1_SandboxExecOptions(ref),
+		v1alpha1.SandboxFile{}.OpenAPIModelName():                      schema_pkg_apis_arl_v1alpha1_SandboxFile(ref),
+		v1alpha1.SandboxFileList{}.OpenAPIModelName():                  schema_pkg_apis_arl_v1alpha1_SandboxFileList(ref),
+		v1alpha1.SandboxFileOptions{}.OpenAPIModelName():               schema_pkg_apis_arl_v1alpha1_SandboxFileOptions(ref),
 		v1alpha1.SandboxList{}.OpenAPIModelName():                      schema_pkg_apis_arl_v1alpha1_SandboxList(ref),
 		v1alpha1.SandboxProcess{}.OpenAPIModelName():                   schema_pkg_apis_arl_v1alpha1_SandboxProcess(ref),
 		v1alpha1.SandboxProcessList{}.OpenAPIModelName():               schema_pkg_apis_arl_v1alpha1_SandboxProcessList(ref),
@@ -585,6 +589,42 @@ func schema_pkg_apis_arl_v1alpha1_Sandbox(ref common.ReferenceCallback) common.O
 	}
 }
 
+func schema_pkg_apis_arl_v1alpha1_SandboxArchiveOptions(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "SandboxArchiveOptions are the query parameters of sandboxes/{name}/archive: GET answers a tar stream (application/x-tar) of the file or directory at path; PUT extracts the tar in the request body into the directory path.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"path": {
+						SchemaProps: spec.SchemaProps{
+							Description: "path is absolute, or relative to the workspace. No `..` elements.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"path"},
+			},
+		},
+	}
+}
+
 func schema_pkg_apis_arl_v1alpha1_SandboxExecOptions(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -654,6 +694,204 @@ func schema_pkg_apis_arl_v1alpha1_SandboxExecOptions(ref common.ReferenceCallbac
 						},
 					},
 				},
+			},
+		},
+	}
+}
+
+func schema_pkg_apis_arl_v1alpha1_SandboxFile(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "SandboxFile describes a path in a Sandbox.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"path": {
+						SchemaProps: spec.SchemaProps{
+							Description: "path is absolute and clean.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"type": {
+						SchemaProps: spec.SchemaProps{
+							Description: "type is File, Directory, Symlink or Other (a device, FIFO or socket).",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"size": {
+						SchemaProps: spec.SchemaProps{
+							Description: "size is in bytes.",
+							Type:        []string{"integer"},
+							Format:      "int64",
+						},
+					},
+					"mode": {
+						SchemaProps: spec.SchemaProps{
+							Description: "mode is the permission bits (07777).",
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"modTime": {
+						SchemaProps: spec.SchemaProps{
+							Description: "modTime is when the content last changed.",
+							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"linkTarget": {
+						SchemaProps: spec.SchemaProps{
+							Description: "linkTarget is where a symbolic link points.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"path"},
+			},
+		},
+		Dependencies: []string{
+			metav1.Time{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_arl_v1alpha1_SandboxFileList(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "SandboxFileList is the answer of sandboxes/{name}/files for view=stat (one item), view=list (the entries, sorted by path), a PUT (the file written) and a POST (the directory made).",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ListMeta{}.OpenAPIModelName()),
+						},
+					},
+					"items": {
+						SchemaProps: spec.SchemaProps{
+							Type: []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.SandboxFile{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"truncated": {
+						SchemaProps: spec.SchemaProps{
+							Description: "truncated says a list stopped at the agent's limit (10,000 entries).",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"items"},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.SandboxFile{}.OpenAPIModelName(), metav1.ListMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_arl_v1alpha1_SandboxFileOptions(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "SandboxFileOptions are the query parameters of sandboxes/{name}/files, a Sandbox's files read and written through the API: GET reads the content (view=content, the default), describes the path (view=stat) or lists a directory (view=list); PUT writes the request body to the file atomically, of any size; POST makes a directory; DELETE removes.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"path": {
+						SchemaProps: spec.SchemaProps{
+							Description: "path is absolute, or relative to the workspace. No `..` elements.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"view": {
+						SchemaProps: spec.SchemaProps{
+							Description: "view is what a GET answers: content (the bytes), stat (a SandboxFileList of the path itself) or list (its entries).",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"depth": {
+						SchemaProps: spec.SchemaProps{
+							Description: "depth is how many levels view=list descends; default 1, at most 64.",
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"offset": {
+						SchemaProps: spec.SchemaProps{
+							Description: "offset is where view=content starts, in bytes.",
+							Type:        []string{"integer"},
+							Format:      "int64",
+						},
+					},
+					"length": {
+						SchemaProps: spec.SchemaProps{
+							Description: "length is how many bytes view=content answers at most; 0: to the end.",
+							Type:        []string{"integer"},
+							Format:      "int64",
+						},
+					},
+					"mode": {
+						SchemaProps: spec.SchemaProps{
+							Description: "mode is the permission bits (at most 07777, as a decimal number) a PUT gives the file or a POST the directory. 0: a new file 0644 (an overwritten one keeps its mode), a directory 0755.",
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"parents": {
+						SchemaProps: spec.SchemaProps{
+							Description: "parents creates missing parent directories (PUT, POST); a POST with parents also succeeds when the directory exists.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"recursive": {
+						SchemaProps: spec.SchemaProps{
+							Description: "recursive lets DELETE remove a directory with its contents.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"path"},
 			},
 		},
 	}

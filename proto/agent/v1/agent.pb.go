@@ -92,6 +92,62 @@ func (ProcessInfo_State) EnumDescriptor() ([]byte, []int) {
 	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{14, 0}
 }
 
+type FileStat_Type int32
+
+const (
+	FileStat_TYPE_UNSPECIFIED FileStat_Type = 0
+	FileStat_FILE             FileStat_Type = 1
+	FileStat_DIRECTORY        FileStat_Type = 2
+	FileStat_SYMLINK          FileStat_Type = 3
+	// A device node, FIFO or socket.
+	FileStat_OTHER FileStat_Type = 4
+)
+
+// Enum value maps for FileStat_Type.
+var (
+	FileStat_Type_name = map[int32]string{
+		0: "TYPE_UNSPECIFIED",
+		1: "FILE",
+		2: "DIRECTORY",
+		3: "SYMLINK",
+		4: "OTHER",
+	}
+	FileStat_Type_value = map[string]int32{
+		"TYPE_UNSPECIFIED": 0,
+		"FILE":             1,
+		"DIRECTORY":        2,
+		"SYMLINK":          3,
+		"OTHER":            4,
+	}
+)
+
+func (x FileStat_Type) Enum() *FileStat_Type {
+	p := new(FileStat_Type)
+	*p = x
+	return p
+}
+
+func (x FileStat_Type) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (FileStat_Type) Descriptor() protoreflect.EnumDescriptor {
+	return file_proto_agent_v1_agent_proto_enumTypes[1].Descriptor()
+}
+
+func (FileStat_Type) Type() protoreflect.EnumType {
+	return &file_proto_agent_v1_agent_proto_enumTypes[1]
+}
+
+func (x FileStat_Type) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use FileStat_Type.Descriptor instead.
+func (FileStat_Type) EnumDescriptor() ([]byte, []int) {
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{25, 0}
+}
+
 type ExecRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// argv; command[0] is looked up in the PATH of the command's environment.
@@ -1665,6 +1721,785 @@ func (x *ShellOutput) GetPid() int32 {
 	return 0
 }
 
+type WriteFileChunk struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Set on the first message only.
+	Header        *WriteFileHeader `protobuf:"bytes,1,opt,name=header,proto3" json:"header,omitempty"`
+	Content       []byte           `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WriteFileChunk) Reset() {
+	*x = WriteFileChunk{}
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WriteFileChunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WriteFileChunk) ProtoMessage() {}
+
+func (x *WriteFileChunk) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WriteFileChunk.ProtoReflect.Descriptor instead.
+func (*WriteFileChunk) Descriptor() ([]byte, []int) {
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *WriteFileChunk) GetHeader() *WriteFileHeader {
+	if x != nil {
+		return x.Header
+	}
+	return nil
+}
+
+func (x *WriteFileChunk) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+type WriteFileHeader struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Relative paths resolve against the workspace.
+	Path string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	// Permission bits (at most 07777). 0: keep an existing file's mode, else 0644.
+	Mode uint32 `protobuf:"varint,2,opt,name=mode,proto3" json:"mode,omitempty"`
+	// Create missing parent directories (0755).
+	CreateParents bool `protobuf:"varint,3,opt,name=create_parents,json=createParents,proto3" json:"create_parents,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WriteFileHeader) Reset() {
+	*x = WriteFileHeader{}
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WriteFileHeader) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WriteFileHeader) ProtoMessage() {}
+
+func (x *WriteFileHeader) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WriteFileHeader.ProtoReflect.Descriptor instead.
+func (*WriteFileHeader) Descriptor() ([]byte, []int) {
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *WriteFileHeader) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *WriteFileHeader) GetMode() uint32 {
+	if x != nil {
+		return x.Mode
+	}
+	return 0
+}
+
+func (x *WriteFileHeader) GetCreateParents() bool {
+	if x != nil {
+		return x.CreateParents
+	}
+	return false
+}
+
+type FileChunk struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Set on the first message only: the file as opened.
+	Info          *FileStat `protobuf:"bytes,1,opt,name=info,proto3" json:"info,omitempty"`
+	Content       []byte    `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FileChunk) Reset() {
+	*x = FileChunk{}
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FileChunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FileChunk) ProtoMessage() {}
+
+func (x *FileChunk) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FileChunk.ProtoReflect.Descriptor instead.
+func (*FileChunk) Descriptor() ([]byte, []int) {
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *FileChunk) GetInfo() *FileStat {
+	if x != nil {
+		return x.Info
+	}
+	return nil
+}
+
+func (x *FileChunk) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+type StatRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatRequest) Reset() {
+	*x = StatRequest{}
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatRequest) ProtoMessage() {}
+
+func (x *StatRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatRequest.ProtoReflect.Descriptor instead.
+func (*StatRequest) Descriptor() ([]byte, []int) {
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *StatRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+type FileStat struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Absolute, cleaned path.
+	Path string        `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Type FileStat_Type `protobuf:"varint,2,opt,name=type,proto3,enum=arl.agent.v1.FileStat_Type" json:"type,omitempty"`
+	Size int64         `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
+	// Permission bits (07777).
+	Mode uint32 `protobuf:"varint,4,opt,name=mode,proto3" json:"mode,omitempty"`
+	// Unix time in nanoseconds.
+	ModTimeNanos int64 `protobuf:"varint,5,opt,name=mod_time_nanos,json=modTimeNanos,proto3" json:"mod_time_nanos,omitempty"`
+	// Where a symbolic link points.
+	LinkTarget    string `protobuf:"bytes,6,opt,name=link_target,json=linkTarget,proto3" json:"link_target,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FileStat) Reset() {
+	*x = FileStat{}
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FileStat) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FileStat) ProtoMessage() {}
+
+func (x *FileStat) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FileStat.ProtoReflect.Descriptor instead.
+func (*FileStat) Descriptor() ([]byte, []int) {
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *FileStat) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *FileStat) GetType() FileStat_Type {
+	if x != nil {
+		return x.Type
+	}
+	return FileStat_TYPE_UNSPECIFIED
+}
+
+func (x *FileStat) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *FileStat) GetMode() uint32 {
+	if x != nil {
+		return x.Mode
+	}
+	return 0
+}
+
+func (x *FileStat) GetModTimeNanos() int64 {
+	if x != nil {
+		return x.ModTimeNanos
+	}
+	return 0
+}
+
+func (x *FileStat) GetLinkTarget() string {
+	if x != nil {
+		return x.LinkTarget
+	}
+	return ""
+}
+
+type ListDirRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Path  string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	// Levels below path to list; 0: 1.
+	Depth int32 `protobuf:"varint,2,opt,name=depth,proto3" json:"depth,omitempty"`
+	// At most this many entries; 0: the agent's limit (10,000).
+	Limit         int32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDirRequest) Reset() {
+	*x = ListDirRequest{}
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDirRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDirRequest) ProtoMessage() {}
+
+func (x *ListDirRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDirRequest.ProtoReflect.Descriptor instead.
+func (*ListDirRequest) Descriptor() ([]byte, []int) {
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ListDirRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *ListDirRequest) GetDepth() int32 {
+	if x != nil {
+		return x.Depth
+	}
+	return 0
+}
+
+func (x *ListDirRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type ListDirResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Entries []*FileStat            `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	// The listing stopped at the limit.
+	Truncated     bool `protobuf:"varint,2,opt,name=truncated,proto3" json:"truncated,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDirResponse) Reset() {
+	*x = ListDirResponse{}
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDirResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDirResponse) ProtoMessage() {}
+
+func (x *ListDirResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDirResponse.ProtoReflect.Descriptor instead.
+func (*ListDirResponse) Descriptor() ([]byte, []int) {
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListDirResponse) GetEntries() []*FileStat {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+func (x *ListDirResponse) GetTruncated() bool {
+	if x != nil {
+		return x.Truncated
+	}
+	return false
+}
+
+type RemoveRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Recursive     bool                   `protobuf:"varint,2,opt,name=recursive,proto3" json:"recursive,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveRequest) Reset() {
+	*x = RemoveRequest{}
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveRequest) ProtoMessage() {}
+
+func (x *RemoveRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveRequest.ProtoReflect.Descriptor instead.
+func (*RemoveRequest) Descriptor() ([]byte, []int) {
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *RemoveRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *RemoveRequest) GetRecursive() bool {
+	if x != nil {
+		return x.Recursive
+	}
+	return false
+}
+
+type RemoveResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Absolute, cleaned path of what was removed.
+	Path          string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveResponse) Reset() {
+	*x = RemoveResponse{}
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveResponse) ProtoMessage() {}
+
+func (x *RemoveResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveResponse.ProtoReflect.Descriptor instead.
+func (*RemoveResponse) Descriptor() ([]byte, []int) {
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *RemoveResponse) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+type MakeDirRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Path  string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	// Permission bits; 0: 0755.
+	Mode uint32 `protobuf:"varint,2,opt,name=mode,proto3" json:"mode,omitempty"`
+	// Create missing parents, and succeed if the directory exists.
+	Parents       bool `protobuf:"varint,3,opt,name=parents,proto3" json:"parents,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MakeDirRequest) Reset() {
+	*x = MakeDirRequest{}
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MakeDirRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MakeDirRequest) ProtoMessage() {}
+
+func (x *MakeDirRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MakeDirRequest.ProtoReflect.Descriptor instead.
+func (*MakeDirRequest) Descriptor() ([]byte, []int) {
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *MakeDirRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *MakeDirRequest) GetMode() uint32 {
+	if x != nil {
+		return x.Mode
+	}
+	return 0
+}
+
+func (x *MakeDirRequest) GetParents() bool {
+	if x != nil {
+		return x.Parents
+	}
+	return false
+}
+
+type PackArchiveRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PackArchiveRequest) Reset() {
+	*x = PackArchiveRequest{}
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PackArchiveRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PackArchiveRequest) ProtoMessage() {}
+
+func (x *PackArchiveRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PackArchiveRequest.ProtoReflect.Descriptor instead.
+func (*PackArchiveRequest) Descriptor() ([]byte, []int) {
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *PackArchiveRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+type ArchiveChunk struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Content       []byte                 `protobuf:"bytes,1,opt,name=content,proto3" json:"content,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ArchiveChunk) Reset() {
+	*x = ArchiveChunk{}
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ArchiveChunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ArchiveChunk) ProtoMessage() {}
+
+func (x *ArchiveChunk) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ArchiveChunk.ProtoReflect.Descriptor instead.
+func (*ArchiveChunk) Descriptor() ([]byte, []int) {
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ArchiveChunk) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+type UnpackArchiveChunk struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Set on the first message only: the directory to extract into. Relative
+	// paths resolve against the workspace; it is created if missing.
+	Path          string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Content       []byte `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnpackArchiveChunk) Reset() {
+	*x = UnpackArchiveChunk{}
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnpackArchiveChunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnpackArchiveChunk) ProtoMessage() {}
+
+func (x *UnpackArchiveChunk) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnpackArchiveChunk.ProtoReflect.Descriptor instead.
+func (*UnpackArchiveChunk) Descriptor() ([]byte, []int) {
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *UnpackArchiveChunk) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *UnpackArchiveChunk) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+type UnpackArchiveResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Absolute, cleaned path of the directory.
+	Path string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	// Entries extracted, and the bytes of their regular files.
+	Entries       int64 `protobuf:"varint,2,opt,name=entries,proto3" json:"entries,omitempty"`
+	Bytes         int64 `protobuf:"varint,3,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnpackArchiveResponse) Reset() {
+	*x = UnpackArchiveResponse{}
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnpackArchiveResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnpackArchiveResponse) ProtoMessage() {}
+
+func (x *UnpackArchiveResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnpackArchiveResponse.ProtoReflect.Descriptor instead.
+func (*UnpackArchiveResponse) Descriptor() ([]byte, []int) {
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *UnpackArchiveResponse) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *UnpackArchiveResponse) GetEntries() int64 {
+	if x != nil {
+		return x.Entries
+	}
+	return 0
+}
+
+func (x *UnpackArchiveResponse) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
 var File_proto_agent_v1_agent_proto protoreflect.FileDescriptor
 
 const file_proto_agent_v1_agent_proto_rawDesc = "" +
@@ -1803,7 +2638,60 @@ const file_proto_agent_v1_agent_proto_rawDesc = "" +
 	"\texit_code\x18\x02 \x01(\x05R\bexitCode\x12\x16\n" +
 	"\x06closed\x18\x03 \x01(\bR\x06closed\x12\x16\n" +
 	"\x06signal\x18\x04 \x01(\tR\x06signal\x12\x10\n" +
-	"\x03pid\x18\x05 \x01(\x05R\x03pid2\x93\x04\n" +
+	"\x03pid\x18\x05 \x01(\x05R\x03pid\"a\n" +
+	"\x0eWriteFileChunk\x125\n" +
+	"\x06header\x18\x01 \x01(\v2\x1d.arl.agent.v1.WriteFileHeaderR\x06header\x12\x18\n" +
+	"\acontent\x18\x02 \x01(\fR\acontent\"`\n" +
+	"\x0fWriteFileHeader\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n" +
+	"\x04mode\x18\x02 \x01(\rR\x04mode\x12%\n" +
+	"\x0ecreate_parents\x18\x03 \x01(\bR\rcreateParents\"Q\n" +
+	"\tFileChunk\x12*\n" +
+	"\x04info\x18\x01 \x01(\v2\x16.arl.agent.v1.FileStatR\x04info\x12\x18\n" +
+	"\acontent\x18\x02 \x01(\fR\acontent\"!\n" +
+	"\vStatRequest\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\"\x8d\x02\n" +
+	"\bFileStat\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12/\n" +
+	"\x04type\x18\x02 \x01(\x0e2\x1b.arl.agent.v1.FileStat.TypeR\x04type\x12\x12\n" +
+	"\x04size\x18\x03 \x01(\x03R\x04size\x12\x12\n" +
+	"\x04mode\x18\x04 \x01(\rR\x04mode\x12$\n" +
+	"\x0emod_time_nanos\x18\x05 \x01(\x03R\fmodTimeNanos\x12\x1f\n" +
+	"\vlink_target\x18\x06 \x01(\tR\n" +
+	"linkTarget\"M\n" +
+	"\x04Type\x12\x14\n" +
+	"\x10TYPE_UNSPECIFIED\x10\x00\x12\b\n" +
+	"\x04FILE\x10\x01\x12\r\n" +
+	"\tDIRECTORY\x10\x02\x12\v\n" +
+	"\aSYMLINK\x10\x03\x12\t\n" +
+	"\x05OTHER\x10\x04\"P\n" +
+	"\x0eListDirRequest\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x14\n" +
+	"\x05depth\x18\x02 \x01(\x05R\x05depth\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\x05R\x05limit\"a\n" +
+	"\x0fListDirResponse\x120\n" +
+	"\aentries\x18\x01 \x03(\v2\x16.arl.agent.v1.FileStatR\aentries\x12\x1c\n" +
+	"\ttruncated\x18\x02 \x01(\bR\ttruncated\"A\n" +
+	"\rRemoveRequest\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x1c\n" +
+	"\trecursive\x18\x02 \x01(\bR\trecursive\"$\n" +
+	"\x0eRemoveResponse\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\"R\n" +
+	"\x0eMakeDirRequest\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n" +
+	"\x04mode\x18\x02 \x01(\rR\x04mode\x12\x18\n" +
+	"\aparents\x18\x03 \x01(\bR\aparents\"(\n" +
+	"\x12PackArchiveRequest\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\"(\n" +
+	"\fArchiveChunk\x12\x18\n" +
+	"\acontent\x18\x01 \x01(\fR\acontent\"B\n" +
+	"\x12UnpackArchiveChunk\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x18\n" +
+	"\acontent\x18\x02 \x01(\fR\acontent\"[\n" +
+	"\x15UnpackArchiveResponse\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x18\n" +
+	"\aentries\x18\x02 \x01(\x03R\aentries\x12\x14\n" +
+	"\x05bytes\x18\x03 \x01(\x03R\x05bytes2\xd6\b\n" +
 	"\fAgentService\x12=\n" +
 	"\aExecute\x12\x19.arl.agent.v1.ExecRequest\x1a\x15.arl.agent.v1.ExecLog0\x01\x12J\n" +
 	"\rSignalProcess\x12\x1b.arl.agent.v1.SignalRequest\x1a\x1c.arl.agent.v1.SignalResponse\x12D\n" +
@@ -1811,7 +2699,15 @@ const file_proto_agent_v1_agent_proto_rawDesc = "" +
 	"\bReadFile\x12\x1d.arl.agent.v1.ReadFileRequest\x1a\x1e.arl.agent.v1.ReadFileResponse\x12X\n" +
 	"\rListProcesses\x12\".arl.agent.v1.ListProcessesRequest\x1a#.arl.agent.v1.ListProcessesResponse\x12@\n" +
 	"\x05Reset\x12\x1a.arl.agent.v1.ResetRequest\x1a\x1b.arl.agent.v1.ResetResponse\x12K\n" +
-	"\x10InteractiveShell\x12\x18.arl.agent.v1.ShellInput\x1a\x19.arl.agent.v1.ShellOutput(\x010\x01B1Z/github.com/arl-infra/arl/proto/agent/v1;agentv1b\x06proto3"
+	"\x10InteractiveShell\x12\x18.arl.agent.v1.ShellInput\x1a\x19.arl.agent.v1.ShellOutput(\x010\x01\x12C\n" +
+	"\tWriteFile\x12\x1c.arl.agent.v1.WriteFileChunk\x1a\x16.arl.agent.v1.FileInfo(\x01\x12J\n" +
+	"\x0eReadFileStream\x12\x1d.arl.agent.v1.ReadFileRequest\x1a\x17.arl.agent.v1.FileChunk0\x01\x129\n" +
+	"\x04Stat\x12\x19.arl.agent.v1.StatRequest\x1a\x16.arl.agent.v1.FileStat\x12F\n" +
+	"\aListDir\x12\x1c.arl.agent.v1.ListDirRequest\x1a\x1d.arl.agent.v1.ListDirResponse\x12C\n" +
+	"\x06Remove\x12\x1b.arl.agent.v1.RemoveRequest\x1a\x1c.arl.agent.v1.RemoveResponse\x12?\n" +
+	"\aMakeDir\x12\x1c.arl.agent.v1.MakeDirRequest\x1a\x16.arl.agent.v1.FileStat\x12M\n" +
+	"\vPackArchive\x12 .arl.agent.v1.PackArchiveRequest\x1a\x1a.arl.agent.v1.ArchiveChunk0\x01\x12X\n" +
+	"\rUnpackArchive\x12 .arl.agent.v1.UnpackArchiveChunk\x1a#.arl.agent.v1.UnpackArchiveResponse(\x01B1Z/github.com/arl-infra/arl/proto/agent/v1;agentv1b\x06proto3"
 
 var (
 	file_proto_agent_v1_agent_proto_rawDescOnce sync.Once
@@ -1825,64 +2721,99 @@ func file_proto_agent_v1_agent_proto_rawDescGZIP() []byte {
 	return file_proto_agent_v1_agent_proto_rawDescData
 }
 
-var file_proto_agent_v1_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_proto_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_proto_agent_v1_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_proto_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_proto_agent_v1_agent_proto_goTypes = []any{
 	(ProcessInfo_State)(0),        // 0: arl.agent.v1.ProcessInfo.State
-	(*ExecRequest)(nil),           // 1: arl.agent.v1.ExecRequest
-	(*ExecLog)(nil),               // 2: arl.agent.v1.ExecLog
-	(*ExecStarted)(nil),           // 3: arl.agent.v1.ExecStarted
-	(*ExecExit)(nil),              // 4: arl.agent.v1.ExecExit
-	(*SignalRequest)(nil),         // 5: arl.agent.v1.SignalRequest
-	(*SignalResponse)(nil),        // 6: arl.agent.v1.SignalResponse
-	(*FileRequest)(nil),           // 7: arl.agent.v1.FileRequest
-	(*File)(nil),                  // 8: arl.agent.v1.File
-	(*FileResponse)(nil),          // 9: arl.agent.v1.FileResponse
-	(*FileInfo)(nil),              // 10: arl.agent.v1.FileInfo
-	(*ReadFileRequest)(nil),       // 11: arl.agent.v1.ReadFileRequest
-	(*ReadFileResponse)(nil),      // 12: arl.agent.v1.ReadFileResponse
-	(*ListProcessesRequest)(nil),  // 13: arl.agent.v1.ListProcessesRequest
-	(*ListProcessesResponse)(nil), // 14: arl.agent.v1.ListProcessesResponse
-	(*ProcessInfo)(nil),           // 15: arl.agent.v1.ProcessInfo
-	(*ResetRequest)(nil),          // 16: arl.agent.v1.ResetRequest
-	(*ResetResponse)(nil),         // 17: arl.agent.v1.ResetResponse
-	(*KilledProcess)(nil),         // 18: arl.agent.v1.KilledProcess
-	(*ShellInput)(nil),            // 19: arl.agent.v1.ShellInput
-	(*ShellStart)(nil),            // 20: arl.agent.v1.ShellStart
-	(*ShellOutput)(nil),           // 21: arl.agent.v1.ShellOutput
-	nil,                           // 22: arl.agent.v1.ExecRequest.EnvEntry
-	nil,                           // 23: arl.agent.v1.ShellStart.EnvEntry
+	(FileStat_Type)(0),            // 1: arl.agent.v1.FileStat.Type
+	(*ExecRequest)(nil),           // 2: arl.agent.v1.ExecRequest
+	(*ExecLog)(nil),               // 3: arl.agent.v1.ExecLog
+	(*ExecStarted)(nil),           // 4: arl.agent.v1.ExecStarted
+	(*ExecExit)(nil),              // 5: arl.agent.v1.ExecExit
+	(*SignalRequest)(nil),         // 6: arl.agent.v1.SignalRequest
+	(*SignalResponse)(nil),        // 7: arl.agent.v1.SignalResponse
+	(*FileRequest)(nil),           // 8: arl.agent.v1.FileRequest
+	(*File)(nil),                  // 9: arl.agent.v1.File
+	(*FileResponse)(nil),          // 10: arl.agent.v1.FileResponse
+	(*FileInfo)(nil),              // 11: arl.agent.v1.FileInfo
+	(*ReadFileRequest)(nil),       // 12: arl.agent.v1.ReadFileRequest
+	(*ReadFileResponse)(nil),      // 13: arl.agent.v1.ReadFileResponse
+	(*ListProcessesRequest)(nil),  // 14: arl.agent.v1.ListProcessesRequest
+	(*ListProcessesResponse)(nil), // 15: arl.agent.v1.ListProcessesResponse
+	(*ProcessInfo)(nil),           // 16: arl.agent.v1.ProcessInfo
+	(*ResetRequest)(nil),          // 17: arl.agent.v1.ResetRequest
+	(*ResetResponse)(nil),         // 18: arl.agent.v1.ResetResponse
+	(*KilledProcess)(nil),         // 19: arl.agent.v1.KilledProcess
+	(*ShellInput)(nil),            // 20: arl.agent.v1.ShellInput
+	(*ShellStart)(nil),            // 21: arl.agent.v1.ShellStart
+	(*ShellOutput)(nil),           // 22: arl.agent.v1.ShellOutput
+	(*WriteFileChunk)(nil),        // 23: arl.agent.v1.WriteFileChunk
+	(*WriteFileHeader)(nil),       // 24: arl.agent.v1.WriteFileHeader
+	(*FileChunk)(nil),             // 25: arl.agent.v1.FileChunk
+	(*StatRequest)(nil),           // 26: arl.agent.v1.StatRequest
+	(*FileStat)(nil),              // 27: arl.agent.v1.FileStat
+	(*ListDirRequest)(nil),        // 28: arl.agent.v1.ListDirRequest
+	(*ListDirResponse)(nil),       // 29: arl.agent.v1.ListDirResponse
+	(*RemoveRequest)(nil),         // 30: arl.agent.v1.RemoveRequest
+	(*RemoveResponse)(nil),        // 31: arl.agent.v1.RemoveResponse
+	(*MakeDirRequest)(nil),        // 32: arl.agent.v1.MakeDirRequest
+	(*PackArchiveRequest)(nil),    // 33: arl.agent.v1.PackArchiveRequest
+	(*ArchiveChunk)(nil),          // 34: arl.agent.v1.ArchiveChunk
+	(*UnpackArchiveChunk)(nil),    // 35: arl.agent.v1.UnpackArchiveChunk
+	(*UnpackArchiveResponse)(nil), // 36: arl.agent.v1.UnpackArchiveResponse
+	nil,                           // 37: arl.agent.v1.ExecRequest.EnvEntry
+	nil,                           // 38: arl.agent.v1.ShellStart.EnvEntry
 }
 var file_proto_agent_v1_agent_proto_depIdxs = []int32{
-	22, // 0: arl.agent.v1.ExecRequest.env:type_name -> arl.agent.v1.ExecRequest.EnvEntry
-	3,  // 1: arl.agent.v1.ExecLog.started:type_name -> arl.agent.v1.ExecStarted
-	4,  // 2: arl.agent.v1.ExecLog.exit:type_name -> arl.agent.v1.ExecExit
-	8,  // 3: arl.agent.v1.FileRequest.files:type_name -> arl.agent.v1.File
-	10, // 4: arl.agent.v1.FileResponse.files:type_name -> arl.agent.v1.FileInfo
-	15, // 5: arl.agent.v1.ListProcessesResponse.processes:type_name -> arl.agent.v1.ProcessInfo
+	37, // 0: arl.agent.v1.ExecRequest.env:type_name -> arl.agent.v1.ExecRequest.EnvEntry
+	4,  // 1: arl.agent.v1.ExecLog.started:type_name -> arl.agent.v1.ExecStarted
+	5,  // 2: arl.agent.v1.ExecLog.exit:type_name -> arl.agent.v1.ExecExit
+	9,  // 3: arl.agent.v1.FileRequest.files:type_name -> arl.agent.v1.File
+	11, // 4: arl.agent.v1.FileResponse.files:type_name -> arl.agent.v1.FileInfo
+	16, // 5: arl.agent.v1.ListProcessesResponse.processes:type_name -> arl.agent.v1.ProcessInfo
 	0,  // 6: arl.agent.v1.ProcessInfo.state:type_name -> arl.agent.v1.ProcessInfo.State
-	18, // 7: arl.agent.v1.ResetResponse.killed:type_name -> arl.agent.v1.KilledProcess
-	20, // 8: arl.agent.v1.ShellInput.start:type_name -> arl.agent.v1.ShellStart
-	23, // 9: arl.agent.v1.ShellStart.env:type_name -> arl.agent.v1.ShellStart.EnvEntry
-	1,  // 10: arl.agent.v1.AgentService.Execute:input_type -> arl.agent.v1.ExecRequest
-	5,  // 11: arl.agent.v1.AgentService.SignalProcess:input_type -> arl.agent.v1.SignalRequest
-	7,  // 12: arl.agent.v1.AgentService.UpdateFiles:input_type -> arl.agent.v1.FileRequest
-	11, // 13: arl.agent.v1.AgentService.ReadFile:input_type -> arl.agent.v1.ReadFileRequest
-	13, // 14: arl.agent.v1.AgentService.ListProcesses:input_type -> arl.agent.v1.ListProcessesRequest
-	16, // 15: arl.agent.v1.AgentService.Reset:input_type -> arl.agent.v1.ResetRequest
-	19, // 16: arl.agent.v1.AgentService.InteractiveShell:input_type -> arl.agent.v1.ShellInput
-	2,  // 17: arl.agent.v1.AgentService.Execute:output_type -> arl.agent.v1.ExecLog
-	6,  // 18: arl.agent.v1.AgentService.SignalProcess:output_type -> arl.agent.v1.SignalResponse
-	9,  // 19: arl.agent.v1.AgentService.UpdateFiles:output_type -> arl.agent.v1.FileResponse
-	12, // 20: arl.agent.v1.AgentService.ReadFile:output_type -> arl.agent.v1.ReadFileResponse
-	14, // 21: arl.agent.v1.AgentService.ListProcesses:output_type -> arl.agent.v1.ListProcessesResponse
-	17, // 22: arl.agent.v1.AgentService.Reset:output_type -> arl.agent.v1.ResetResponse
-	21, // 23: arl.agent.v1.AgentService.InteractiveShell:output_type -> arl.agent.v1.ShellOutput
-	17, // [17:24] is the sub-list for method output_type
-	10, // [10:17] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	19, // 7: arl.agent.v1.ResetResponse.killed:type_name -> arl.agent.v1.KilledProcess
+	21, // 8: arl.agent.v1.ShellInput.start:type_name -> arl.agent.v1.ShellStart
+	38, // 9: arl.agent.v1.ShellStart.env:type_name -> arl.agent.v1.ShellStart.EnvEntry
+	24, // 10: arl.agent.v1.WriteFileChunk.header:type_name -> arl.agent.v1.WriteFileHeader
+	27, // 11: arl.agent.v1.FileChunk.info:type_name -> arl.agent.v1.FileStat
+	1,  // 12: arl.agent.v1.FileStat.type:type_name -> arl.agent.v1.FileStat.Type
+	27, // 13: arl.agent.v1.ListDirResponse.entries:type_name -> arl.agent.v1.FileStat
+	2,  // 14: arl.agent.v1.AgentService.Execute:input_type -> arl.agent.v1.ExecRequest
+	6,  // 15: arl.agent.v1.AgentService.SignalProcess:input_type -> arl.agent.v1.SignalRequest
+	8,  // 16: arl.agent.v1.AgentService.UpdateFiles:input_type -> arl.agent.v1.FileRequest
+	12, // 17: arl.agent.v1.AgentService.ReadFile:input_type -> arl.agent.v1.ReadFileRequest
+	14, // 18: arl.agent.v1.AgentService.ListProcesses:input_type -> arl.agent.v1.ListProcessesRequest
+	17, // 19: arl.agent.v1.AgentService.Reset:input_type -> arl.agent.v1.ResetRequest
+	20, // 20: arl.agent.v1.AgentService.InteractiveShell:input_type -> arl.agent.v1.ShellInput
+	23, // 21: arl.agent.v1.AgentService.WriteFile:input_type -> arl.agent.v1.WriteFileChunk
+	12, // 22: arl.agent.v1.AgentService.ReadFileStream:input_type -> arl.agent.v1.ReadFileRequest
+	26, // 23: arl.agent.v1.AgentService.Stat:input_type -> arl.agent.v1.StatRequest
+	28, // 24: arl.agent.v1.AgentService.ListDir:input_type -> arl.agent.v1.ListDirRequest
+	30, // 25: arl.agent.v1.AgentService.Remove:input_type -> arl.agent.v1.RemoveRequest
+	32, // 26: arl.agent.v1.AgentService.MakeDir:input_type -> arl.agent.v1.MakeDirRequest
+	33, // 27: arl.agent.v1.AgentService.PackArchive:input_type -> arl.agent.v1.PackArchiveRequest
+	35, // 28: arl.agent.v1.AgentService.UnpackArchive:input_type -> arl.agent.v1.UnpackArchiveChunk
+	3,  // 29: arl.agent.v1.AgentService.Execute:output_type -> arl.agent.v1.ExecLog
+	7,  // 30: arl.agent.v1.AgentService.SignalProcess:output_type -> arl.agent.v1.SignalResponse
+	10, // 31: arl.agent.v1.AgentService.UpdateFiles:output_type -> arl.agent.v1.FileResponse
+	13, // 32: arl.agent.v1.AgentService.ReadFile:output_type -> arl.agent.v1.ReadFileResponse
+	15, // 33: arl.agent.v1.AgentService.ListProcesses:output_type -> arl.agent.v1.ListProcessesResponse
+	18, // 34: arl.agent.v1.AgentService.Reset:output_type -> arl.agent.v1.ResetResponse
+	22, // 35: arl.agent.v1.AgentService.InteractiveShell:output_type -> arl.agent.v1.ShellOutput
+	11, // 36: arl.agent.v1.AgentService.WriteFile:output_type -> arl.agent.v1.FileInfo
+	25, // 37: arl.agent.v1.AgentService.ReadFileStream:output_type -> arl.agent.v1.FileChunk
+	27, // 38: arl.agent.v1.AgentService.Stat:output_type -> arl.agent.v1.FileStat
+	29, // 39: arl.agent.v1.AgentService.ListDir:output_type -> arl.agent.v1.ListDirResponse
+	31, // 40: arl.agent.v1.AgentService.Remove:output_type -> arl.agent.v1.RemoveResponse
+	27, // 41: arl.agent.v1.AgentService.MakeDir:output_type -> arl.agent.v1.FileStat
+	34, // 42: arl.agent.v1.AgentService.PackArchive:output_type -> arl.agent.v1.ArchiveChunk
+	36, // 43: arl.agent.v1.AgentService.UnpackArchive:output_type -> arl.agent.v1.UnpackArchiveResponse
+	29, // [29:44] is the sub-list for method output_type
+	14, // [14:29] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_proto_agent_v1_agent_proto_init() }
@@ -1907,8 +2838,8 @@ func file_proto_agent_v1_agent_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_proto_agent_v1_agent_proto_rawDesc), len(file_proto_agent_v1_agent_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   23,
+			NumEnums:      2,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -48,6 +48,14 @@ const (
 	AgentService_ListProcesses_FullMethodName    = "/arl.agent.v1.AgentService/ListProcesses"
 	AgentService_Reset_FullMethodName            = "/arl.agent.v1.AgentService/Reset"
 	AgentService_InteractiveShell_FullMethodName = "/arl.agent.v1.AgentService/InteractiveShell"
+	AgentService_WriteFile_FullMethodName        = "/arl.agent.v1.AgentService/WriteFile"
+	AgentService_ReadFileStream_FullMethodName   = "/arl.agent.v1.AgentService/ReadFileStream"
+	AgentService_Stat_FullMethodName             = "/arl.agent.v1.AgentService/Stat"
+	AgentService_ListDir_FullMethodName          = "/arl.agent.v1.AgentService/ListDir"
+	AgentService_Remove_FullMethodName           = "/arl.agent.v1.AgentService/Remove"
+	AgentService_MakeDir_FullMethodName          = "/arl.agent.v1.AgentService/MakeDir"
+	AgentService_PackArchive_FullMethodName      = "/arl.agent.v1.AgentService/PackArchive"
+	AgentService_UnpackArchive_FullMethodName    = "/arl.agent.v1.AgentService/UnpackArchive"
 )
 
 // AgentServiceClient is the client API for AgentService service.
@@ -78,6 +86,36 @@ type AgentServiceClient interface {
 	// InteractiveShell runs a command (default: a login-less shell) on a real
 	// PTY. The first input should be `start`; exactly one `exit` ends the output.
 	InteractiveShell(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ShellInput, ShellOutput], error)
+	// WriteFile writes one file of any size from a stream: the first message
+	// carries the header, every message may carry content. Like UpdateFiles
+	// it is atomic: the file appears whole when the stream ends, or not at
+	// all when the call fails or is cancelled.
+	WriteFile(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[WriteFileChunk, FileInfo], error)
+	// ReadFileStream streams (a range of) a regular file from one open file
+	// descriptor, so a rename over it mid-read cannot mix two versions. The
+	// first message carries `info`, content follows in chunks.
+	ReadFileStream(ctx context.Context, in *ReadFileRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[FileChunk], error)
+	// Stat describes a path; a final symbolic link is described, not followed.
+	Stat(ctx context.Context, in *StatRequest, opts ...grpc.CallOption) (*FileStat, error)
+	// ListDir lists a directory's entries, sorted by path, to `depth` levels.
+	// Symbolic links are listed, never followed.
+	ListDir(ctx context.Context, in *ListDirRequest, opts ...grpc.CallOption) (*ListDirResponse, error)
+	// Remove removes a file, a symbolic link or an empty directory; with
+	// recursive, a whole tree. An allowed root (and the workspace) is never
+	// removed itself.
+	Remove(ctx context.Context, in *RemoveRequest, opts ...grpc.CallOption) (*RemoveResponse, error)
+	// MakeDir creates a directory, and its missing parents with parents.
+	MakeDir(ctx context.Context, in *MakeDirRequest, opts ...grpc.CallOption) (*FileStat, error)
+	// PackArchive streams a directory (or one file) as a tar archive:
+	// regular files, directories and symbolic links (never followed) with
+	// their modes and times; other file types are skipped.
+	PackArchive(ctx context.Context, in *PackArchiveRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ArchiveChunk], error)
+	// UnpackArchive extracts a tar stream into a directory, named by the
+	// first message. An entry that would land outside it (a `..` element, an
+	// absolute name, a symbolic link on the way) or that is not a regular
+	// file, directory or symbolic link (device nodes, FIFOs, hard links)
+	// fails the call with InvalidArgument; what was extracted before it stays.
+	UnpackArchive(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[UnpackArchiveChunk, UnpackArchiveResponse], error)
 }
 
 type agentServiceClient struct {
@@ -170,6 +208,110 @@ func (c *agentServiceClient) InteractiveShell(ctx context.Context, opts ...grpc.
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AgentService_InteractiveShellClient = grpc.BidiStreamingClient[ShellInput, ShellOutput]
 
+func (c *agentServiceClient) WriteFile(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[WriteFileChunk, FileInfo], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &AgentService_ServiceDesc.Streams[2], AgentService_WriteFile_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WriteFileChunk, FileInfo]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AgentService_WriteFileClient = grpc.ClientStreamingClient[WriteFileChunk, FileInfo]
+
+func (c *agentServiceClient) ReadFileStream(ctx context.Context, in *ReadFileRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[FileChunk], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &AgentService_ServiceDesc.Streams[3], AgentService_ReadFileStream_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ReadFileRequest, FileChunk]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AgentService_ReadFileStreamClient = grpc.ServerStreamingClient[FileChunk]
+
+func (c *agentServiceClient) Stat(ctx context.Context, in *StatRequest, opts ...grpc.CallOption) (*FileStat, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FileStat)
+	err := c.cc.Invoke(ctx, AgentService_Stat_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *agentServiceClient) ListDir(ctx context.Context, in *ListDirRequest, opts ...grpc.CallOption) (*ListDirResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListDirResponse)
+	err := c.cc.Invoke(ctx, AgentService_ListDir_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *agentServiceClient) Remove(ctx context.Context, in *RemoveRequest, opts ...grpc.CallOption) (*RemoveResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveResponse)
+	err := c.cc.Invoke(ctx, AgentService_Remove_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *agentServiceClient) MakeDir(ctx context.Context, in *MakeDirRequest, opts ...grpc.CallOption) (*FileStat, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FileStat)
+	err := c.cc.Invoke(ctx, AgentService_MakeDir_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *agentServiceClient) PackArchive(ctx context.Context, in *PackArchiveRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ArchiveChunk], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &AgentService_ServiceDesc.Streams[4], AgentService_PackArchive_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[PackArchiveRequest, ArchiveChunk]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AgentService_PackArchiveClient = grpc.ServerStreamingClient[ArchiveChunk]
+
+func (c *agentServiceClient) UnpackArchive(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[UnpackArchiveChunk, UnpackArchiveResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &AgentService_ServiceDesc.Streams[5], AgentService_UnpackArchive_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[UnpackArchiveChunk, UnpackArchiveResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AgentService_UnpackArchiveClient = grpc.ClientStreamingClient[UnpackArchiveChunk, UnpackArchiveResponse]
+
 // AgentServiceServer is the server API for AgentService service.
 // All implementations must embed UnimplementedAgentServiceServer
 // for forward compatibility.
@@ -198,6 +340,36 @@ type AgentServiceServer interface {
 	// InteractiveShell runs a command (default: a login-less shell) on a real
 	// PTY. The first input should be `start`; exactly one `exit` ends the output.
 	InteractiveShell(grpc.BidiStreamingServer[ShellInput, ShellOutput]) error
+	// WriteFile writes one file of any size from a stream: the first message
+	// carries the header, every message may carry content. Like UpdateFiles
+	// it is atomic: the file appears whole when the stream ends, or not at
+	// all when the call fails or is cancelled.
+	WriteFile(grpc.ClientStreamingServer[WriteFileChunk, FileInfo]) error
+	// ReadFileStream streams (a range of) a regular file from one open file
+	// descriptor, so a rename over it mid-read cannot mix two versions. The
+	// first message carries `info`, content follows in chunks.
+	ReadFileStream(*ReadFileRequest, grpc.ServerStreamingServer[FileChunk]) error
+	// Stat describes a path; a final symbolic link is described, not followed.
+	Stat(context.Context, *StatRequest) (*FileStat, error)
+	// ListDir lists a directory's entries, sorted by path, to `depth` levels.
+	// Symbolic links are listed, never followed.
+	ListDir(context.Context, *ListDirRequest) (*ListDirResponse, error)
+	// Remove removes a file, a symbolic link or an empty directory; with
+	// recursive, a whole tree. An allowed root (and the workspace) is never
+	// removed itself.
+	Remove(context.Context, *RemoveRequest) (*RemoveResponse, error)
+	// MakeDir creates a directory, and its missing parents with parents.
+	MakeDir(context.Context, *MakeDirRequest) (*FileStat, error)
+	// PackArchive streams a directory (or one file) as a tar archive:
+	// regular files, directories and symbolic links (never followed) with
+	// their modes and times; other file types are skipped.
+	PackArchive(*PackArchiveRequest, grpc.ServerStreamingServer[ArchiveChunk]) error
+	// UnpackArchive extracts a tar stream into a directory, named by the
+	// first message. An entry that would land outside it (a `..` element, an
+	// absolute name, a symbolic link on the way) or that is not a regular
+	// file, directory or symbolic link (device nodes, FIFOs, hard links)
+	// fails the call with InvalidArgument; what was extracted before it stays.
+	UnpackArchive(grpc.ClientStreamingServer[UnpackArchiveChunk, UnpackArchiveResponse]) error
 	mustEmbedUnimplementedAgentServiceServer()
 }
 
@@ -228,6 +400,30 @@ func (UnimplementedAgentServiceServer) Reset(context.Context, *ResetRequest) (*R
 }
 func (UnimplementedAgentServiceServer) InteractiveShell(grpc.BidiStreamingServer[ShellInput, ShellOutput]) error {
 	return status.Error(codes.Unimplemented, "method InteractiveShell not implemented")
+}
+func (UnimplementedAgentServiceServer) WriteFile(grpc.ClientStreamingServer[WriteFileChunk, FileInfo]) error {
+	return status.Error(codes.Unimplemented, "method WriteFile not implemented")
+}
+func (UnimplementedAgentServiceServer) ReadFileStream(*ReadFileRequest, grpc.ServerStreamingServer[FileChunk]) error {
+	return status.Error(codes.Unimplemented, "method ReadFileStream not implemented")
+}
+func (UnimplementedAgentServiceServer) Stat(context.Context, *StatRequest) (*FileStat, error) {
+	return nil, status.Error(codes.Unimplemented, "method Stat not implemented")
+}
+func (UnimplementedAgentServiceServer) ListDir(context.Context, *ListDirRequest) (*ListDirResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListDir not implemented")
+}
+func (UnimplementedAgentServiceServer) Remove(context.Context, *RemoveRequest) (*RemoveResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Remove not implemented")
+}
+func (UnimplementedAgentServiceServer) MakeDir(context.Context, *MakeDirRequest) (*FileStat, error) {
+	return nil, status.Error(codes.Unimplemented, "method MakeDir not implemented")
+}
+func (UnimplementedAgentServiceServer) PackArchive(*PackArchiveRequest, grpc.ServerStreamingServer[ArchiveChunk]) error {
+	return status.Error(codes.Unimplemented, "method PackArchive not implemented")
+}
+func (UnimplementedAgentServiceServer) UnpackArchive(grpc.ClientStreamingServer[UnpackArchiveChunk, UnpackArchiveResponse]) error {
+	return status.Error(codes.Unimplemented, "method UnpackArchive not implemented")
 }
 func (UnimplementedAgentServiceServer) mustEmbedUnimplementedAgentServiceServer() {}
 func (UnimplementedAgentServiceServer) testEmbeddedByValue()                      {}
@@ -358,6 +554,114 @@ func _AgentService_InteractiveShell_Handler(srv interface{}, stream grpc.ServerS
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AgentService_InteractiveShellServer = grpc.BidiStreamingServer[ShellInput, ShellOutput]
 
+func _AgentService_WriteFile_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(AgentServiceServer).WriteFile(&grpc.GenericServerStream[WriteFileChunk, FileInfo]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AgentService_WriteFileServer = grpc.ClientStreamingServer[WriteFileChunk, FileInfo]
+
+func _AgentService_ReadFileStream_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ReadFileRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AgentServiceServer).ReadFileStream(m, &grpc.GenericServerStream[ReadFileRequest, FileChunk]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AgentService_ReadFileStreamServer = grpc.ServerStreamingServer[FileChunk]
+
+func _AgentService_Stat_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StatRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AgentServiceServer).Stat(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AgentService_Stat_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AgentServiceServer).Stat(ctx, req.(*StatRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AgentService_ListDir_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListDirRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AgentServiceServer).ListDir(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AgentService_ListDir_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AgentServiceServer).ListDir(ctx, req.(*ListDirRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AgentService_Remove_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AgentServiceServer).Remove(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AgentService_Remove_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AgentServiceServer).Remove(ctx, req.(*RemoveRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AgentService_MakeDir_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MakeDirRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AgentServiceServer).MakeDir(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AgentService_MakeDir_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AgentServiceServer).MakeDir(ctx, req.(*MakeDirRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AgentService_PackArchive_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(PackArchiveRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AgentServiceServer).PackArchive(m, &grpc.GenericServerStream[PackArchiveRequest, ArchiveChunk]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AgentService_PackArchiveServer = grpc.ServerStreamingServer[ArchiveChunk]
+
+func _AgentService_UnpackArchive_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(AgentServiceServer).UnpackArchive(&grpc.GenericServerStream[UnpackArchiveChunk, UnpackArchiveResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AgentService_UnpackArchiveServer = grpc.ClientStreamingServer[UnpackArchiveChunk, UnpackArchiveResponse]
+
 // AgentService_ServiceDesc is the grpc.ServiceDesc for AgentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -385,6 +689,22 @@ var AgentService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "Reset",
 			Handler:    _AgentService_Reset_Handler,
 		},
+		{
+			MethodName: "Stat",
+			Handler:    _AgentService_Stat_Handler,
+		},
+		{
+			MethodName: "ListDir",
+			Handler:    _AgentService_ListDir_Handler,
+		},
+		{
+			MethodName: "Remove",
+			Handler:    _AgentService_Remove_Handler,
+		},
+		{
+			MethodName: "MakeDir",
+			Handler:    _AgentService_MakeDir_Handler,
+		},
 	},
 	Streams: []grpc.StreamDesc{
 		{
@@ -396,6 +716,26 @@ var AgentService_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "InteractiveShell",
 			Handler:       _AgentService_InteractiveShell_Handler,
 			ServerStreams: true,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "WriteFile",
+			Handler:       _AgentService_WriteFile_Handler,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "ReadFileStream",
+			Handler:       _AgentService_ReadFileStream_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "PackArchive",
+			Handler:       _AgentService_PackArchive_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "UnpackArchive",
+			Handler:       _AgentService_UnpackArchive_Handler,
 			ClientStreams: true,
 		},
 	},

@@ -55,6 +55,9 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&SandboxProcessList{},
 		&SandboxSignal{},
 		&SandboxReset{},
+		&SandboxFileOptions{},
+		&SandboxArchiveOptions{},
+		&SandboxFileList{},
 	)
 	metav1.AddToGroupVersion(scheme, SchemeGroupVersion)
 	return nil

@@ -742,3 +742,94 @@ type SandboxResetStatus struct {
 	// +listType=atomic
 	Removed []string `json:"removed,omitempty"`
 }
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+// +k8s:conversion-gen:explicit-from=net/url.Values
+
+// SandboxFileOptions are the query parameters of sandboxes/{name}/files, a
+// Sandbox's files read and written through the API: GET reads the content
+// (view=content, the default), describes the path (view=stat) or lists a
+// directory (view=list); PUT writes the request body to the file
+// atomically, of any size; POST makes a directory; DELETE removes.
+type SandboxFileOptions struct {
+	metav1.TypeMeta `json:",inline"`
+	// path is absolute, or relative to the workspace. No `..` elements.
+	// +required
+	Path string `json:"path"`
+	// view is what a GET answers: content (the bytes), stat (a
+	// SandboxFileList of the path itself) or list (its entries).
+	// +optional
+	View string `json:"view,omitempty"`
+	// depth is how many levels view=list descends; default 1, at most 64.
+	// +optional
+	Depth int32 `json:"depth,omitempty"`
+	// offset is where view=content starts, in bytes.
+	// +optional
+	Offset int64 `json:"offset,omitempty"`
+	// length is how many bytes view=content answers at most; 0: to the end.
+	// +optional
+	Length int64 `json:"length,omitempty"`
+	// mode is the permission bits (at most 07777, as a decimal number) a PUT
+	// gives the file or a POST the directory. 0: a new file 0644 (an
+	// overwritten one keeps its mode), a directory 0755.
+	// +optional
+	Mode int32 `json:"mode,omitempty"`
+	// parents creates missing parent directories (PUT, POST); a POST with
+	// parents also succeeds when the directory exists.
+	// +optional
+	Parents bool `json:"parents,omitempty"`
+	// recursive lets DELETE remove a directory with its contents.
+	// +optional
+	Recursive bool `json:"recursive,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+// +k8s:conversion-gen:explicit-from=net/url.Values
+
+// SandboxArchiveOptions are the query parameters of sandboxes/{name}/archive:
+// GET answers a tar stream (application/x-tar) of the file or directory at
+// path; PUT extracts the tar in the request body into the directory path.
+type SandboxArchiveOptions struct {
+	metav1.TypeMeta `json:",inline"`
+	// path is absolute, or relative to the workspace. No `..` elements.
+	// +required
+	Path string `json:"path"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// SandboxFileList is the answer of sandboxes/{name}/files for view=stat
+// (one item), view=list (the entries, sorted by path), a PUT (the file
+// written) and a POST (the directory made).
+type SandboxFileList struct {
+	metav1.TypeMeta `json:",inline"`
+	// +optional
+	metav1.ListMeta `json:"metadata,omitempty"`
+
+	Items []SandboxFile `json:"items"`
+	// truncated says a list stopped at the agent's limit (10,000 entries).
+	// +optional
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// SandboxFile describes a path in a Sandbox.
+type SandboxFile struct {
+	// path is absolute and clean.
+	// +required
+	Path string `json:"path"`
+	// type is File, Directory, Symlink or Other (a device, FIFO or socket).
+	// +optional
+	Type string `json:"type,omitempty"`
+	// size is in bytes.
+	// +optional
+	Size int64 `json:"size,omitempty"`
+	// mode is the permission bits (07777).
+	// +optional
+	Mode int32 `json:"mode,omitempty"`
+	// modTime is when the content last changed.
+	// +optional
+	ModTime *metav1.Time `json:"modTime,omitempty"`
+	// linkTarget is where a symbolic link points.
+	// +optional
+	LinkTarget string `json:"linkTarget,omitempty"`
+}

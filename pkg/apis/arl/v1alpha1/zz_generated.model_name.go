@@ -47,8 +47,28 @@ func (in Sandbox) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in SandboxArchiveOptions) OpenAPIModelName() string {
+	return "io.infra.arl.v1alpha1.SandboxArchiveOptions"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in SandboxExecOptions) OpenAPIModelName() string {
 	return "io.infra.arl.v1alpha1.SandboxExecOptions"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in SandboxFile) OpenAPIModelName() string {
+	return "io.infra.arl.v1alpha1.SandboxFile"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in SandboxFileList) OpenAPIModelName() string {
+	return "io.infra.arl.v1alpha1.SandboxFileList"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in SandboxFileOptions) OpenAPIModelName() string {
+	return "io.infra.arl.v1alpha1.SandboxFileOptions"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
