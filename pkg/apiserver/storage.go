@@ -70,6 +70,8 @@ func newAPIGroupInfo(optsGetter generic.RESTOptionsGetter, deps storageDeps, tas
 		"sandboxes/signal":    sandboxes.Signal,
 		"sandboxes/reset":     sandboxes.Reset,
 		"sandboxes/exec":      sandboxes.Exec,
+		"sandboxes/files":     sandboxes.Files,
+		"sandboxes/archive":   sandboxes.Archive,
 		"tasks":               tasks.Task,
 		"tasks/status":        tasks.Status,
 		"tasks/exec":          tasks.Exec,

@@ -206,7 +206,7 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	// tasks/exec blocks until the Task finishes and tasks/log follows its
 	// output: neither may be cut by the server's request timeout
 	// (kube-apiserver's aggregator treats both names as long-running too).
-	serverConfig.LongRunningFunc = genericfilters.BasicLongRunningRequestCheck(sets.NewString("watch"), sets.NewString("exec", "log"))
+	serverConfig.LongRunningFunc = genericfilters.BasicLongRunningRequestCheck(sets.NewString("watch"), sets.NewString("exec", "log", "files", "archive"))
 	// On SIGTERM, end the watches in flight (kubectl get -w, controllers'
 	// informers, through the aggregator) so their connections close: with
 	// the default (0) they stay open, the HTTP server's shutdown waits its

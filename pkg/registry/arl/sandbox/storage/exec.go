@@ -23,6 +23,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/streaming/pkg/httpstream/wsstream"
 
@@ -70,11 +71,17 @@ func (r *ExecREST) Connect(ctx context.Context, name string, opts runtime.Object
 		return nil, err
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if !wsstream.IsWebSocketRequest(req) {
+		switch {
+		case wsstream.IsWebSocketRequest(req):
+			serveExec(w, req, agent, options)
+		case req.Header.Get("Upgrade") != "":
 			responder.Error(apierrors.NewBadRequest(fmt.Sprintf(
-				"sandboxes/exec streams over a WebSocket (subprotocol %s or %s); for one command without streams, use tasks/exec", protocolV5, protocolV4)))
-			return
+				"sandboxes/exec streams over a WebSocket (subprotocol %s or %s), not %s", protocolV5, protocolV4, req.Header.Get("Upgrade"))))
+		case options.TTY:
+			responder.Error(apierrors.NewInvalid(arl.Kind("SandboxExecOptions"), name, field.ErrorList{
+				field.Forbidden(field.NewPath("tty"), "a terminal needs a WebSocket (v5.channel.k8s.io); a plain request runs without one")}))
+		default:
+			serveExecPlain(w, req, agent, options)
 		}
-		serveExec(w, req, agent, options)
 	}), nil
 }

@@ -121,7 +121,7 @@ func serveExec(w http.ResponseWriter, req *http.Request, agent *client.Client, o
 	if opts.TTY {
 		res, err = runTerminal(ctx, cancel, agent, opts, streams)
 	} else {
-		res, err = runCommand(ctx, agent, opts, streams)
+		res, err = runCommand(ctx, agent, opts, streams[channelStdin], streams[channelStdout], streams[channelStderr])
 	}
 	if err := writeExecStatus(streams[channelError], res, err); err != nil {
 		logger.V(2).Info("sandboxes/exec: the caller left before the status", "err", err.Error())
@@ -190,10 +190,10 @@ func runTerminal(ctx context.Context, hangUp context.CancelFunc, agent *client.C
 
 // runCommand runs the command without a terminal: stdin, read to its end
 // first, then stdout and stderr streamed apart as the command writes them.
-func runCommand(ctx context.Context, agent *client.Client, opts *arl.SandboxExecOptions, streams []io.ReadWriteCloser) (execResult, error) {
+func runCommand(ctx context.Context, agent *client.Client, opts *arl.SandboxExecOptions, stdin io.Reader, stdout, stderr io.Writer) (execResult, error) {
 	req := &agentv1.ExecRequest{Command: opts.Command, MaxOutputBytes: maxExecOutput}
 	if opts.Stdin {
-		stdin, err := io.ReadAll(io.LimitReader(streams[channelStdin], maxExecStdin+1))
+		stdin, err := io.ReadAll(io.LimitReader(stdin, maxExecStdin+1))
 		if err != nil {
 			return execResult{}, err
 		}
@@ -216,9 +216,9 @@ func runCommand(ctx context.Context, agent *client.Client, opts *arl.SandboxExec
 		var data []byte
 		switch ev := msg.Event.(type) {
 		case *agentv1.ExecLog_Stdout:
-			out, data = streams[channelStdout], ev.Stdout
+			out, data = stdout, ev.Stdout
 		case *agentv1.ExecLog_Stderr:
-			out, data = streams[channelStderr], ev.Stderr
+			out, data = stderr, ev.Stderr
 		case *agentv1.ExecLog_Exit:
 			return execResult{code: ev.Exit.ExitCode, signal: ev.Exit.Signal}, nil
 		}

@@ -36,6 +36,8 @@ type SandboxStorage struct {
 	Signal    *SignalREST
 	Reset     *ResetREST
 	Exec      *ExecREST
+	Files     *FilesREST
+	Archive   *ArchiveREST
 }
 
 // NewStorage returns the etcd-backed storage of Sandboxes; binder (nil: no
@@ -75,6 +77,8 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, bi
 		Signal:    &SignalREST{host},
 		Reset:     &ResetREST{host},
 		Exec:      &ExecREST{host},
+		Files:     &FilesREST{host},
+		Archive:   &ArchiveREST{host},
 	}, nil
 }
 
