@@ -152,11 +152,16 @@ func (b *bench) run(ctx context.Context) error {
 	fmt.Printf("| per-step overhead (10 steps − 1 step) / 9 | | %s | | %s | %s | | p50 difference, minus the floor |\n",
 		ms(perStep), ms(agentFloor.Percentile(0.5)), ms(perStep-agentFloor.Percentile(0.5)))
 
+	var levels []int
 	for _, c := range strings.Split(b.o.concurrency, ",") {
-		n, _ := strconv.Atoi(strings.TrimSpace(c))
-		if n <= 0 {
-			continue
+		if n, _ := strconv.Atoi(strings.TrimSpace(c)); n > 0 {
+			levels = append(levels, n)
 		}
+	}
+	if err := b.execRows(ctx, sb.Name, b.o.tasks, levels, agentFloor); err != nil {
+		return err
+	}
+	for _, n := range levels {
 		cpu := benchstats.CPUNow()
 		perSec, lat, err := b.throughput(ctx, n)
 		if err != nil {
