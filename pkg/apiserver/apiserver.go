@@ -76,8 +76,9 @@ type ExtraConfig struct {
 	TaskEvents executor.TaskEvents
 	// MaxConcurrentTasks bounds the Tasks running at once on this replica.
 	MaxConcurrentTasks int
-	// ServeEvents serves core/v1 Events and records ARL's Events there:
-	// standalone mode has no kube-apiserver to keep them.
+	// ServeEvents serves core/v1 Events and records ARL's Events there,
+	// and serves the pool runtime's pods with pods/exec: standalone mode
+	// has no kube-apiserver to keep Events or reach pods.
 	ServeEvents bool
 	// PrivilegedPoolNamespaces are the namespaces whose WarmPools' templates
 	// may ask for host namespaces, hostPath volumes, privileged containers
@@ -127,7 +128,7 @@ func (c completedConfig) New() (*ARLServer, error) {
 	s := &ARLServer{GenericAPIServer: genericServer}
 
 	if c.ExtraConfig.ServeEvents {
-		sink, err := installEvents(s.GenericAPIServer, c.GenericConfig.RESTOptionsGetter, c.GenericConfig.LoopbackClientConfig)
+		sink, err := eventSink(c.GenericConfig.LoopbackClientConfig)
 		if err != nil {
 			return nil, err
 		}
@@ -159,6 +160,15 @@ func (c completedConfig) New() (*ARLServer, error) {
 			return nil, err
 		}
 		deps = storageDeps{binder: wl.binder(), executor: wl.executor, agents: wl.agents, peers: c.ExtraConfig.Peers, executorStores: wl.stores}
+	}
+	if c.ExtraConfig.ServeEvents {
+		var pods *pool.Agents
+		if wl != nil {
+			pods = wl.agents
+		}
+		if err := installCoreAPI(s.GenericAPIServer, c.GenericConfig.RESTOptionsGetter, pods); err != nil {
+			return nil, err
+		}
 	}
 
 	// tasks/exec creates the Task of its body with the authorizer and the

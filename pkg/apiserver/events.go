@@ -30,20 +30,30 @@ import (
 	"k8s.io/client-go/tools/record"
 
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
+	"github.com/arl-infra/arl/pkg/pool"
 	"github.com/arl-infra/arl/pkg/registry/core/event"
+	"github.com/arl-infra/arl/pkg/registry/core/pod"
 )
 
-// installEvents serves /api/v1 events and returns a sink writing there.
-func installEvents(server *genericapiserver.GenericAPIServer, optsGetter generic.RESTOptionsGetter, loopback *restclient.Config) (record.EventSink, error) {
+// installCoreAPI serves the core group's resources standalone mode has:
+// Events and, with a pool runtime (pods non-nil), its pods and pods/exec.
+func installCoreAPI(server *genericapiserver.GenericAPIServer, optsGetter generic.RESTOptionsGetter, pods *pool.Agents) error {
 	events, err := event.NewREST(Scheme, optsGetter)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	info := genericapiserver.NewDefaultAPIGroupInfo("", Scheme, ParameterCodec, Codecs)
-	info.VersionedResourcesStorageMap["v1"] = map[string]rest.Storage{"events": events}
-	if err := server.InstallLegacyAPIGroup(genericapiserver.DefaultLegacyAPIPrefix, &info); err != nil {
-		return nil, err
+	storage := map[string]rest.Storage{"events": events}
+	if pods != nil {
+		podREST, execREST := pod.NewREST(pods)
+		storage["pods"], storage["pods/exec"] = podREST, execREST
 	}
+	info.VersionedResourcesStorageMap["v1"] = storage
+	return server.InstallLegacyAPIGroup(genericapiserver.DefaultLegacyAPIPrefix, &info)
+}
+
+// eventSink writes Events to the server's own core API.
+func eventSink(loopback *restclient.Config) (record.EventSink, error) {
 	kube, err := kubernetes.NewForConfig(loopback)
 	if err != nil {
 		return nil, err

@@ -26,6 +26,7 @@ import (
 
 	"github.com/arl-infra/arl/pkg/apis/arl/install"
 	"github.com/arl-infra/arl/pkg/registry/core/event"
+	"github.com/arl-infra/arl/pkg/registry/core/pod"
 )
 
 var (
@@ -41,8 +42,10 @@ func init() {
 	install.Install(Scheme)
 	// warmpools/scale speaks autoscaling/v1 Scale, as Deployments do.
 	utilruntime.Must(autoscalingv1.AddToScheme(Scheme))
-	// Standalone mode serves core/v1 Events (see ExtraConfig.ServeEvents).
+	// Standalone mode serves core/v1 Events, and its pool pods with
+	// pods/exec (see ExtraConfig.ServeEvents).
 	utilruntime.Must(event.AddToScheme(Scheme))
+	utilruntime.Must(pod.AddToScheme(Scheme))
 
 	// The generic server decodes list and get options as unversioned v1 types.
 	metav1.AddToGroupVersion(Scheme, schema.GroupVersion{Version: "v1"})

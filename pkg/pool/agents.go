@@ -62,3 +62,17 @@ func (a *Agents) AgentFor(ctx context.Context, sandbox *arl.Sandbox) (*client.Cl
 	}
 	return a.clients.Get(ctx, a.runtime.Target(pod))
 }
+
+// Pod returns a pool pod of the runtime, for what serves pods themselves
+// (standalone's pods and pods/exec).
+func (a *Agents) Pod(namespace, name string) (*Pod, bool) {
+	return a.runtime.Get(namespace, name)
+}
+
+// Pods returns every pool pod of the runtime.
+func (a *Agents) Pods() []*Pod { return a.runtime.ListAll() }
+
+// AgentOfPod returns a client of a pool pod's agent.
+func (a *Agents) AgentOfPod(ctx context.Context, pod *Pod) (*client.Client, error) {
+	return a.clients.Get(ctx, a.runtime.Target(pod))
+}

@@ -36,6 +36,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
+	"github.com/arl-infra/arl/pkg/generated/clientset/versioned"
 	"github.com/arl-infra/arl/test/integration/framework"
 )
 
@@ -319,8 +320,8 @@ func TestSandboxArchive(t *testing.T) {
 
 // plainExec runs a command through sandboxes/{name}/exec without an
 // upgrade and parses its NDJSON answer.
-func (e *env) plainExec(ctx context.Context, sandbox string, stdin []byte, argv ...string) (stdout, stderr string, code int32, err error) {
-	req := e.rest.Post().Namespace(ns).Resource("sandboxes").Name(sandbox).SubResource("exec").
+func plainExec(ctx context.Context, c rest.Interface, sandbox string, stdin []byte, argv ...string) (stdout, stderr string, code int32, err error) {
+	req := c.Post().Namespace(ns).Resource("sandboxes").Name(sandbox).SubResource("exec").
 		Param("stdout", "true").Param("stderr", "true")
 	for _, a := range argv {
 		req = req.Param("command", a)
@@ -356,29 +357,50 @@ func (e *env) plainExec(ctx context.Context, sandbox string, stdin []byte, argv 
 	}
 }
 
+// unthrottled is a REST client of ARL without client-go's default rate
+// limit (5/s), which would pace a test's concurrent calls.
+func (e *env) unthrottled() rest.Interface {
+	e.t.Helper()
+	cfg := e.server.RESTConfig()
+	cfg.QPS, cfg.Burst = -1, 0
+	cs, err := versioned.NewForConfig(cfg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return cs.ArlV1alpha1().RESTClient()
+}
+
 // TestSandboxExecPlain: sandboxes/exec without an upgrade is one request
 // and a streamed answer: output, exit code, stdin from the body; 200 at
 // once each get their own output.
 func TestSandboxExecPlain(t *testing.T) {
 	e := newEnv(t, 1, "px")
-	stdout, stderr, code, err := e.plainExec(e.ctx, "px", nil, "sh", "-c", "echo out; echo err >&2; exit 7")
+	c := e.unthrottled()
+	stdout, stderr, code, err := plainExec(e.ctx, c, "px", nil, "sh", "-c", "echo out; echo err >&2; exit 7")
 	if err != nil || stdout != "out\n" || stderr != "err\n" || code != 7 {
 		t.Errorf("exit 7: %q %q %d %v", stdout, stderr, code, err)
 	}
-	stdout, _, code, err = e.plainExec(e.ctx, "px", bytes.Repeat([]byte("x"), 1<<20), "wc", "-c")
+	stdout, _, code, err = plainExec(e.ctx, c, "px", bytes.Repeat([]byte("x"), 1<<20), "wc", "-c")
 	if err != nil || strings.TrimSpace(stdout) != "1048576" || code != 0 {
 		t.Errorf("stdin of 1 MiB: %q %d %v", stdout, code, err)
 	}
-	_, _, _, err = e.plainExec(e.ctx, "px", nil, "no-such-program-here")
-	if err == nil {
-		t.Errorf("a program that does not exist: no error")
+	_, stderr, code, err = plainExec(e.ctx, c, "px", nil, "no-such-program-here")
+	if err != nil || code != 127 || !strings.Contains(stderr, "no-such-program-here") {
+		t.Errorf("a program that does not exist: %q %d %v, want 127 and why on stderr", stderr, code, err)
 	}
 	err = e.rest.Post().Namespace(ns).Resource("sandboxes").Name("px").SubResource("exec").
 		Param("stdout", "true").Param("tty", "true").Param("command", "sh").Do(e.ctx).Error()
 	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "tty") {
 		t.Errorf("a tty without a WebSocket: %v, want 422 naming tty", err)
 	}
-	err = e.rest.Post().Namespace(ns).Resource("sandboxes").Name("px").SubResource("exec").
+	// HTTP/1.1: an HTTP/2 client cannot send an Upgrade header at all.
+	http1 := e.server.RESTConfig()
+	http1.NextProtos = []string{"http/1.1"}
+	spdy, err := versioned.NewForConfig(http1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = spdy.ArlV1alpha1().RESTClient().Post().Namespace(ns).Resource("sandboxes").Name("px").SubResource("exec").
 		Param("stdout", "true").Param("command", "true").SetHeader("Connection", "Upgrade").SetHeader("Upgrade", "SPDY/3.1").Do(e.ctx).Error()
 	if !apierrors.IsBadRequest(err) || !strings.Contains(err.Error(), "WebSocket") {
 		t.Errorf("a SPDY upgrade: %v, want 400 naming the WebSocket", err)
@@ -389,7 +411,7 @@ func TestSandboxExecPlain(t *testing.T) {
 	for i := 0; i < n; i++ {
 		go func(i int) {
 			want := "out-" + strconv.Itoa(i) + "\n"
-			stdout, stderr, code, err := e.plainExec(e.ctx, "px", nil, "sh", "-c", "echo out-"+strconv.Itoa(i)+"; echo err-"+strconv.Itoa(i)+" >&2")
+			stdout, stderr, code, err := plainExec(e.ctx, c, "px", nil, "sh", "-c", "echo out-"+strconv.Itoa(i)+"; echo err-"+strconv.Itoa(i)+" >&2")
 			if err != nil || stdout != want || stderr != "err-"+strconv.Itoa(i)+"\n" || code != 0 {
 				errs <- fmt.Errorf("exec %d: stdout %q, stderr %q, code %d, err %v", i, stdout, stderr, code, err)
 				return

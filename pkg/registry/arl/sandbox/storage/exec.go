@@ -29,6 +29,7 @@ import (
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
 	"github.com/arl-infra/arl/pkg/apis/arl/validation"
+	"github.com/arl-infra/arl/pkg/registry/execstream"
 )
 
 // ExecREST is sandboxes/{name}/exec, modelled on pods/exec: a command run
@@ -73,15 +74,15 @@ func (r *ExecREST) Connect(ctx context.Context, name string, opts runtime.Object
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		switch {
 		case wsstream.IsWebSocketRequest(req):
-			serveExec(w, req, agent, options)
+			execstream.ServeWebSocket(w, req, agent, options)
 		case req.Header.Get("Upgrade") != "":
 			responder.Error(apierrors.NewBadRequest(fmt.Sprintf(
-				"sandboxes/exec streams over a WebSocket (subprotocol %s or %s), not %s", protocolV5, protocolV4, req.Header.Get("Upgrade"))))
+				"sandboxes/exec streams over a WebSocket (subprotocol %s or %s), not %s", execstream.ProtocolV5, execstream.ProtocolV4, req.Header.Get("Upgrade"))))
 		case options.TTY:
 			responder.Error(apierrors.NewInvalid(arl.Kind("SandboxExecOptions"), name, field.ErrorList{
 				field.Forbidden(field.NewPath("tty"), "a terminal needs a WebSocket (v5.channel.k8s.io); a plain request runs without one")}))
 		default:
-			serveExecPlain(w, req, agent, options)
+			execstream.ServePlain(w, req, agent, options)
 		}
 	}), nil
 }

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package storage
+package execstream
 
 import (
 	"context"
@@ -77,12 +77,12 @@ func (o outputWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// serveExecPlain runs a command without a terminal as one HTTP request and
+// ServePlain runs a command without a terminal as one HTTP request and
 // streamed response, no upgrade: the request body is its stdin (when
 // stdin=true), the answer its output and exit code as NDJSON. It rides an
 // HTTP/2 connection the client already has, the hot path of an agent making
 // many tool calls.
-func serveExecPlain(w http.ResponseWriter, req *http.Request, agent *client.Client, opts *arl.SandboxExecOptions) {
+func ServePlain(w http.ResponseWriter, req *http.Request, agent *client.Client, opts *arl.SandboxExecOptions) {
 	ctx, cancel := context.WithCancel(req.Context())
 	defer cancel()
 	w.Header().Set("Content-Type", "application/x-ndjson")
@@ -108,6 +108,6 @@ func serveExecPlain(w http.ResponseWriter, req *http.Request, agent *client.Clie
 		last = execEvent{Error: &status}
 	}
 	if err := s.send(last); err != nil {
-		klog.FromContext(req.Context()).V(2).Info("sandboxes/exec: the caller left before the exit code", "err", err.Error())
+		klog.FromContext(req.Context()).V(2).Info("exec: the caller left before the exit code", "err", err.Error())
 	}
 }

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package storage
+package execstream
 
 import (
 	"context"
@@ -37,12 +37,12 @@ import (
 	agentv1 "github.com/arl-infra/arl/proto/agent/v1"
 )
 
-// The subprotocols of pods/exec over WebSockets that sandboxes/exec
+// The subprotocols of pods/exec over WebSockets that an exec here
 // speaks: v5 adds the half-close a command without a terminal needs to see
 // the end of its stdin.
 const (
-	protocolV5 = "v5.channel.k8s.io"
-	protocolV4 = "v4.channel.k8s.io"
+	ProtocolV5 = "v5.channel.k8s.io"
+	ProtocolV4 = "v4.channel.k8s.io"
 )
 
 // The channels of the remotecommand protocol, by number.
@@ -86,9 +86,9 @@ type terminalSize struct {
 	Height uint16
 }
 
-// serveExec upgrades to a WebSocket with the channels opts asks for, runs
+// ServeWebSocket upgrades to a WebSocket with the channels opts asks for, runs
 // the command and ends with its status on the error channel.
-func serveExec(w http.ResponseWriter, req *http.Request, agent *client.Client, opts *arl.SandboxExecOptions) {
+func ServeWebSocket(w http.ResponseWriter, req *http.Request, agent *client.Client, opts *arl.SandboxExecOptions) {
 	logger := klog.FromContext(req.Context())
 	attach := func(on bool, t wsstream.ChannelType) wsstream.ChannelType {
 		if on {
@@ -103,14 +103,14 @@ func serveExec(w http.ResponseWriter, req *http.Request, agent *client.Client, o
 	channels[channelError] = wsstream.WriteChannel
 	channels[channelResize] = attach(opts.TTY, wsstream.ReadChannel)
 	conn := wsstream.NewConn(map[string]wsstream.ChannelProtocolConfig{
-		protocolV5: {Binary: true, Channels: channels},
-		protocolV4: {Binary: true, Channels: channels},
+		ProtocolV5: {Binary: true, Channels: channels},
+		ProtocolV4: {Binary: true, Channels: channels},
 	})
 	conn.SetIdleTimeout(execIdleTimeout)
 	_, streams, err := conn.Open(w, req)
 	if err != nil {
 		// The handshake failed and answered the caller itself.
-		logger.V(2).Info("sandboxes/exec: no WebSocket", "err", err.Error())
+		logger.V(2).Info("exec: no WebSocket", "err", err.Error())
 		return
 	}
 	defer conn.Close() // the caller may be gone already: nothing to tell
@@ -124,7 +124,7 @@ func serveExec(w http.ResponseWriter, req *http.Request, agent *client.Client, o
 		res, err = runCommand(ctx, agent, opts, streams[channelStdin], streams[channelStdout], streams[channelStderr])
 	}
 	if err := writeExecStatus(streams[channelError], res, err); err != nil {
-		logger.V(2).Info("sandboxes/exec: the caller left before the status", "err", err.Error())
+		logger.V(2).Info("exec: the caller left before the status", "err", err.Error())
 	}
 }
 
