@@ -17,7 +17,9 @@ limitations under the License.
 // kubectl-arl is the kubectl plugin for ARL's sandboxes: `kubectl arl
 // shell SANDBOX` opens a terminal in one, `exec` runs a command attached to
 // the caller's streams, `run` runs it as a Task (tasks/exec) and prints the
-// result. --kubeconfig, --context and -n behave as in kubectl.
+// result, `logs` prints a Task's output, `ps`, `kill` and `reset` list,
+// signal and end a sandbox's processes, `cp` copies files to and from it.
+// --kubeconfig, --context and -n behave as in kubectl.
 package main
 
 import (
@@ -52,11 +54,18 @@ func newRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
 	flags := genericclioptions.NewConfigFlags(true)
 	root := &cobra.Command{
 		Use:           "kubectl arl",
-		Short:         "Reach ARL sandboxes: a shell, commands, Tasks",
+		Short:         "Reach ARL sandboxes: a shell, commands, Tasks and their logs, processes, files",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	flags.AddFlags(root.PersistentFlags())
-	root.AddCommand(newShellCommand(flags, streams), newExecCommand(flags, streams), newRunCommand(flags, streams))
+	// -s is kill's signal, as in kill(1); the API server stays --server.
+	root.PersistentFlags().Lookup("server").Shorthand = ""
+	root.AddCommand(
+		newShellCommand(flags, streams), newExecCommand(flags, streams), newRunCommand(flags, streams),
+		newLogsCommand(flags, streams),
+		newPsCommand(flags, streams), newKillCommand(flags, streams), newResetCommand(flags, streams),
+		newCpCommand(flags, streams),
+	)
 	return root
 }

@@ -413,7 +413,7 @@ func TestSandboxExecPlain(t *testing.T) {
 			want := "out-" + strconv.Itoa(i) + "\n"
 			stdout, stderr, code, err := plainExec(e.ctx, c, "px", nil, "sh", "-c", "echo out-"+strconv.Itoa(i)+"; echo err-"+strconv.Itoa(i)+" >&2")
 			if err != nil || stdout != want || stderr != "err-"+strconv.Itoa(i)+"\n" || code != 0 {
-				errs <- fmt.Errorf("exec %d: stdout %q, stderr %q, code %d, err %v", i, stdout, stderr, code, err)
+				errs <- fmt.Errorf("exec %d: stdout %q, stderr %q, code %d, err %w", i, stdout, stderr, code, err)
 				return
 			}
 			errs <- nil
