@@ -50,7 +50,8 @@ type Config struct {
 	// Workspace is where relative paths and commands without a working
 	// directory go; Reset empties it. It is created if missing.
 	Workspace string
-	// AllowedRoots bound the paths UpdateFiles and ReadFile accept.
+	// AllowedRoots bound the paths the file RPCs (UpdateFiles, ReadFile,
+	// WriteFile, Stat, ListDir, Remove, the archives, ...) accept.
 	// Default: "/" (the whole container filesystem).
 	AllowedRoots []string
 	// MaxOutputBytes is the default per-stream output cap of Execute.

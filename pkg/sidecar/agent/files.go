@@ -17,6 +17,7 @@ limitations under the License.
 package agent
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -70,8 +71,17 @@ func (a *Agent) UpdateFiles(ctx context.Context, req *agentv1.FileRequest) (*age
 
 // writeFileAtomic writes content to a temporary file beside path and renames
 // it over path, so that readers see the old or the new content, never a
-// part. It does not fsync: a sandbox does not outlive its node's crash.
+// part.
 func writeFileAtomic(path string, content []byte, mode uint32, createParents bool) (*agentv1.FileInfo, error) {
+	return writeAtomic(path, mode, createParents, bytes.NewReader(content))
+}
+
+// writeAtomic is writeFileAtomic reading the content from r, which may be a
+// stream of any length (WriteFile): an error of r that is a gRPC status
+// (the call was cancelled, a bad message) is returned as it is, and the
+// temporary file is removed. It does not fsync: a sandbox does not outlive
+// its node's crash.
+func writeAtomic(path string, mode uint32, createParents bool, r io.Reader) (*agentv1.FileInfo, error) {
 	dir := filepath.Dir(path)
 	if createParents {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -104,7 +114,11 @@ func writeFileAtomic(path string, content []byte, mode uint32, createParents boo
 			os.Remove(tmp.Name())
 		}
 	}()
-	if _, err := tmp.Write(content); err != nil {
+	size, err := io.Copy(tmp, r)
+	if err != nil {
+		if _, isStatus := status.FromError(err); isStatus {
+			return nil, err
+		}
 		return nil, fsStatus("writing", path, err)
 	}
 	// Explicit chmod: the umask must not change the requested mode.
@@ -123,7 +137,7 @@ func writeFileAtomic(path string, content []byte, mode uint32, createParents boo
 		return nil, fsStatus("renaming into", path, err)
 	}
 	ok = true
-	return &agentv1.FileInfo{Path: path, Size: int64(len(content)), Mode: mode}, nil
+	return &agentv1.FileInfo{Path: path, Size: size, Mode: mode}, nil
 }
 
 func fchmod(f *os.File, mode uint32) error {
@@ -147,25 +161,11 @@ func (a *Agent) ReadFile(ctx context.Context, req *agentv1.ReadFileRequest) (*ag
 	if err != nil {
 		return nil, err
 	}
-	// O_NONBLOCK: opening a FIFO would wait for a writer, forever (nothing
-	// interrupts open(2)); it is refused below like any file that is not
-	// regular. O_NOCTTY: a terminal must not become the agent's own.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	f, st, err := openRegular(path)
 	if err != nil {
-		// A socket cannot be opened at all (ENXIO).
-		if st, serr := os.Stat(path); serr == nil && !st.Mode().IsRegular() {
-			return nil, notRegular(path, st)
-		}
-		return nil, fsStatus("opening", path, err)
+		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fsStatus("reading", path, err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, notRegular(path, st)
-	}
 	limit := int64(MaxReadBytes)
 	if m := req.GetMaxBytes(); m > 0 && m < limit {
 		limit = m

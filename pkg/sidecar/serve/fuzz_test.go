@@ -342,7 +342,11 @@ func validHeaderValue(s string) bool {
 // takes exactly one request and answers one response.
 func unary(service, method string) bool {
 	if service == agentService {
-		return method != "Execute" && method != "InteractiveShell"
+		switch method {
+		case "Execute", "InteractiveShell", "WriteFile", "ReadFileStream", "PackArchive", "UnpackArchive":
+			return false
+		}
+		return true
 	}
 	return method != "Watch"
 }

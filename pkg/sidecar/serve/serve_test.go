@@ -183,6 +183,42 @@ func TestServeForwardsEveryRPCOverMTLS(t *testing.T) {
 	if err != nil || !bytes.Equal(read.GetContent(), content) {
 		t.Fatalf("ReadFile: %d bytes, %v", len(read.GetContent()), err)
 	}
+	// The file RPCs: client and server streams of many chunks, and the
+	// unary ones. All under "dir", which Remove removes at the end.
+	streamed := bytes.Repeat([]byte{1, 2, 3}, 1<<20) // 3 MiB: a dozen chunks
+	info, err := c.WriteFile(ctx, &agentv1.WriteFileHeader{Path: "dir/streamed", CreateParents: true}, bytes.NewReader(streamed))
+	if err != nil || info.GetSize() != int64(len(streamed)) {
+		t.Fatalf("WriteFile: %v %v", info, err)
+	}
+	var back bytes.Buffer
+	st, err := c.ReadFileStream(ctx, &agentv1.ReadFileRequest{Path: "dir/streamed"}, &back)
+	if err != nil || !bytes.Equal(back.Bytes(), streamed) || st.GetSize() != int64(len(streamed)) {
+		t.Fatalf("ReadFileStream: %d bytes, %v %v", back.Len(), st, err)
+	}
+	if st, err := c.Stat(ctx, &agentv1.StatRequest{Path: "dir/streamed"}); err != nil || st.GetType() != agentv1.FileStat_FILE {
+		t.Fatalf("Stat: %v %v", st, err)
+	}
+	if st, err := c.MakeDir(ctx, &agentv1.MakeDirRequest{Path: "dir/sub", Mode: 0o700}); err != nil || st.GetMode() != 0o700 {
+		t.Fatalf("MakeDir: %v %v", st, err)
+	}
+	if list, err := c.ListDir(ctx, &agentv1.ListDirRequest{Path: "dir"}); err != nil || len(list.GetEntries()) != 2 {
+		t.Fatalf("ListDir: %v %v", list, err)
+	}
+	var archive bytes.Buffer
+	if err := c.PackArchive(ctx, &agentv1.PackArchiveRequest{Path: "dir"}, &archive); err != nil {
+		t.Fatalf("PackArchive: %v", err)
+	}
+	unpacked, err := c.UnpackArchive(ctx, "dir/copy", &archive)
+	if err != nil || unpacked.GetEntries() != 2 || unpacked.GetBytes() != int64(len(streamed)) {
+		t.Fatalf("UnpackArchive: %v %v", unpacked, err)
+	}
+	// A refusal comes through a client stream as the agent's status.
+	if _, err := c.UnpackArchive(ctx, "../x", bytes.NewReader(nil)); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("UnpackArchive with ..: %v", err)
+	}
+	if _, err := c.Remove(ctx, &agentv1.RemoveRequest{Path: "dir", Recursive: true}); err != nil {
+		t.Fatalf("Remove: %v", err)
+	}
 	bg, err := c.Run(ctx, &agentv1.ExecRequest{Command: []string{"sleep", "1000"}, Background: true, Tag: "bg"})
 	if err != nil {
 		t.Fatal(err)
