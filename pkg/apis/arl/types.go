@@ -519,12 +519,12 @@ type SandboxFileOptions struct {
 	// View is what GET answers: content (default), stat or list.
 	View string
 	// Depth is how many levels a list descends (default 1).
-	Depth int32
+	Depth int64
 	// Offset and Length pick a range of the content (Length 0: to the end).
 	Offset int64
 	Length int64
 	// Mode is the permission bits a PUT or POST sets (0: the default).
-	Mode int32
+	Mode int64
 	// Parents creates missing parent directories (PUT, POST).
 	Parents bool
 	// Recursive removes a directory with its contents (DELETE).

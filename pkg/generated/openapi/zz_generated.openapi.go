@@ -852,7 +852,7 @@ func schema_pkg_apis_arl_v1alpha1_SandboxFileOptions(ref common.ReferenceCallbac
 						SchemaProps: spec.SchemaProps{
 							Description: "depth is how many levels view=list descends; default 1, at most 64.",
 							Type:        []string{"integer"},
-							Format:      "int32",
+							Format:      "int64",
 						},
 					},
 					"offset": {
@@ -873,7 +873,7 @@ func schema_pkg_apis_arl_v1alpha1_SandboxFileOptions(ref common.ReferenceCallbac
 						SchemaProps: spec.SchemaProps{
 							Description: "mode is the permission bits (at most 07777, as a decimal number) a PUT gives the file or a POST the directory. 0: a new file 0644 (an overwritten one keeps its mode), a directory 0755.",
 							Type:        []string{"integer"},
-							Format:      "int32",
+							Format:      "int64",
 						},
 					},
 					"parents": {

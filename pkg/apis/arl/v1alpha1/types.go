@@ -762,7 +762,7 @@ type SandboxFileOptions struct {
 	View string `json:"view,omitempty"`
 	// depth is how many levels view=list descends; default 1, at most 64.
 	// +optional
-	Depth int32 `json:"depth,omitempty"`
+	Depth int64 `json:"depth,omitempty"`
 	// offset is where view=content starts, in bytes.
 	// +optional
 	Offset int64 `json:"offset,omitempty"`
@@ -773,7 +773,7 @@ type SandboxFileOptions struct {
 	// gives the file or a POST the directory. 0: a new file 0644 (an
 	// overwritten one keeps its mode), a directory 0755.
 	// +optional
-	Mode int32 `json:"mode,omitempty"`
+	Mode int64 `json:"mode,omitempty"`
 	// parents creates missing parent directories (PUT, POST); a POST with
 	// parents also succeeds when the directory exists.
 	// +optional

@@ -679,7 +679,9 @@ func autoConvert_url_Values_To_v1alpha1_SandboxFileOptions(in *url.Values, out *
 		out.View = ""
 	}
 	if values, ok := map[string][]string(*in)["depth"]; ok && len(values) > 0 {
-		// FIXME: out.Depth is of not yet supported type and requires manual conversion
+		if err := runtime.Convert_Slice_string_To_int64(&values, &out.Depth, s); err != nil {
+			return err
+		}
 	} else {
 		out.Depth = 0
 	}
@@ -698,7 +700,9 @@ func autoConvert_url_Values_To_v1alpha1_SandboxFileOptions(in *url.Values, out *
 		out.Length = 0
 	}
 	if values, ok := map[string][]string(*in)["mode"]; ok && len(values) > 0 {
-		// FIXME: out.Mode is of not yet supported type and requires manual conversion
+		if err := runtime.Convert_Slice_string_To_int64(&values, &out.Mode, s); err != nil {
+			return err
+		}
 	} else {
 		out.Mode = 0
 	}

@@ -125,7 +125,7 @@ func (f sandboxFiles) stat(ctx context.Context, responder rest.Responder) {
 func (f sandboxFiles) list(ctx context.Context, options *arl.SandboxFileOptions, responder rest.Responder) {
 	ctx, cancel := context.WithTimeout(ctx, hostModeTimeout)
 	defer cancel()
-	resp, err := f.api.ListDir(ctx, &agentv1.ListDirRequest{Path: f.path, Depth: options.Depth})
+	resp, err := f.api.ListDir(ctx, &agentv1.ListDirRequest{Path: f.path, Depth: int32(options.Depth)})
 	if err != nil {
 		responder.Error(f.fileError(err))
 		return
