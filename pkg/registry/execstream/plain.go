@@ -90,7 +90,7 @@ func ServePlain(w http.ResponseWriter, req *http.Request, agent *client.Client, 
 	w.WriteHeader(http.StatusOK)
 	flusher, _ := w.(http.Flusher)
 	s := &ndjsonStream{enc: json.NewEncoder(w), flusher: flusher}
-	var stdout, stderr io.Writer = io.Discard, io.Discard
+	stdout, stderr := io.Discard, io.Discard
 	if opts.Stdout {
 		stdout = outputWriter{s: s}
 	}

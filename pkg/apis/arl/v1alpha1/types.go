@@ -803,9 +803,11 @@ type SandboxArchiveOptions struct {
 // written) and a POST (the directory made).
 type SandboxFileList struct {
 	metav1.TypeMeta `json:",inline"`
+	// metadata is empty: the list is an answer, not a stored object.
 	// +optional
 	metav1.ListMeta `json:"metadata,omitempty"`
 
+	// items are the paths described.
 	Items []SandboxFile `json:"items"`
 	// truncated says a list stopped at the agent's limit (10,000 entries).
 	// +optional
