@@ -145,6 +145,12 @@ func (s *suite) bindConcurrently(ctx context.Context, n, c int) (benchstats.Samp
 // bindOne creates a Sandbox and, if the create did not answer Ready,
 // waits for it; the latency is until Ready either way.
 func (s *suite) bindOne(ctx context.Context) (time.Duration, bool, error) {
+	_, d, warm, err := s.bindNamed(ctx)
+	return d, warm, err
+}
+
+// bindNamed is bindOne, also saying which Sandbox it made.
+func (s *suite) bindNamed(ctx context.Context) (string, time.Duration, bool, error) {
 	s.mu.Lock()
 	s.bound++
 	name := fmt.Sprintf("sb-%d", s.bound)
@@ -155,16 +161,16 @@ func (s *suite) bindOne(ctx context.Context) (time.Duration, bool, error) {
 		Spec:       arlv1alpha1.SandboxSpec{PoolRef: poolName, KeepAlive: true},
 	}, metav1.CreateOptions{})
 	if err != nil {
-		return 0, false, fmt.Errorf("binding %s: %w", name, err)
+		return name, 0, false, fmt.Errorf("binding %s: %w", name, err)
 	}
 	if sb.Status.Phase == arlv1alpha1.SandboxReady {
-		return time.Since(start), true, nil
+		return name, time.Since(start), true, nil
 	}
 	err = poll(ctx, 10*time.Minute, "Sandbox "+name+" Ready", func() (bool, error) {
 		sb, err := s.arl.Sandboxes(s.o.namespace).Get(ctx, name, metav1.GetOptions{})
 		return err == nil && sb.Status.Phase == arlv1alpha1.SandboxReady, err
 	})
-	return time.Since(start), false, err
+	return name, time.Since(start), false, err
 }
 
 // workers runs fn from c goroutines until each says stop or one fails.
