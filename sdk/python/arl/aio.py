@@ -17,15 +17,19 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
+import os
 import threading
-from typing import Any, Callable, Iterator, List, Mapping, Optional, Sequence, TypeVar
+from typing import IO, Any, Callable, Iterator, List, Mapping, Optional, Sequence, TypeVar, Union
 
 from kubernetes.client import ApiClient
 
+from .commands import Command, ExecResult, Stdin
+from .files import Data, FileListing, SandboxFiles
 from .session import DEFAULT_TIMEOUT, SandboxSession, Signal
+from .shell import Shell
 from .streaming import TaskStream
 from .tasks import Timeout
-from .types import Process, ResetStatus, ResourceRequirements, Sandbox, SignalStatus, Step, Task
+from .types import FileInfo, Process, ResetStatus, ResourceRequirements, Sandbox, SignalStatus, Step, Task
 
 #: Threads of the shared pool: one per blocking call in flight.
 MAX_WORKERS = 256
@@ -158,6 +162,104 @@ class AsyncSandboxSession:
 
     async def reset(self, preserve_files: bool = False) -> ResetStatus:
         return await self._run(self.session.reset, preserve_files)
+
+    # --- commands, terminals and files without Tasks (see SandboxSession) ----------
+
+    async def run(self, cmd: Command, *, stdin: Stdin = None, timeout: Optional[float] = None) -> ExecResult:
+        """``SandboxSession.run``: one command, its output and exit code."""
+        return await self._run(self.session.run, cmd, stdin=stdin, timeout=timeout)
+
+    async def shell(self, command: Optional[Sequence[str]] = None, *, rows: Optional[int] = None,
+                    cols: Optional[int] = None) -> "AsyncShell":
+        """``SandboxSession.shell``: a terminal, with awaitable methods."""
+        opened = await self._run(self.session.shell, command, rows=rows, cols=cols)
+        return AsyncShell(opened, self._run)
+
+    @property
+    def files(self) -> "AsyncSandboxFiles":
+        """``SandboxSession.files`` with awaitable methods."""
+        return AsyncSandboxFiles(self.session.files, self._run)
+
+
+class AsyncSandboxFiles:
+    """``SandboxFiles``' methods as coroutines (each runs in a thread)."""
+
+    def __init__(self, files: SandboxFiles, run: Callable[..., Any]):
+        self.sync = files
+        self._run = run
+
+    async def read(self, path: str, *, offset: int = 0, length: Optional[int] = None) -> bytes:
+        return await self._run(self.sync.read, path, offset=offset, length=length)
+
+    async def read_text(self, path: str, encoding: str = "utf-8", errors: str = "strict") -> str:
+        return await self._run(self.sync.read_text, path, encoding, errors)
+
+    async def read_into(self, path: str, dst: IO[bytes], *, offset: int = 0, length: Optional[int] = None) -> int:
+        return await self._run(self.sync.read_into, path, dst, offset=offset, length=length)
+
+    async def write(self, path: str, data: Data, mode: Optional[int] = None, parents: bool = False) -> FileInfo:
+        return await self._run(self.sync.write, path, data, mode, parents)
+
+    async def stat(self, path: str) -> FileInfo:
+        return await self._run(self.sync.stat, path)
+
+    async def exists(self, path: str) -> bool:
+        return await self._run(self.sync.exists, path)
+
+    async def list(self, path: str = ".", depth: int = 1) -> FileListing:
+        return await self._run(self.sync.list, path, depth)
+
+    async def mkdir(self, path: str, mode: Optional[int] = None, parents: bool = False) -> FileInfo:
+        return await self._run(self.sync.mkdir, path, mode, parents)
+
+    async def remove(self, path: str, recursive: bool = False) -> None:
+        await self._run(self.sync.remove, path, recursive)
+
+    async def upload(self, local_path: Union[str, "os.PathLike[str]"], remote_dir: str) -> str:
+        return await self._run(self.sync.upload, local_path, remote_dir)
+
+    async def download(self, remote_path: str, local_dir: Union[str, "os.PathLike[str]"]) -> List[str]:
+        return await self._run(self.sync.download, remote_path, local_dir)
+
+
+class AsyncShell:
+    """``Shell`` with awaitable ``read``, ``read_until``, ``wait``, ``write``,
+    ``resize`` and ``close``; ``async with`` closes it."""
+
+    def __init__(self, shell: Shell, run: Callable[..., Any]):
+        self.sync = shell
+        self._run = run
+
+    async def write(self, data: Union[str, bytes]) -> None:
+        await self._run(self.sync.write, data)
+
+    async def resize(self, rows: int, cols: int) -> None:
+        await self._run(self.sync.resize, rows, cols)
+
+    async def read(self, timeout: Optional[float] = None) -> str:
+        return await self._run(self.sync.read, timeout)
+
+    async def read_bytes(self, timeout: Optional[float] = None) -> bytes:
+        return await self._run(self.sync.read_bytes, timeout)
+
+    async def read_until(self, text: str, timeout: Optional[float] = None) -> str:
+        return await self._run(self.sync.read_until, text, timeout)
+
+    async def wait(self, timeout: Optional[float] = None) -> int:
+        return await self._run(self.sync.wait, timeout)
+
+    @property
+    def exit_code(self) -> Optional[int]:
+        return self.sync.exit_code
+
+    async def close(self) -> None:
+        await self._run(self.sync.close)
+
+    async def __aenter__(self) -> "AsyncShell":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
 
 
 _DONE = object()

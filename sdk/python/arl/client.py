@@ -13,11 +13,13 @@ Every ``ApiException`` leaves this module as an ``arl.errors.ApiError``.
 from __future__ import annotations
 
 import codecs
+import http.client
 import logging
 import os
 import threading
 import time
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
+from urllib.parse import urlencode, urlsplit
 
 import urllib3
 from kubernetes import client as k8s
@@ -201,6 +203,172 @@ class ArlClient:
                 auth_settings=_AUTH, _return_http_data_only=True, _preload_content=False)
         except ApiException as e:
             raise wrap_api_exception(e) from None
+
+    def request(self, method: str, path: str, query: Optional[List[Tuple[str, str]]] = None, *,
+                body: Union[None, bytes, Iterable[bytes]] = None, headers: Optional[Dict[str, str]] = None,
+                timeout: Any = None) -> Any:
+        """One request whose answer is read as it arrives: a response (2xx)
+        with ``stream()``, ``data``, ``headers``, ``close()``, which the
+        caller reads and must ``release_conn()``.
+
+        What ``call_api`` does (the ApiClient's host, TLS, default headers
+        and auth settings, through its rest client's connection pool), but
+        ``body`` may also be an iterable of bytes: it is sent chunked as it
+        is produced, never held whole, and such a request is never retried
+        (the body cannot be read twice). A refusal raises the typed
+        ``ApiError`` with the server's Status, also when the server answered
+        before the body was sent whole (see ``_send_body``).
+        """
+        api = self.api_client
+        hdrs: Dict[str, str] = dict(api.default_headers)
+        if api.cookie:
+            hdrs["Cookie"] = api.cookie
+        hdrs.update(headers or {})
+        hdrs.setdefault("Accept", "application/json, */*")
+        params = list(query or [])
+        api.update_params_for_auth(hdrs, params, _AUTH)
+        url = api.configuration.host + path
+        if params:
+            url += "?" + urlencode(params)
+        small = body is None or (isinstance(body, (bytes, bytearray, memoryview)) and len(body) <= SMALL_BODY_BYTES)
+        if small or api.configuration.proxy:
+            kwargs: Dict[str, Any] = {"headers": hdrs, "preload_content": False, "timeout": timeout}
+            if body is not None:
+                kwargs["body"] = body
+                if not isinstance(body, (bytes, bytearray, memoryview)):
+                    kwargs.update(chunked=True, retries=False)
+            response = api.rest_client.pool_manager.urlopen(method, url, **kwargs)
+        else:
+            chunks = [bytes(body)] if isinstance(body, (bytes, bytearray, memoryview)) else body
+            response = self._send_body(method, url, hdrs, chunks, timeout)  # type: ignore[arg-type]
+        if not 200 <= response.status <= 299:
+            try:
+                data = response.data
+            finally:
+                response.release_conn()
+            raw = ApiException(status=response.status, reason=response.reason)
+            raw.body = data
+            raw.headers = response.headers
+            raise wrap_api_exception(raw)
+        return response
+
+    def _send_body(self, method: str, url: str, headers: Dict[str, str], body: Iterable[bytes],
+                   timeout: Any) -> "_Response":
+        """Sends a request with a body chunked on a connection of its own
+        (made by the rest client's pool, with its TLS settings), and reads
+        the answer even when the server gave it early.
+
+        A server that refuses a request before it read the body (no such
+        Sandbox, a bad path, a full disk) answers and closes the connection
+        while the client still sends: urllib3 then reports the broken
+        connection and loses the answer. Here the sending stops at the
+        first error and the answer already received is read.
+        """
+        pool = self.api_client.rest_client.pool_manager.connection_from_url(url)
+        conn = pool._new_conn()
+        connect, read = _timeouts(timeout)
+        conn.timeout = connect
+        parsed = urlsplit(url)
+        target = parsed.path + (f"?{parsed.query}" if parsed.query else "")
+        try:
+            conn.putrequest(method, target, skip_accept_encoding=True)
+            for k, v in headers.items():
+                conn.putheader(k, v)
+            conn.putheader("Transfer-Encoding", "chunked")
+            conn.endheaders()
+            if conn.sock is not None:
+                conn.sock.settimeout(read)
+            cut: Optional[Exception] = None
+            for chunk in body:  # an error of the body's own (a local file) is raised as is
+                if not chunk:
+                    continue
+                try:
+                    conn.send(b"%x\r\n" % len(chunk) + bytes(chunk) + b"\r\n")
+                except OSError as e:  # the server answered early (and closed), or the connection broke
+                    cut = e
+                    break
+            if cut is None:
+                try:
+                    conn.send(b"0\r\n\r\n")
+                except OSError as e:
+                    cut = e
+            try:
+                answer = http.client.HTTPConnection.getresponse(conn)
+            except (OSError, http.client.HTTPException):
+                if cut is not None:
+                    raise cut from None
+                raise
+        except BaseException:
+            conn.close()
+            raise
+        return _Response(answer, conn)
+
+
+#: Bodies up to this size go through the connection pool as they are: a Go
+#: server reads (and discards) that much of a body it refused, so its
+#: answer is never lost. Larger ones take ``_send_body``.
+SMALL_BODY_BYTES = 256 << 10
+
+
+def _timeouts(timeout: Any) -> Tuple[Optional[float], Optional[float]]:
+    """(connect, read) seconds from a number, a pair or a urllib3 Timeout."""
+    if timeout is None:
+        return None, None
+    if isinstance(timeout, (int, float)):
+        return float(timeout), float(timeout)
+    if isinstance(timeout, tuple):
+        return timeout[0], timeout[1]
+    connect, read = timeout.connect_timeout, timeout.read_timeout
+    norm = lambda t: t if isinstance(t, (int, float)) else None  # noqa: E731 (urllib3's "default" sentinel)
+    return norm(connect), norm(read)
+
+
+class _Response:
+    """An answer read from a connection of its own (``_send_body``), with
+    the part of urllib3's response interface the SDK uses; releasing it
+    closes the connection."""
+
+    def __init__(self, answer: http.client.HTTPResponse, conn: Any):
+        self._answer = answer
+        self._connection = conn
+        self.status = answer.status
+        self.reason = answer.reason
+        self.headers = dict(answer.getheaders())
+        self._data: Optional[bytes] = None
+
+    def stream(self, amt: int = 64 * 1024, decode_content: bool = True) -> Iterator[bytes]:
+        while True:
+            chunk = self._answer.read1(amt)
+            if not chunk:
+                return
+            yield chunk
+
+    def read(self, amt: Optional[int] = None) -> bytes:
+        return self._answer.read(amt)
+
+    @property
+    def data(self) -> bytes:
+        if self._data is None:
+            self._data = self._answer.read()
+        return self._data
+
+    def close(self) -> None:
+        self._answer.close()
+        self._connection.close()
+
+    def release_conn(self) -> None:
+        self.close()
+
+
+def set_read_timeout(response: Any, seconds: Optional[float]) -> None:
+    """Sets how long the next reads of a streamed response wait (best
+    effort: the socket of urllib3's connection)."""
+    sock = getattr(getattr(response, "_connection", None), "sock", None)
+    if sock is not None:
+        try:
+            sock.settimeout(seconds)
+        except OSError:
+            pass
 
 
 def iter_text(response: Any) -> Iterator[str]:

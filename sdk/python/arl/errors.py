@@ -10,13 +10,26 @@
   fields (``spec.steps[0].command: Required value``); invalid input is
   ``InvalidError``, also a ``ValueError``.
 
+- ``run()`` (``sandboxes/{name}/exec``) returns a non-zero exit as a result
+  too; it raises ``ExecTimeoutError`` (a ``TimeoutError``) past its
+  ``timeout``, and ``ApiError`` when the server refuses the command or the
+  agent fails midway (the Status the stream ends with).
+- ``files`` (``sandboxes/{name}/files`` and ``/archive``) raise ``ApiError``
+  by status: a missing path is ``SandboxFileNotFoundError``, both a
+  ``NotFoundError`` and a ``FileNotFoundError``; a bad path (``..``) is
+  ``InvalidError``; a wrong type, a non-empty directory or an existing path
+  is ``ConflictError``. An archive from the sandbox that would write outside
+  the local directory raises ``UnsafeArchiveError``.
+
 Every exception keeps the object it is about (``task``, ``sandbox``) so the
 caller can read stdout, stderr and conditions without another request.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import tarfile
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 from kubernetes.client.rest import ApiException
@@ -77,12 +90,60 @@ class ConflictError(ApiError):
     """409: the name is taken by a different object."""
 
 
+class SandboxFileNotFoundError(NotFoundError, FileNotFoundError):
+    """404 from ``sandboxes/{name}/files`` or ``/archive``: no such path in
+    the Sandbox. Also a ``FileNotFoundError`` (``errno`` ENOENT, ``filename``
+    the path); a missing Sandbox stays a plain ``NotFoundError``."""
+
+
 def wrap_api_exception(e: ApiException) -> ApiError:
     """The typed ApiError for a server's refusal (kept as is when already one)."""
     if isinstance(e, ApiError):
         return e
     cls = {422: InvalidError, 404: NotFoundError, 409: ConflictError}.get(e.status or 0, ApiError)
     return cls(e)
+
+
+def wrap_file_exception(e: ApiException, path: str) -> ApiError:
+    """``wrap_api_exception`` for a request about a path in a Sandbox: a 404
+    about the path (not about the Sandbox) is a ``SandboxFileNotFoundError``."""
+    err = wrap_api_exception(e)
+    if type(err) is NotFoundError and (err.status_object.get("details") or {}).get("kind") == "sandboxes/files":
+        found = SandboxFileNotFoundError(e)
+        found.errno, found.strerror, found.filename = errno.ENOENT, found.message, path
+        return found
+    return err
+
+
+def status_error(status: Mapping[str, Any]) -> ApiError:
+    """The ApiError for a Status the server sent inside a stream (the last
+    line of ``run``'s answer, the error channel of ``shell``)."""
+    raw = ApiException(status=int(status.get("code") or 500), reason=str(status.get("reason") or "Failure"))
+    raw.body = json.dumps(dict(status))
+    return wrap_api_exception(raw)
+
+
+class ExecTimeoutError(TimeoutError):
+    """``run`` (or ``Shell.wait``) went past its ``timeout``. The command was
+    stopped (its connection closed, so the agent killed its process group);
+    ``stdout`` and ``stderr`` are the bytes it printed until then."""
+
+    def __init__(self, message: str, stdout: bytes = b"", stderr: bytes = b""):
+        super().__init__(message)
+        self.stdout = stdout
+        self.stderr = stderr
+
+
+class UnsafeArchiveError(tarfile.TarError, ValueError):
+    """An archive from a Sandbox holds an entry that could write outside the
+    directory it is extracted into (``..``, an absolute name, a link leading
+    out) or that is not a file, a directory or a link (a device, a FIFO).
+    Nothing of that entry or after it was extracted; ``member`` is its name."""
+
+    def __init__(self, member: str, why: str):
+        super().__init__(f"refusing the archive entry {member!r}: {why}")
+        self.member = member
+        self.why = why
 
 
 def _status_body(body: Any) -> Dict[str, Any]:

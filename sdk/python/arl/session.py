@@ -11,6 +11,11 @@ The Sandbox is created with ``spec.keepAlive: true`` whatever ``keep_alive``
 says: on the server, ``keepAlive: false`` means "delete after the first
 Task", and a session runs many. ``keep_alive`` here decides whether the
 session deletes the Sandbox on exit.
+
+Besides Tasks, a session reaches its Sandbox without storing anything:
+``run`` (one command, ``sandboxes/{name}/exec`` as a plain POST), ``shell``
+(a terminal over that subresource's WebSocket) and ``files``
+(``sandboxes/{name}/files`` and ``/archive``).
 """
 
 from __future__ import annotations
@@ -26,8 +31,11 @@ from kubernetes.client import ApiClient
 
 from . import names
 from .client import ArlClient
+from .commands import Command, ExecResult, Stdin, run_command
 from .errors import (ConflictError, NotFoundError, SandboxError, SandboxTimeoutError, TaskError, check_task,
                      condition)
+from .files import SandboxFiles
+from .shell import Shell
 from .streaming import TaskStream
 from .tasks import Timeout, task_body
 from .types import (API_VERSION, Process, ResetStatus, ResourceRequirements, Sandbox, SignalStatus, Step, Task)
@@ -247,7 +255,44 @@ class SandboxSession:
         sandbox = self._live_name()
         return task_body(names.task_name(sandbox, next(self._seq)), sandbox, steps, timeout, retries, ttl)
 
-    # --- files -----------------------------------------------------------------
+    # --- commands without Tasks ---------------------------------------------------
+
+    def run(self, cmd: Command, *, stdin: Stdin = None, timeout: Optional[float] = None) -> ExecResult:
+        """Runs one command in the Sandbox and returns how it ended, through
+        ``sandboxes/{name}/exec``: one HTTP call, no Task stored.
+
+        ``cmd`` is an argv (``["python", "-c", "print(1)"]``) or a shell
+        command line (a str, run by ``sh -c``). ``stdin`` (bytes, text or a
+        file-like object, up to 16 MiB) is the command's standard input.
+        The result has ``stdout``/``stderr`` (text), ``stdout_bytes``/
+        ``stderr_bytes``, ``exit_code`` and ``signal``; a non-zero exit is a
+        result, not an exception. ``timeout`` (seconds) stops the command
+        and raises ``ExecTimeoutError`` (a ``TimeoutError``). A refused
+        command raises ``ApiError`` (``NotFoundError``: no such Sandbox,
+        ``ConflictError``: not Ready, ``InvalidError``: a bad argv).
+        """
+        return run_command(self._client, self.namespace, self._live_name(), cmd, stdin=stdin, timeout=timeout)
+
+    def shell(self, command: Optional[Sequence[str]] = None, *, rows: Optional[int] = None,
+              cols: Optional[int] = None) -> Shell:
+        """An interactive terminal in the Sandbox: ``command`` (default: the
+        Sandbox's shell) on a PTY of ``rows`` x ``cols`` (default 24 x 80; the
+        size is a resize sent once connected, so a command that reads it the
+        moment it starts may see 24 x 80), over ``sandboxes/{name}/exec``'s
+        WebSocket. See ``arl.shell.Shell``:
+        ``write``, ``read``, ``read_until``, ``resize``, ``wait``,
+        ``exit_code``, ``close``; use it with ``with``."""
+        return Shell(self._client, self.namespace, self._live_name(), command, rows, cols)
+
+    @property
+    def files(self) -> SandboxFiles:
+        """The Sandbox's files through ``sandboxes/{name}/files`` and
+        ``/archive``: ``read``, ``read_text``, ``read_into``, ``write``,
+        ``stat``, ``exists``, ``list``, ``mkdir``, ``remove``, ``upload``,
+        ``download`` (see ``arl.files.SandboxFiles``)."""
+        return SandboxFiles(self._client, self.namespace, self._live_name)
+
+    # --- files through Tasks ----------------------------------------------------
 
     def write_file(self, path: str, content: str, mode: Optional[int] = None) -> Task:
         """Writes a text file in the Sandbox (a FilePatch step); raises

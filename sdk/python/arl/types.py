@@ -176,6 +176,19 @@ class ResetStatus(TypedDict, total=False):
     removed: List[str]
 
 
+class FileInfo(TypedDict, total=False):
+    """One path in a Sandbox, as ``sandboxes/{name}/files`` describes it
+    (an item of its SandboxFileList). ``path`` is absolute and clean;
+    ``type`` is File, Directory, Symlink or Other; ``mode`` the permission
+    bits as an int (``0o644``); ``modTime`` RFC 3339."""
+    path: str
+    type: Literal["File", "Directory", "Symlink", "Other"]
+    size: int
+    mode: int
+    modTime: str
+    linkTarget: str
+
+
 # --- WarmPool -------------------------------------------------------------
 
 class WarmPoolSpec(TypedDict, total=False):

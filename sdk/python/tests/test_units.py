@@ -1,13 +1,19 @@
 """The pure parts: timeouts, names, and how a finished Task maps to the
 error contract (the integration tests reach each branch on the server too)."""
 
+import base64
 import datetime
+import errno
+import json
 
 import pytest
 from kubernetes.client.rest import ApiException
 
-from arl import ApiError, InvalidError, NotFoundError, TaskError, TaskTimeoutError, names
-from arl.errors import check_task, wrap_api_exception
+from arl import (ApiError, ConflictError, InvalidError, NotFoundError, SandboxFileNotFoundError, TaskError,
+                 TaskTimeoutError, names)
+from arl.commands import argv, run_command
+from arl.errors import check_task, wrap_api_exception, wrap_file_exception
+from arl.shell import exit_code_of
 from arl.tasks import format_timeout
 
 
@@ -77,3 +83,96 @@ def test_api_errors_keep_the_api_exception():
     assert isinstance(wrap_api_exception(gone), NotFoundError)
     assert "not json" in str(wrap_api_exception(gone))
     assert type(wrap_api_exception(ApiException(status=500, reason="boom"))) is ApiError
+
+
+# --- run's NDJSON answer and a terminal's last Status ----------------------------
+
+class FakeResponse:
+    def __init__(self, body, cut):
+        self.chunks = [body[i:i + cut] for i in range(0, len(body), cut)]
+        self.released = self.closed = False
+
+    def stream(self, amt, decode_content=True):
+        yield from self.chunks
+
+    def close(self):
+        self.closed = True
+
+    def release_conn(self):
+        self.released = True
+
+
+class FakeClient:
+    def __init__(self, body, cut):
+        self.response = FakeResponse(body, cut)
+        self.sent = None
+
+    def path(self, namespace, plural, name, subresource=""):
+        return f"/{namespace}/{plural}/{name}/{subresource}"
+
+    def request(self, method, path, query=None, **kwargs):
+        self.sent = (method, path, query, kwargs)
+        return self.response
+
+
+def ndjson(*events):
+    return b"".join(json.dumps(e).encode() + b"\n" for e in events)
+
+
+@pytest.mark.parametrize("cut", [1, 3, 7, 4096])
+def test_run_reads_ndjson_split_anywhere(cut):
+    out = base64.b64encode("h\u00e9llo ".encode()).decode()
+    body = ndjson({"stdout": out}, {"stderr": base64.b64encode(b"\xff").decode()}, {"stdout": out},
+                  {"exitCode": 7, "signal": ""})
+    client = FakeClient(body, cut)
+    seen = []
+    result = run_command(client, "ns", "sbx", "echo hi", stdin="in", on_output=lambda s, d: seen.append((s, d)))
+    method, path, query, kwargs = client.sent
+    assert (method, path) == ("POST", "/ns/sandboxes/sbx/exec")
+    assert query == [("command", "sh"), ("command", "-c"), ("command", "echo hi"), ("stdout", "true"),
+                     ("stderr", "true"), ("stdin", "true")]
+    assert kwargs["body"] == b"in"
+    assert result.stdout == "h\u00e9llo h\u00e9llo " and result.stderr_bytes == b"\xff" and result.stderr == "\ufffd"
+    assert result.exit_code == 7 and not result.ok
+    assert [s for s, _ in seen] == ["stdout", "stderr", "stdout"]
+    assert client.response.released and not client.response.closed
+
+
+def test_run_stream_errors():
+    status = {"kind": "Status", "status": "Failure", "code": 503, "reason": "ServiceUnavailable",
+              "message": "the sandbox's agent: gone"}
+    with pytest.raises(ApiError) as failed:
+        run_command(FakeClient(ndjson({"stdout": "eA=="}, {"error": status}), 5), "ns", "sbx", ["x"])
+    assert failed.value.status == 503 and "agent: gone" in str(failed.value)
+    cut = FakeClient(ndjson({"stdout": "eA=="}), 5)
+    with pytest.raises(ConnectionError):
+        run_command(cut, "ns", "sbx", ["x"])
+    with pytest.raises(TypeError):
+        run_command(cut, "ns", "sbx", [1])
+    assert argv("ls -l") == ["sh", "-c", "ls -l"] and argv(("a", "b")) == ["a", "b"]
+
+
+def test_exit_codes_of_a_terminals_status():
+    assert exit_code_of({"status": "Success"}) == (0, None)
+    nonzero = {"status": "Failure", "reason": "NonZeroExitCode", "message": "non-zero exit code: 7",
+               "details": {"causes": [{"reason": "ExitCode", "message": "7"}]}}
+    assert exit_code_of(nonzero) == (7, None)
+    code, err = exit_code_of({"status": "Failure", "reason": "InternalError", "code": 500, "message": "agent gone"})
+    assert code is None and isinstance(err, ApiError) and "agent gone" in str(err)
+    code, err = exit_code_of({"status": "Failure", "reason": "NotFound", "code": 404, "message": "x"})
+    assert isinstance(err, NotFoundError)
+
+
+def test_file_errors_are_typed_by_what_is_missing():
+    def refused(code, kind):
+        raw = ApiException(status=code, reason="r")
+        raw.body = json.dumps({"kind": "Status", "code": code, "message": "m", "details": {"kind": kind}})
+        return raw
+
+    missing = wrap_file_exception(refused(404, "sandboxes/files"), "a/b")
+    assert isinstance(missing, SandboxFileNotFoundError) and isinstance(missing, FileNotFoundError)
+    assert isinstance(missing, NotFoundError) and missing.filename == "a/b" and missing.errno == errno.ENOENT
+    sandbox = wrap_file_exception(refused(404, "sandboxes"), "a/b")
+    assert type(sandbox) is NotFoundError and not isinstance(sandbox, FileNotFoundError)
+    assert isinstance(wrap_file_exception(refused(422, "SandboxFileOptions"), ".."), InvalidError)
+    assert isinstance(wrap_file_exception(refused(409, "sandboxes/files"), "d"), ConflictError)
