@@ -25,6 +25,7 @@ import (
 	authorizerunion "k8s.io/apiserver/pkg/authorization/union"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/apiserver/pkg/server/dynamiccertificates"
+	"k8s.io/utils/clock"
 )
 
 // healthPaths are open to anyone, so probes and `curl -k` need no cert.
@@ -41,8 +42,9 @@ func (p *PKI) ApplyAuth(config *genericapiserver.Config) error {
 	if err := config.Authentication.ApplyClientCert(clientCA, config.SecureServing); err != nil {
 		return err
 	}
+	certs := x509request.NewDynamic(clientCA.VerifyOptions, x509request.CommonNameUserConversion)
 	config.Authentication.Authenticator = authenticatorunion.NewFailOnError(
-		x509request.NewDynamic(clientCA.VerifyOptions, x509request.CommonNameUserConversion),
+		newCachedCertAuthenticator(clientCA.VerifyOptions, certs, clock.RealClock{}),
 		anonymous.NewAuthenticator(nil),
 	)
 	healthAuthorizer, err := path.NewAuthorizer(healthPaths)
