@@ -76,3 +76,17 @@ func (a *Agents) Pods() []*Pod { return a.runtime.ListAll() }
 func (a *Agents) AgentOfPod(ctx context.Context, pod *Pod) (*client.Client, error) {
 	return a.clients.Get(ctx, a.runtime.Target(pod))
 }
+
+// AgentForClaimed is AgentFor for a Sandbox read from a cache, which may be
+// stale (deleted since, its pod released and bound again): it answers only
+// while the runtime's pod is still the Sandbox's pod and claimed by a
+// Sandbox of that name; ok is false otherwise, and the caller reads the
+// Sandbox from the store. err is the failure to reach a claimed pod's agent.
+func (a *Agents) AgentForClaimed(ctx context.Context, sandbox *arl.Sandbox) (agent *client.Client, ok bool, err error) {
+	pod, found := a.runtime.Get(sandbox.Namespace, sandbox.Status.PodName)
+	if !found || pod.UID != sandbox.Status.PodUID || pod.State != PodAllocated || pod.Sandbox != sandbox.Name || pod.Terminating {
+		return nil, false, nil
+	}
+	agent, err = a.clients.Get(ctx, a.runtime.Target(pod))
+	return agent, true, err
+}

@@ -62,3 +62,39 @@ func TestAgentForAGonePod(t *testing.T) {
 		})
 	}
 }
+
+// TestAgentForClaimed: a Sandbox read from a cache is trusted only while
+// its pod is still allocated to a Sandbox of its name.
+func TestAgentForClaimed(t *testing.T) {
+	rt := newMemRuntime(clock.RealClock{},
+		&Pod{Namespace: "ns", Name: "bound", UID: "uid-bound", State: PodAllocated, Sandbox: "sb"},
+		&Pod{Namespace: "ns", Name: "rebound", UID: "uid-rebound", State: PodAllocated, Sandbox: "other"},
+		&Pod{Namespace: "ns", Name: "idle", UID: "uid-idle", State: PodIdle},
+		&Pod{Namespace: "ns", Name: "leaving", UID: "uid-leaving", State: PodAllocated, Sandbox: "sb", Terminating: true},
+	)
+	clients := client.NewPool()
+	t.Cleanup(clients.Close)
+	agents := NewAgents(rt, clients)
+	for _, tc := range []struct {
+		name, pod, uid string
+		want           bool
+	}{
+		{"still claimed by it", "bound", "uid-bound", true},
+		{"released and bound to another Sandbox", "rebound", "uid-rebound", false},
+		{"released to the pool", "idle", "uid-idle", false},
+		{"being deleted", "leaving", "uid-leaving", false},
+		{"replaced by a pod of that name", "bound", "uid-old", false},
+		{"gone", "missing", "uid-missing", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sandbox := &arl.Sandbox{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "sb"},
+				Status: arl.SandboxStatus{Phase: arl.SandboxReady, PodName: tc.pod, PodUID: types.UID(tc.uid)}}
+			// The in-memory runtime's pods have no agent to dial: a
+			// claimed one answers ok with the dial's error.
+			_, ok, err := agents.AgentForClaimed(context.Background(), sandbox)
+			if ok != tc.want {
+				t.Errorf("AgentForClaimed: ok %t (%v), want %t", ok, err, tc.want)
+			}
+		})
+	}
+}

@@ -808,6 +808,8 @@ type SandboxFileList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 
 	// items are the paths described.
+	// +required
+	// +listType=atomic
 	Items []SandboxFile `json:"items"`
 	// truncated says a list stopped at the agent's limit (10,000 entries).
 	// +optional
