@@ -786,11 +786,6 @@ func schema_pkg_apis_arl_v1alpha1_SandboxFileList(ref common.ReferenceCallback) 
 						},
 					},
 					"items": {
-						VendorExtensible: spec.VendorExtensible{
-							Extensions: spec.Extensions{
-								"x-kubernetes-list-type": "atomic",
-							},
-						},
 						SchemaProps: spec.SchemaProps{
 							Description: "items are the paths described.",
 							Type:        []string{"array"},

@@ -809,8 +809,7 @@ type SandboxFileList struct {
 
 	// items are the paths described.
 	// +required
-	// +listType=atomic
-	Items []SandboxFile `json:"items"`
+	Items []SandboxFile `json:"items"` //nolint:kubeapilinter // openapi-gen forbids a listType on a List's items (list_type_missing)
 	// truncated says a list stopped at the agent's limit (10,000 entries).
 	// +optional
 	Truncated bool `json:"truncated,omitempty"`
