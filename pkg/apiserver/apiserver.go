@@ -29,7 +29,7 @@ import (
 	"k8s.io/client-go/tools/record"
 	"k8s.io/klog/v2"
 
-	"github.com/arl-infra/arl/pkg/executor"
+	"github.com/arl-infra/arl/pkg/eventvolume"
 	"github.com/arl-infra/arl/pkg/pool"
 	taskstorage "github.com/arl-infra/arl/pkg/registry/arl/task/storage"
 	"github.com/arl-infra/arl/pkg/registry/arl/warmpool"
@@ -73,7 +73,7 @@ type ExtraConfig struct {
 	// TaskLogBytes is the window of a running Task's output kept for its log.
 	TaskLogBytes int
 	// TaskEvents says which finished Tasks get an Event.
-	TaskEvents executor.TaskEvents
+	TaskEvents eventvolume.Volume
 	// MaxConcurrentTasks bounds the Tasks running at once on this replica.
 	MaxConcurrentTasks int
 	// ServeEvents serves core/v1 Events and records ARL's Events there,

@@ -52,6 +52,7 @@ import (
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
+	"github.com/arl-infra/arl/pkg/eventvolume"
 )
 
 // Config is what the executor needs from the server.
@@ -65,9 +66,10 @@ type Config struct {
 	// Recorder records an Event per finished Task (as TaskEvents says);
 	// nil records none.
 	Recorder record.EventRecorder
-	// TaskEvents says which finished Tasks get an Event: each is one more
-	// write per Task, which a fleet may not want to pay for every success.
-	TaskEvents TaskEvents
+	// TaskEvents says which finished Tasks get an Event (a Failed Task's
+	// is a Warning): each is one more write per Task, which a fleet may not
+	// want to pay for every success.
+	TaskEvents eventvolume.Volume
 	// OutputBytes is the tail of stdout, and of stderr, kept in status.
 	OutputBytes int
 	// LogBytes is the window of a Task's combined output kept in memory
@@ -82,18 +84,6 @@ type Config struct {
 	// a fake one.
 	Clock clock.WithTickerAndDelayedExecution
 }
-
-// TaskEvents says which finished Tasks get an Event.
-type TaskEvents string
-
-const (
-	// TaskEventsAll records an Event for every finished Task (the default).
-	TaskEventsAll TaskEvents = "all"
-	// TaskEventsFailures records one for Failed Tasks only.
-	TaskEventsFailures TaskEvents = "failures"
-	// TaskEventsNone records none.
-	TaskEventsNone TaskEvents = "none"
-)
 
 // Defaults.
 const (
@@ -579,16 +569,18 @@ func (e *Executor) updateStatusRetrying(ctx context.Context, name string, mutate
 // when set, is in the message (kubectl describe shows it) and in the
 // Event's annotation AnnotationTraceID.
 func (e *Executor) recordFinished(task *arl.Task) {
-	if e.cfg.Recorder == nil || task == nil || e.cfg.TaskEvents == TaskEventsNone ||
-		(e.cfg.TaskEvents == TaskEventsFailures && task.Status.State != arl.TaskFailed) {
+	if e.cfg.Recorder == nil || task == nil {
 		return
 	}
-	ref := &corev1.ObjectReference{Kind: "Task", APIVersion: arlv1alpha1.SchemeGroupVersion.String(),
-		Namespace: task.Namespace, Name: task.Name, UID: task.UID}
 	eventType := corev1.EventTypeNormal
 	if task.Status.State == arl.TaskFailed {
 		eventType = corev1.EventTypeWarning
 	}
+	if !e.cfg.TaskEvents.Records(eventType) {
+		return
+	}
+	ref := &corev1.ObjectReference{Kind: "Task", APIVersion: arlv1alpha1.SchemeGroupVersion.String(),
+		Namespace: task.Namespace, Name: task.Name, UID: task.UID}
 	reason, message := completeReason(task)
 	if task.Spec.TraceID == "" {
 		e.cfg.Recorder.Event(ref, eventType, reason, message)

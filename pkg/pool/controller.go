@@ -32,6 +32,7 @@ import (
 	"k8s.io/utils/clock"
 
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
+	"github.com/arl-infra/arl/pkg/eventvolume"
 	arlclient "github.com/arl-infra/arl/pkg/generated/clientset/versioned/typed/arl/v1alpha1"
 	arlinformers "github.com/arl-infra/arl/pkg/generated/informers/externalversions/arl/v1alpha1"
 	arllisters "github.com/arl-infra/arl/pkg/generated/listers/arl/v1alpha1"
@@ -47,6 +48,10 @@ type Config struct {
 	// asks whether a Sandbox about to expire runs a Task.
 	Client   arlclient.ArlV1alpha1Interface
 	Recorder record.EventRecorder
+	// SandboxEvents says which Sandbox Events are recorded: Bound is one
+	// more write per bind, which a fleet may not want to pay for; the
+	// Warnings say a bind failed or a pod was lost.
+	SandboxEvents eventvolume.Volume
 	// Agents reaches pods' sidecars (reset, health).
 	Agents *client.Pool
 	// ReadyTimeout replaces a pod that is not Ready this long after creation.

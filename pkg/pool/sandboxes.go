@@ -182,14 +182,14 @@ func (c *Controller) updateSandboxStatus(ctx context.Context, sandbox *arlv1alph
 }
 
 func (c *Controller) recordSandbox(sandbox *arlv1alpha1.Sandbox, eventType, reason, format string, args ...interface{}) {
-	if c.cfg.Recorder != nil {
+	if c.cfg.Recorder != nil && c.cfg.SandboxEvents.Records(eventType) {
 		c.cfg.Recorder.Eventf(sandbox, eventType, reason, format, args...)
 	}
 }
 
 // Bound reports a bind made on the create path, for the Sandbox's events.
 func (c *Controller) Bound(sandbox *arl.Sandbox) {
-	if c.cfg.Recorder == nil || sandbox.Status.PodName == "" {
+	if c.cfg.Recorder == nil || sandbox.Status.PodName == "" || !c.cfg.SandboxEvents.Records(corev1.EventTypeNormal) {
 		return
 	}
 	ref := &corev1.ObjectReference{Kind: "Sandbox", APIVersion: arlv1alpha1.SchemeGroupVersion.String(),

@@ -397,3 +397,18 @@ func TestTaskEventsFailuresOnly(t *testing.T) {
 		t.Errorf("the succeeded Task has Events %q; --task-events=failures records none", got)
 	}
 }
+
+// TestSandboxEventsFailuresOnly: with --sandbox-events=failures a bind
+// writes no Bound Event; the recorder still records (a failed Task's
+// Warning, sent after the bind's, arrives).
+func TestSandboxEventsFailuresOnly(t *testing.T) {
+	e := newEnvWith(t, []string{"--sandbox-events=failures"}, 1, "sb")
+	k := e.server.Kubectl()
+	mustState(t, e.exec(newTask("broken", "sb", command("fail", "false"))), arlv1alpha1.TaskFailed)
+	framework.Eventually(t, 30*time.Second, "the failed Task's Event", func() bool {
+		return k.MustRun("get", "events", "--field-selector", "involvedObject.name=broken", "-o", "name") != ""
+	})
+	if got := k.MustRun("get", "events", "--field-selector", "involvedObject.kind=Sandbox", "-o", "name"); got != "" {
+		t.Errorf("the bound Sandbox has Events %q; --sandbox-events=failures records only Warnings", got)
+	}
+}

@@ -30,7 +30,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/arl-infra/arl/pkg/apiserver"
-	"github.com/arl-infra/arl/pkg/executor"
+	"github.com/arl-infra/arl/pkg/eventvolume"
 	"github.com/arl-infra/arl/pkg/pool/local"
 	"github.com/arl-infra/arl/pkg/sidecar/client"
 )
@@ -47,8 +47,10 @@ type PoolOptions struct {
 	LeaderElect bool
 	// TaskOutputBytes is the tail of stdout (and of stderr) kept in Task status.
 	TaskOutputBytes int
-	// TaskEvents says which finished Tasks get an Event (executor.TaskEvents).
+	// TaskEvents says which finished Tasks get an Event (eventvolume.Volume).
 	TaskEvents string
+	// SandboxEvents says which Sandbox Events are recorded (eventvolume.Volume).
+	SandboxEvents string
 	// TaskLogBytes is the window of a running Task's combined output kept
 	// in memory for tasks/{name}/log.
 	TaskLogBytes int
@@ -104,9 +106,12 @@ func (o *PoolOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.TaskOutputBytes, "task-output-bytes", 128<<10,
 		"Bytes of a Task's stdout, and of its stderr, kept in its status as stored (the last ones of the last attempt; "+
 			"JSON takes 6 bytes for '<' or a control byte); at most 196608.")
-	fs.StringVar(&o.TaskEvents, "task-events", string(executor.TaskEventsAll),
+	fs.StringVar(&o.TaskEvents, "task-events", string(eventvolume.All),
 		"Which finished Tasks get an Event: all, failures or none. Each Event is one more write per Task; "+
 			"a fleet running many Tasks a second may keep only the failures'.")
+	fs.StringVar(&o.SandboxEvents, "sandbox-events", string(eventvolume.All),
+		"Which Sandbox Events are recorded: all, failures (Warnings only: a bind that failed, a pod lost) or none. "+
+			"Bound is one more write to kube-apiserver per bind; a fleet binding many sandboxes a second may keep only the failures.")
 	fs.IntVar(&o.TaskLogBytes, "task-log-bytes", 1<<20,
 		"Bytes of a running Task's combined output this replica keeps in memory for tasks/{name}/log (the last ones): "+
 			"where a late reader starts, how far a follower may fall behind before it is cut off, and what ?raw=true serves "+
@@ -154,10 +159,11 @@ func (o *PoolOptions) Validate() []error {
 		errs = append(errs, fmt.Errorf("--task-output-bytes must be positive and at most %d: a Task's status (stdout and stderr, "+
 			"each up to this many bytes as stored) shares one etcd write of 1.5 MiB with its spec (up to 1 MiB) and metadata", maxTaskOutputBytes))
 	}
-	switch executor.TaskEvents(o.TaskEvents) {
-	case executor.TaskEventsAll, executor.TaskEventsFailures, executor.TaskEventsNone:
-	default:
-		errs = append(errs, fmt.Errorf("--task-events must be all, failures or none, not %q", o.TaskEvents))
+	if err := eventvolume.Volume(o.TaskEvents).Validate("--task-events"); err != nil {
+		errs = append(errs, err)
+	}
+	if err := eventvolume.Volume(o.SandboxEvents).Validate("--sandbox-events"); err != nil {
+		errs = append(errs, err)
 	}
 	if o.ShutdownTaskGrace < 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-task-grace must not be negative"))
@@ -277,7 +283,8 @@ func (o *PoolOptions) applyTasks(extra *apiserver.ExtraConfig) {
 	extra.PoolOptions.ReadyTimeout = o.ReadyTimeout
 	extra.TaskOutputBytes = o.TaskOutputBytes
 	extra.TaskLogBytes = o.TaskLogBytes
-	extra.TaskEvents = executor.TaskEvents(o.TaskEvents)
+	extra.TaskEvents = eventvolume.Volume(o.TaskEvents)
+	extra.PoolOptions.SandboxEvents = eventvolume.Volume(o.SandboxEvents)
 	extra.MaxConcurrentTasks = o.MaxConcurrentTasks
 	extra.ShutdownTaskGrace = o.ShutdownTaskGrace
 }
