@@ -158,7 +158,7 @@ func (b *bench) run(ctx context.Context) error {
 			levels = append(levels, n)
 		}
 	}
-	if err := b.execRows(ctx, sb.Name, b.o.tasks, levels, agentFloor); err != nil {
+	if err := b.execRows(ctx, sb, b.o.tasks, levels, agentFloor); err != nil {
 		return err
 	}
 	for _, n := range levels {
@@ -502,33 +502,48 @@ func forkExecFloor(n int) sample {
 // its unix socket (standalone), or over mTLS to the pod (cluster), with a
 // client certificate from the installation's sidecar CA.
 func (b *bench) agentFloor(ctx context.Context, sb *arlv1alpha1.Sandbox, n int) (sample, string) {
-	target := client.Target{Address: strings.TrimPrefix(sb.Status.PodIP, "unix://")}
-	note := "unix socket"
-	if !strings.HasPrefix(sb.Status.PodIP, "unix://") {
-		tlsConfig, err := b.clusterTLS(ctx)
-		if err != nil {
-			return nil, "n/a: " + err.Error()
-		}
-		target = client.Target{Address: sb.Status.PodIP + ":50051", TLS: tlsConfig}
-		note = "mTLS to the pod"
-	}
-	agent, err := client.Dial(ctx, target)
+	agent, note, err := b.dialAgent(ctx, sb)
 	if err != nil {
 		return nil, "n/a: " + err.Error()
 	}
 	defer agent.Close()
 	var s sample
 	for i := 0; i < n; i++ {
-		callCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		start := time.Now()
-		_, err := agent.Exec(callCtx, &agentv1.ExecRequest{Command: []string{"true"}}, nil)
-		cancel()
+		d, err := agentTrue(ctx, agent)
 		if err != nil {
 			return nil, "n/a: " + err.Error()
 		}
-		s = append(s, time.Since(start))
+		s = append(s, d)
 	}
 	return s, note
+}
+
+// dialAgent reaches the sidecar of sb's pod directly, as arl-apiserver
+// does: its unix socket in standalone, mTLS to the pod IP in a cluster.
+func (b *bench) dialAgent(ctx context.Context, sb *arlv1alpha1.Sandbox) (*client.Client, string, error) {
+	target := client.Target{Address: strings.TrimPrefix(sb.Status.PodIP, "unix://")}
+	note := "unix socket"
+	if !strings.HasPrefix(sb.Status.PodIP, "unix://") {
+		tlsConfig, err := b.clusterTLS(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		target = client.Target{Address: sb.Status.PodIP + ":50051", TLS: tlsConfig}
+		note = "mTLS to the pod"
+	}
+	agent, err := client.Dial(ctx, target)
+	return agent, note, err
+}
+
+// agentTrue is one raw Execute of `true`.
+func agentTrue(ctx context.Context, agent *client.Client) (time.Duration, error) {
+	callCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	if _, err := agent.Exec(callCtx, &agentv1.ExecRequest{Command: []string{"true"}}, nil); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
 }
 
 func (b *bench) clusterTLS(ctx context.Context) (*tls.Config, error) {

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/arl-infra/arl/hack/bench/benchstats"
+	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 )
 
 // execTrue runs `true` through sandboxes/{name}/exec without an upgrade
@@ -59,51 +60,79 @@ func (b *bench) execTrue(ctx context.Context, sandbox string) (time.Duration, er
 
 // execRows measures plain exec one at a time, then calls/s from c
 // concurrent callers into the same sandbox (an exec stores nothing, so
-// they share it) for each c in concurrency.
-func (b *bench) execRows(ctx context.Context, sandbox string, n int, concurrency []int, floor sample) error {
+// they share it) for each c in concurrency, each beside its floor: as
+// many callers of the sandbox's agent directly, in the same run.
+func (b *bench) execRows(ctx context.Context, sb *arlv1alpha1.Sandbox, n int, concurrency []int, floor sample) error {
 	var seq sample
 	for i := 0; i < n; i++ {
-		d, err := b.execTrue(ctx, sandbox)
+		d, err := b.execTrue(ctx, sb.Name)
 		if err != nil {
 			return err
 		}
 		seq = append(seq, d)
 	}
 	row("exec `true` via sandboxes/exec (no upgrade)", seq, floor, "floor: raw sidecar Execute; no object stored")
+	agent, note, err := b.dialAgent(ctx, sb)
+	if err != nil {
+		fmt.Printf("| raw sidecar Execute calls/s (floor) | 0 | | | | | | n/a: %v |\n", err)
+	} else {
+		defer agent.Close()
+	}
 	for _, c := range concurrency {
+		floorPerSec := 0.0
+		if agent != nil {
+			cpu := benchstats.CPUNow()
+			lat, perSec, err := callsPerSecond(c, b.o.throughputFor, func() (time.Duration, error) { return agentTrue(ctx, agent) })
+			if err != nil {
+				return err
+			}
+			floorPerSec = perSec
+			fmt.Printf("| raw sidecar Execute `true` at concurrency %d (floor) | %d | %s | %s | | | | **%.0f calls/s**; %s; per call %s |\n",
+				c, len(lat), ms(lat.Percentile(0.5)), ms(lat.Percentile(0.99)), perSec, note, cpu.Since().PerOp(len(lat)))
+		}
 		cpu := benchstats.CPUNow()
-		var mu sync.Mutex
-		var lat sample
-		var firstErr error
-		var wg sync.WaitGroup
-		deadline := time.Now().Add(b.o.throughputFor)
-		start := time.Now()
-		for i := 0; i < c; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for time.Now().Before(deadline) {
-					d, err := b.execTrue(ctx, sandbox)
-					mu.Lock()
-					if err != nil {
-						firstErr = err
-					} else {
-						lat = append(lat, d)
-					}
-					mu.Unlock()
-					if err != nil {
-						return
-					}
-				}
-			}()
+		lat, perSec, err := callsPerSecond(c, b.o.throughputFor, func() (time.Duration, error) { return b.execTrue(ctx, sb.Name) })
+		if err != nil {
+			return err
 		}
-		wg.Wait()
-		if firstErr != nil {
-			return firstErr
+		ofFloor := ""
+		if floorPerSec > 0 {
+			ofFloor = fmt.Sprintf(" (%.0f %% of the floor's)", 100*perSec/floorPerSec)
 		}
-		perSec := float64(len(lat)) / time.Since(start).Seconds()
-		fmt.Printf("| execs/s at concurrency %d, one sandbox | %d | %s | %s | | | | **%.0f calls/s**; per call %s |\n",
-			c, len(lat), ms(lat.Percentile(0.5)), ms(lat.Percentile(0.99)), perSec, cpu.Since().PerOp(len(lat)))
+		fmt.Printf("| execs/s at concurrency %d, one sandbox | %d | %s | %s | | | | **%.0f calls/s**%s; per call %s |\n",
+			c, len(lat), ms(lat.Percentile(0.5)), ms(lat.Percentile(0.99)), perSec, ofFloor, cpu.Since().PerOp(len(lat)))
 	}
 	return nil
+}
+
+// callsPerSecond runs call from c goroutines back to back for d and
+// returns each call's latency and the calls completed per second.
+func callsPerSecond(c int, d time.Duration, call func() (time.Duration, error)) (sample, float64, error) {
+	var mu sync.Mutex
+	var lat sample
+	var firstErr error
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	for i := 0; i < c; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				took, err := call()
+				mu.Lock()
+				if err != nil {
+					firstErr = err
+				} else {
+					lat = append(lat, took)
+				}
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return lat, float64(len(lat)) / time.Since(start).Seconds(), firstErr
 }
