@@ -25,6 +25,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
@@ -189,8 +190,16 @@ func (r *Runtime) Claim(ctx context.Context, p *pool.Pod, sandbox string) (*pool
 	return r.view(p), nil
 }
 
+// releaseAttempts bounds how often a release re-reads a pod whose version
+// moved under its label patch.
+const releaseAttempts = 5
+
 // Release implements pool.Runtime: the claim goes first, so the pod is
-// never idle by its labels while a claim still holds it.
+// never idle by its labels while a claim still holds it. The label patch
+// is conditional on the pod's version in the cache, which is often just
+// behind (the labeler's own patch, a kubelet status write): a conflict
+// waits for the cache to catch up and tries again, rather than costing
+// the caller the pod (a Reset pool deletes a pod it cannot return).
 func (r *Runtime) Release(ctx context.Context, p *pool.Pod) (*pool.Pod, error) {
 	if err := r.ledger.Delete(ctx, p.UID, p.Sandbox); err != nil {
 		if errors.Is(err, ErrNotHolder) {
@@ -198,15 +207,28 @@ func (r *Runtime) Release(ctx context.Context, p *pool.Pod) (*pool.Pod, error) {
 		}
 		return nil, err
 	}
-	current, ok := r.inner.Get(p.Namespace, p.Name)
-	if !ok || current.UID != p.UID {
-		return nil, pool.ErrConflict
+	for attempt := 1; ; attempt++ {
+		current, ok := r.inner.Get(p.Namespace, p.Name)
+		if !ok || current.UID != p.UID {
+			return nil, pool.ErrConflict
+		}
+		if current.State == pool.PodIdle {
+			// Its labels never said allocated (released before the labeler got to it).
+			return current, nil
+		}
+		if _, claimed := r.ledger.Get(p.UID); claimed {
+			// Bound again since: its labels are the new claim's to write.
+			return r.view(current), nil
+		}
+		released, err := r.inner.Release(ctx, current)
+		if !errors.Is(err, pool.ErrConflict) || attempt == releaseAttempts {
+			return released, err
+		}
+		_ = wait.PollUntilContextTimeout(ctx, 10*time.Millisecond, time.Second, true, func(context.Context) (bool, error) {
+			q, ok := r.inner.Get(p.Namespace, p.Name)
+			return !ok || q.Version != current.Version, nil
+		})
 	}
-	if current.State == pool.PodIdle {
-		// Its labels never said allocated (released before the labeler got to it).
-		return current, nil
-	}
-	return r.inner.Release(ctx, current)
 }
 
 // Delete implements pool.Runtime. An unclaimed pod is held first, so no

@@ -48,6 +48,31 @@ type memPods struct {
 	patches  atomic.Int32 // label writes (Claim and Release)
 	// deleteErr, when set, is what Delete answers (a kube-apiserver away).
 	deleteErr error
+	// behind holds, by pod key, the older copy Get answers while the cache
+	// has not seen a pod's newest version.
+	behind map[string]*pool.Pod
+}
+
+// changeUnseen writes a new version of the pod that the cache does not
+// see yet (a kubelet status write still on its way), until catchUp.
+func (m *memPods) changeUnseen(key string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur := m.pods[key]
+	old := *cur
+	if m.behind == nil {
+		m.behind = map[string]*pool.Pod{}
+	}
+	m.behind[key] = &old
+	m.version++
+	cur.Version = strconv.Itoa(m.version)
+}
+
+func (m *memPods) catchUp(key string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.behind, key)
+	m.notify(m.pods[key], false)
 }
 
 func newMemPods(names ...string) *memPods {
@@ -81,6 +106,9 @@ func (m *memPods) Get(namespace, name string) (*pool.Pod, bool) {
 	p, ok := m.pods[namespace+"/"+name]
 	if !ok {
 		return nil, false
+	}
+	if old, ok := m.behind[namespace+"/"+name]; ok {
+		p = old
 	}
 	c := *p
 	return &c, true
@@ -244,6 +272,24 @@ func TestClaimReleaseDelete(t *testing.T) {
 			}
 			for _, r := range []*Runtime{a, b} {
 				waitUntil(t, "idle", func() bool { q, _ := r.Get("ns", "a"); return q.Bindable() })
+			}
+			if q, _ := pods.Get("ns", "a"); q.State != pool.PodIdle || q.Sandbox != "" {
+				t.Errorf("labels after release: %s %q", q.State, q.Sandbox)
+			}
+		},
+	}, {
+		name: "a release whose cached pod is behind waits for the cache and returns the pod",
+		run: func(t *testing.T, a, b *Runtime, pods *memPods) {
+			p, _ := a.Get("ns", "a")
+			if _, err := a.Claim(ctx, p, "s1"); err != nil {
+				t.Fatal(err)
+			}
+			waitUntil(t, "labels", func() bool { q, _ := pods.Get("ns", "a"); return q.State == pool.PodAllocated })
+			claimed, _ := a.Get("ns", "a")
+			pods.changeUnseen("ns/a")
+			time.AfterFunc(50*time.Millisecond, func() { pods.catchUp("ns/a") })
+			if _, err := a.Release(ctx, claimed); err != nil {
+				t.Fatalf("release while the cache is behind: %v", err)
 			}
 			if q, _ := pods.Get("ns", "a"); q.State != pool.PodIdle || q.Sandbox != "" {
 				t.Errorf("labels after release: %s %q", q.State, q.Sandbox)
