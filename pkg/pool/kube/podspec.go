@@ -50,6 +50,9 @@ const (
 	workspaceMount  = "/workspace"
 	// sidecarBinary is where the arl-sidecar image keeps the binary.
 	sidecarBinary = "/usr/local/bin/arl-sidecar"
+	// startupProbeFailures lets an agent take 5 minutes to answer (the
+	// pool's default --pod-ready-timeout) before the kubelet restarts it.
+	startupProbeFailures = 300
 )
 
 // buildPod makes a pool pod from the pool's template and what ARL injects:
@@ -142,9 +145,22 @@ func buildPod(p *arlv1alpha1.WarmPool, sidecarImage, templateHash string) *corev
 			corev1.ResourceMemory: resource.MustParse("16Mi")}},
 		// Ready means the agent in the executor answers, checked through the
 		// sidecar's plaintext health port (kubelet probes cannot do mTLS).
-		ReadinessProbe: &corev1.Probe{
+		// The startup probe asks every second, so a new pod is Ready within
+		// a second of its agent (the kubelet runs the readiness probe at
+		// once when the startup probe passes); after that an idle pod is
+		// asked every 10 s, not every second: on a node of warm pools the
+		// kubelet's probes were its largest steady cost, and each probe
+		// timing out on a busy node was a Warning Event and a status write.
+		// A container that exits is noticed at once without any probe.
+		StartupProbe: &corev1.Probe{
 			ProbeHandler:     corev1.ProbeHandler{GRPC: &corev1.GRPCAction{Port: HealthPort}},
 			PeriodSeconds:    1,
+			FailureThreshold: startupProbeFailures,
+		},
+		ReadinessProbe: &corev1.Probe{
+			ProbeHandler:     corev1.ProbeHandler{GRPC: &corev1.GRPCAction{Port: HealthPort}},
+			PeriodSeconds:    10,
+			TimeoutSeconds:   3,
 			FailureThreshold: 3,
 		},
 		VolumeMounts:    []corev1.VolumeMount{arlMountSpec, {Name: tlsVolume, MountPath: tlsMount, ReadOnly: true}},
