@@ -19,11 +19,13 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -75,15 +77,36 @@ func NewCommand(ctx context.Context, out io.Writer) *cobra.Command {
 // etcdStartWait bounds how long a starting server waits for its etcd.
 const etcdStartWait = 3 * time.Minute
 
+// etcdPortAttempts bounds the loopback ports the embedded etcd tries.
+const etcdPortAttempts = 5
+
+// startEmbeddedEtcd starts the standalone server's etcd on the port
+// Complete chose, or on another when a process took that one between the
+// check and etcd's listen (servers starting side by side, as the
+// integration suites do).
+func startEmbeddedEtcd(ctx context.Context, o *options.Options) (*standalone.Etcd, error) {
+	for attempt := 1; ; attempt++ {
+		u, err := url.Parse(o.EmbeddedEtcdURL())
+		if err != nil {
+			return nil, err
+		}
+		etcd, err := standalone.StartEtcd(ctx, o.EtcdDataDir(), u)
+		if err == nil || !errors.Is(err, syscall.EADDRINUSE) || attempt == etcdPortAttempts {
+			return etcd, err
+		}
+		klog.InfoS("The embedded etcd's port was taken; trying another", "err", err)
+		if u, err = standalone.FreeLocalURL(); err != nil {
+			return nil, err
+		}
+		o.MoveEmbeddedEtcd(u)
+	}
+}
+
 // Run starts the server (and, in standalone mode, its etcd) and serves
 // until ctx ends.
 func Run(ctx context.Context, o *options.Options) error {
-	if etcdURL := o.EmbeddedEtcdURL(); etcdURL != "" {
-		u, err := url.Parse(etcdURL)
-		if err != nil {
-			return err
-		}
-		etcd, err := standalone.StartEtcd(ctx, o.EtcdDataDir(), u)
+	if o.EmbeddedEtcdURL() != "" {
+		etcd, err := startEmbeddedEtcd(ctx, o)
 		if err != nil {
 			return err
 		}

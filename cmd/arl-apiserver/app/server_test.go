@@ -20,8 +20,12 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/arl-infra/arl/cmd/arl-apiserver/app/options"
 )
 
 // TestCertDirFlagIsTheCertificatesOne: --cert-dir is defined by both the
@@ -48,5 +52,38 @@ func TestCertDirFlagIsTheCertificatesOne(t *testing.T) {
 	}
 	if n := strings.Count(help.String(), "--cert-dir "); n != 1 {
 		t.Errorf("--help shows --cert-dir %d times, want once:\n%s", n, help.String())
+	}
+}
+
+// TestEmbeddedEtcdMovesOffATakenPort: the standalone server's etcd port is
+// found free when the flags are completed and listened on later; a process
+// that takes it in between (servers starting side by side) must not stop
+// the server: etcd moves to another port and the storage follows.
+func TestEmbeddedEtcdMovesOffATakenPort(t *testing.T) {
+	o := options.NewOptions(io.Discard)
+	o.Standalone.Enabled = true
+	o.Standalone.DataDir = t.TempDir()
+	if err := o.Complete(false); err != nil {
+		t.Fatal(err)
+	}
+	chosen, err := url.Parse(o.EmbeddedEtcdURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", chosen.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	etcd, err := startEmbeddedEtcd(context.Background(), o)
+	if err != nil {
+		t.Fatalf("etcd did not start on another port: %v", err)
+	}
+	defer etcd.Close()
+	if o.EmbeddedEtcdURL() == chosen.String() || etcd.ClientURL != o.EmbeddedEtcdURL() {
+		t.Errorf("etcd serves %s, options say %s, the taken port was %s", etcd.ClientURL, o.EmbeddedEtcdURL(), chosen)
+	}
+	if servers := o.RecommendedOptions.Etcd.StorageConfig.Transport.ServerList; len(servers) != 1 || servers[0] != etcd.ClientURL {
+		t.Errorf("the storage dials %v, etcd serves %s", servers, etcd.ClientURL)
 	}
 }

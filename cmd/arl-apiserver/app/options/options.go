@@ -23,6 +23,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"time"
 
@@ -171,6 +172,13 @@ func (o *Options) Validate() error {
 
 // EmbeddedEtcdURL is where Run must start etcd, or "" when etcd is external.
 func (o *Options) EmbeddedEtcdURL() string { return o.Standalone.embeddedEtcdURL }
+
+// MoveEmbeddedEtcd serves the embedded etcd, and points the storage, at u
+// instead: the port Complete found free was taken before etcd listened.
+func (o *Options) MoveEmbeddedEtcd(u *url.URL) {
+	o.Standalone.embeddedEtcdURL = u.String()
+	o.RecommendedOptions.Etcd.StorageConfig.Transport.ServerList = []string{u.String()}
+}
 
 // EtcdDataDir is the embedded etcd's data directory.
 func (o *Options) EtcdDataDir() string { return filepath.Join(o.Standalone.DataDir, "etcd") }
