@@ -114,7 +114,7 @@ func (b *bench) lifecycles(ctx context.Context) (sample, string, error) {
 	if start0.kube >= 0 && end.kube >= 0 {
 		writes += fmt.Sprintf(" + %.1f kube-apiserver writes (pods, Events, refill)", (float64(end.kube-start0.kube)-kubeIdle*elapsed)/n)
 	}
-	writes += fmt.Sprintf(", net of the stores' own %.1f + %.1f writes/s", arlIdle, max(kubeIdle, 0))
+	writes += fmt.Sprintf(", net of the stores' own %.1f + %.1f writes/s", arlIdle, kubeIdle)
 	return s, writes + "; per sandbox " + spent.PerOp(b.o.lifecycles), nil
 }
 
