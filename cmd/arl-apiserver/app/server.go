@@ -106,6 +106,9 @@ func startEmbeddedEtcd(ctx context.Context, o *options.Options) (*standalone.Etc
 // until ctx ends.
 func Run(ctx context.Context, o *options.Options) error {
 	if o.EmbeddedEtcdURL() != "" {
+		if err := o.ListenSecurePort(); err != nil {
+			return err
+		}
 		etcd, err := startEmbeddedEtcd(ctx, o)
 		if err != nil {
 			return err

@@ -22,8 +22,13 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/arl-infra/arl/cmd/arl-apiserver/app/options"
 )
@@ -86,4 +91,82 @@ func TestEmbeddedEtcdMovesOffATakenPort(t *testing.T) {
 	if servers := o.RecommendedOptions.Etcd.StorageConfig.Transport.ServerList; len(servers) != 1 || servers[0] != etcd.ClientURL {
 		t.Errorf("the storage dials %v, etcd serves %s", servers, etcd.ClientURL)
 	}
+}
+
+// TestSecurePortIsNotTakenByEmbeddedEtcd: the embedded etcd's port is
+// picked free before the server listens; when the pick lands on the
+// secure port itself (it did in CI, with --secure-port found free the
+// same way), the server must still serve on its secure port and etcd
+// move, not fail with "address already in use".
+func TestSecurePortIsNotTakenByEmbeddedEtcd(t *testing.T) {
+	announced := newAnnouncement()
+	o := options.NewOptions(announced)
+	o.Standalone.Enabled = true
+	o.Standalone.DataDir = t.TempDir()
+	// The local runtime wants a sidecar binary; the test makes no pool, so
+	// none runs.
+	o.Pool.SidecarBinary = filepath.Join(t.TempDir(), "arl-sidecar")
+	if err := os.WriteFile(o.Pool.SidecarBinary, []byte("#!/bin/false\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Complete(false); err != nil {
+		t.Fatal(err)
+	}
+	picked, err := url.Parse(o.EmbeddedEtcdURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, err := strconv.Atoi(picked.Port())
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.RecommendedOptions.SecureServing.BindPort = port
+
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- Run(ctx, o) }()
+	select {
+	case <-announced.serving:
+	case err := <-ran:
+		t.Fatalf("the server stopped before serving: %v", err)
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the server did not announce itself within 2 minutes")
+	}
+	if want := net.JoinHostPort("127.0.0.1", picked.Port()); !strings.Contains(announced.String(), "https://"+want) {
+		t.Errorf("the server does not serve on its secure port %s: %q", want, announced.String())
+	}
+	if o.EmbeddedEtcdURL() == picked.String() {
+		t.Errorf("etcd still serves on the secure port: %s", o.EmbeddedEtcdURL())
+	}
+	cancel()
+	if err := <-ran; err != nil {
+		t.Errorf("the server stopped with %v", err)
+	}
+}
+
+// announcement is the server's stdout; serving closes when it announces
+// its kubeconfig.
+type announcement struct {
+	mu      sync.Mutex
+	out     bytes.Buffer
+	serving chan struct{}
+	once    sync.Once
+}
+
+func newAnnouncement() *announcement { return &announcement{serving: make(chan struct{})} }
+
+func (a *announcement) Write(p []byte) (int, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.out.Write(p)
+	if strings.Contains(a.out.String(), "export KUBECONFIG=") {
+		a.once.Do(func() { close(a.serving) })
+	}
+	return len(p), nil
+}
+
+func (a *announcement) String() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.out.String()
 }

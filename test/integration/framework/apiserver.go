@@ -114,23 +114,43 @@ func (s *Standalone) StartUnready() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Port == 0 {
-		s.Port = freePort(t)
+	pickPort := s.Port == 0
+	for attempt := 1; ; attempt++ {
+		if pickPort {
+			s.Port = freePort(t)
+		}
+		err := s.start(bin)
+		if err == nil {
+			return
+		}
+		// A port found free can be taken before the server listens (by
+		// another suite's server starting beside this one): pick again.
+		taken := strings.Contains(s.Logs(), fmt.Sprintf("failed to listen on 127.0.0.1:%d", s.Port))
+		if !pickPort || !taken || attempt == 3 {
+			t.Fatalf("%v\n%s", err, s.Logs())
+		}
+		t.Logf("the secure port %d was taken before the server listened; picking another", s.Port)
+		s.logs.Close()
 	}
+}
+
+// start runs the server once and waits for its kubeconfig announcement.
+func (s *Standalone) start(bin string) error {
+	var err error
 	s.logs, err = os.CreateTemp(s.DataDir, "apiserver-*.log")
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	args := append([]string{"--standalone", "--data-dir", s.DataDir, "--secure-port", fmt.Sprint(s.Port)}, s.Args...)
 	s.cmd = exec.Command(bin, args...)
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	s.cmd.Stderr = s.logs
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	s.exit = make(chan error, 1)
 	announced := make(chan string, 1)
@@ -147,10 +167,11 @@ func (s *Standalone) StartUnready() {
 
 	select {
 	case s.Kubeconfig = <-announced:
+		return nil
 	case err := <-s.exit:
-		t.Fatalf("arl-apiserver exited before serving: %v\n%s", err, s.Logs())
+		return fmt.Errorf("arl-apiserver exited before serving: %w", err)
 	case <-time.After(90 * time.Second):
-		t.Fatalf("arl-apiserver did not announce its kubeconfig within 90s\n%s", s.Logs())
+		return fmt.Errorf("arl-apiserver did not announce its kubeconfig within 90s")
 	}
 }
 

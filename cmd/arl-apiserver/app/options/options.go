@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -178,6 +179,24 @@ func (o *Options) EmbeddedEtcdURL() string { return o.Standalone.embeddedEtcdURL
 func (o *Options) MoveEmbeddedEtcd(u *url.URL) {
 	o.Standalone.embeddedEtcdURL = u.String()
 	o.RecommendedOptions.Etcd.StorageConfig.Transport.ServerList = []string{u.String()}
+}
+
+// ListenSecurePort opens the secure port now rather than in Config: a
+// standalone server listens before its embedded etcd picks free ports,
+// which could otherwise pick the secure port and fail the server's own
+// listen with "address already in use".
+func (o *Options) ListenSecurePort() error {
+	s := o.RecommendedOptions.SecureServing
+	if s.Listener != nil {
+		return nil
+	}
+	addr := net.JoinHostPort(s.BindAddress.String(), strconv.Itoa(s.BindPort))
+	listener, port, err := genericoptions.CreateListener(s.BindNetwork, addr, net.ListenConfig{})
+	if err != nil {
+		return fmt.Errorf("failed to create listener: %w", err)
+	}
+	s.Listener, s.BindPort = listener, port
+	return nil
 }
 
 // EtcdDataDir is the embedded etcd's data directory.
