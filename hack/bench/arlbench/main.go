@@ -48,6 +48,7 @@ func main() {
 	flag.IntVar(&o.lifecycles, "lifecycles", 40, "Sandboxes bound and deleted one after another, at --rate: the writes one short-lived sandbox costs")
 	flag.StringVar(&o.reusePolicy, "reuse-policy", "Delete", "the bench pool's reusePolicy (Delete or Reset)")
 	flag.StringVar(&o.concurrency, "concurrency", "1,16,64", "Task throughput at these numbers of concurrent clients")
+	flag.IntVar(&o.execSandboxes, "exec-sandboxes", 4, "sandboxes the exec calls/s rows also spread their callers over (1: one sandbox only)")
 	flag.DurationVar(&o.throughputFor, "throughput-duration", 10*time.Second, "how long each throughput run lasts")
 	flag.StringVar(&o.label, "label", "", "what the server is, for the report (e.g. standalone, aggregated)")
 	flag.StringVar(&o.apiserverBin, "apiserver-binary", "bin/arl-apiserver", "the arl-apiserver to start when --kubeconfig is not given")
@@ -89,6 +90,7 @@ type options struct {
 	// arl-apiserver (its Service) instead of through the kubeconfig's server.
 	arlServer, arlCA, arlServerName               string
 	poolReplicas, binds, burst, tasks, lifecycles int
+	execSandboxes                                 int
 	rate                                          float64
 	throughputFor                                 time.Duration
 }
