@@ -126,6 +126,7 @@ func (c completedConfig) New() (*ARLServer, error) {
 		return nil, err
 	}
 	s := &ARLServer{GenericAPIServer: genericServer}
+	registerMetrics()
 
 	if c.ExtraConfig.ServeEvents {
 		sink, err := eventSink(c.GenericConfig.LoopbackClientConfig)

@@ -152,9 +152,12 @@ func (q *sandboxQueue) idle(now time.Time) bool {
 
 // runningTask is a Task this replica runs or queues.
 type runningTask struct {
-	cancel context.CancelFunc
-	output *output
-	done   chan struct{}
+	// admitted is when this replica took the Task on (its queue wait
+	// counts from here).
+	admitted time.Time
+	cancel   context.CancelFunc
+	output   *output
+	done     chan struct{}
 	// final is the finished Task as written, set before done closes.
 	final *arl.Task
 }
@@ -243,17 +246,18 @@ func taskKey(namespace, name string) string { return namespace + "/" + name }
 // Admit decides how a new Task starts, before it is stored: Running at
 // once when its Sandbox is Ready and free here, Pending when it must wait,
 // Failed when its Sandbox is missing or failed. start hands the stored
-// Task over; undo forgets it when the store refused it.
+// Task over (a Task failed at once is only counted); undo forgets it when
+// the store refused it.
 func (e *Executor) Admit(ctx context.Context, task *arl.Task) (status arl.TaskStatus, start func(*arl.Task), undo func()) {
 	now := e.metaNow()
 	sandbox, err := e.getSandbox(ctx, task.Namespace, task.Spec.SandboxRef)
 	switch {
 	case apierrors.IsNotFound(err):
-		return finishedStatus(task, now, ReasonSandboxNotFound, fmt.Sprintf("Sandbox %q does not exist in namespace %q", task.Spec.SandboxRef, task.Namespace)), nil, nil
+		return finishedStatus(task, now, ReasonSandboxNotFound, fmt.Sprintf("Sandbox %q does not exist in namespace %q", task.Spec.SandboxRef, task.Namespace)), observeFinished, nil
 	case err != nil:
-		return finishedStatus(task, now, ReasonSandboxNotFound, fmt.Sprintf("reading Sandbox %q: %v", task.Spec.SandboxRef, err)), nil, nil
+		return finishedStatus(task, now, ReasonSandboxNotFound, fmt.Sprintf("reading Sandbox %q: %v", task.Spec.SandboxRef, err)), observeFinished, nil
 	case sandbox.Status.Phase == arl.SandboxFailed:
-		return finishedStatus(task, now, ReasonSandboxFailed, fmt.Sprintf("Sandbox %q failed: %s", sandbox.Name, sandboxReason(sandbox))), nil, nil
+		return finishedStatus(task, now, ReasonSandboxFailed, fmt.Sprintf("Sandbox %q failed: %s", sandbox.Name, sandboxReason(sandbox))), observeFinished, nil
 	}
 
 	// Nothing is tracked until the Task is stored: a create that fails
@@ -265,9 +269,9 @@ func (e *Executor) Admit(ctx context.Context, task *arl.Task) (status arl.TaskSt
 	q := e.queue(sbKey)
 	switch gone, err := e.awaitOneShot(ctx, q, sandbox.UID); {
 	case err != nil:
-		return finishedStatus(task, now, ReasonCanceled, fmt.Sprintf("the request ended while Sandbox %q was being deleted: %v", sandbox.Name, err)), nil, nil
+		return finishedStatus(task, now, ReasonCanceled, fmt.Sprintf("the request ended while Sandbox %q was being deleted: %v", sandbox.Name, err)), observeFinished, nil
 	case gone:
-		return finishedStatus(task, now, ReasonSandboxNotFound, oneShotGoneMessage(sandbox.Name)), nil, nil
+		return finishedStatus(task, now, ReasonSandboxNotFound, oneShotGoneMessage(sandbox.Name)), observeFinished, nil
 	}
 	if sandbox.Status.Phase == arl.SandboxReady && !q.busy && len(q.waiting) == 0 {
 		q.busy = true
@@ -310,13 +314,15 @@ func (e *Executor) Adopt(task *arl.Task) {
 	e.track(key)
 	q := e.queue(sbKey)
 	q.waiting = append(q.waiting, key)
+	tasksQueued.Inc()
+	sandboxQueueDepth.Observe(float64(len(q.waiting)))
 	e.mu.Unlock()
 	go e.kick(sbKey)
 }
 
 // track registers a Task this replica owns; the caller holds e.mu.
 func (e *Executor) track(key string) *runningTask {
-	rt := &runningTask{output: newOutput(e.cfg.OutputBytes, e.cfg.LogBytes), done: make(chan struct{}), cancel: func() {}}
+	rt := &runningTask{admitted: e.cfg.Clock.Now(), output: newOutput(e.cfg.OutputBytes, e.cfg.LogBytes), done: make(chan struct{}), cancel: func() {}}
 	e.running[key] = rt
 	return rt
 }
@@ -399,6 +405,7 @@ func (e *Executor) kick(sbKey string) {
 		}
 		key := q.waiting[0]
 		q.waiting = q.waiting[1:]
+		tasksQueued.Dec()
 		rt := e.running[key]
 		e.mu.Unlock()
 		if rt == nil {
@@ -440,6 +447,7 @@ func (e *Executor) failQueued(sbKey, reason, message string) {
 	q := e.queue(sbKey)
 	waiting := q.waiting
 	q.waiting = nil
+	tasksQueued.Add(-float64(len(waiting)))
 	q.busy = false
 	e.mu.Unlock()
 	for _, key := range waiting {
@@ -565,10 +573,11 @@ func (e *Executor) updateStatusRetrying(ctx context.Context, name string, mutate
 	return task, err
 }
 
-// recordFinished records the Event of a finished Task. The Task's traceID,
+// recordFinished counts a finished Task and records its Event. The Task's traceID,
 // when set, is in the message (kubectl describe shows it) and in the
 // Event's annotation AnnotationTraceID.
 func (e *Executor) recordFinished(task *arl.Task) {
+	observeFinished(task)
 	if e.cfg.Recorder == nil || task == nil {
 		return
 	}

@@ -149,8 +149,9 @@ func (readyBinder) Bind(_ context.Context, sandbox *arl.Sandbox) (arl.SandboxSta
 	pod := "pod-" + sandbox.Name
 	return arl.SandboxStatus{Phase: arl.SandboxReady, PodName: pod, PodUID: types.UID("uid-" + pod), WorkDir: "/workspace"}, nil, nil
 }
-func (readyBinder) Bound(*arl.Sandbox)                    {}
-func (readyBinder) Release(context.Context, *arl.Sandbox) {}
+func (readyBinder) Bound(*arl.Sandbox, time.Duration)      {}
+func (readyBinder) BindFailed(*arl.Sandbox, time.Duration) {}
+func (readyBinder) Release(context.Context, *arl.Sandbox)  {}
 
 // executorHarness is an executor behind real Task and Sandbox storage (an
 // embedded etcd), running Tasks on a fake agent, on a fake clock.

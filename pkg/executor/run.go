@@ -69,7 +69,10 @@ func (e *Executor) run(task *arl.Task, sandbox *arl.Sandbox, rt *runningTask) {
 	defer cancel()
 
 	e.slots <- struct{}{}
+	tasksRunning.Inc()
+	observeQueueWait(task.Namespace, e.cfg.Clock.Since(rt.admitted))
 	result := e.execute(ctx, task, sandbox, rt.output)
+	tasksRunning.Dec()
 	<-e.slots
 
 	// A Task cut short because this server is stopping lost its runner;
@@ -83,6 +86,7 @@ func (e *Executor) run(task *arl.Task, sandbox *arl.Sandbox, rt *runningTask) {
 	defer cancelWrite()
 	now := e.metaNow()
 	out := statusOutputOf(rt.output, e.cfg.OutputBytes)
+	truncated := out.firsts.stdout + out.firsts.stderr
 	withStepOutput(result.steps, result.spans, out.firsts, out.stdout, out.stderr, e.cfg.OutputBytes)
 	writeResult := func(t *arl.Task) error {
 		s := &t.Status
@@ -110,6 +114,7 @@ func (e *Executor) run(task *arl.Task, sandbox *arl.Sandbox, rt *runningTask) {
 		// less room than the output cap assumes: its result is stored
 		// without its output rather than not at all.
 		logger.Info("The Task's result did not fit in the store; storing it without its output", "err", err)
+		truncated += int64(len(out.stdout) + len(out.stderr))
 		out = out.dropped()
 		for i := range result.steps {
 			result.steps[i].Stdout, result.steps[i].Stderr = "", ""
@@ -124,6 +129,9 @@ func (e *Executor) run(task *arl.Task, sandbox *arl.Sandbox, rt *runningTask) {
 		logger.Error(err, "Writing the Task's result failed")
 	default:
 		logger.V(2).Info("Task finished", "state", final.Status.State, "reason", result.reason, "attempts", final.Status.Attempts)
+		if truncated > 0 {
+			outputTruncatedBytes.WithLabelValues(task.Namespace).Add(float64(truncated))
+		}
 		e.recordFinished(final)
 		e.expireLater(final)
 	}

@@ -50,6 +50,7 @@ func (e *Executor) releaseWaitersOnStop(ctx context.Context) {
 		queued = append(queued, q.waiting...)
 		q.waiting = nil
 	}
+	tasksQueued.Add(-float64(len(queued)))
 	e.mu.Unlock()
 	for _, key := range queued {
 		e.forget(key)

@@ -197,6 +197,7 @@ func (c *Controller) Lead(ctx context.Context) {
 	defer func() {
 		c.leading.Store(false)
 		c.queue.Store(nil)
+		forgetPools()
 	}()
 	logger.Info("Leading the pool manager")
 

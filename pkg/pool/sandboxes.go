@@ -83,6 +83,7 @@ func (c *Controller) bindPending(ctx context.Context, pool *arlv1alpha1.WarmPool
 			continue
 		}
 		pods.allocated = append(pods.allocated, pod)
+		ObserveBind(sandbox.Namespace, pool.Name, BindWaited, now.Sub(sandbox.CreationTimestamp.Time))
 		c.recordSandbox(sandbox, corev1.EventTypeNormal, EventBound, "Bound pod %s from WarmPool %s", pod.Name, pool.Name)
 	}
 	return waiting
@@ -187,12 +188,20 @@ func (c *Controller) recordSandbox(sandbox *arlv1alpha1.Sandbox, eventType, reas
 	}
 }
 
-// Bound reports a bind made on the create path, for the Sandbox's events.
-func (c *Controller) Bound(sandbox *arl.Sandbox) {
+// Bound reports a bind made on the create path, for the Sandbox's events
+// and metrics.
+func (c *Controller) Bound(sandbox *arl.Sandbox, took time.Duration) {
+	ObserveBind(sandbox.Namespace, sandbox.Spec.PoolRef, BindWarm, took)
 	if c.cfg.Recorder == nil || sandbox.Status.PodName == "" || !c.cfg.SandboxEvents.Records(corev1.EventTypeNormal) {
 		return
 	}
 	ref := &corev1.ObjectReference{Kind: "Sandbox", APIVersion: arlv1alpha1.SchemeGroupVersion.String(),
 		Namespace: sandbox.Namespace, Name: sandbox.Name, UID: sandbox.UID, ResourceVersion: sandbox.ResourceVersion}
 	c.cfg.Recorder.Eventf(ref, corev1.EventTypeNormal, EventBound, "Bound pod %s from WarmPool %s", sandbox.Status.PodName, sandbox.Spec.PoolRef)
+}
+
+// BindFailed reports a Sandbox create that failed after its bind was
+// tried (for the metrics).
+func (c *Controller) BindFailed(sandbox *arl.Sandbox, took time.Duration) {
+	ObserveBind(sandbox.Namespace, sandbox.Spec.PoolRef, BindFailed, took)
 }

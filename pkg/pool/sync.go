@@ -83,6 +83,7 @@ func (c *Controller) syncPool(ctx context.Context, key string) (time.Duration, e
 	pool, err := c.pools.WarmPools(namespace).Get(name)
 	if apierrors.IsNotFound(err) {
 		c.shortfalls.end(key)
+		forgetPool(namespace, name)
 		switch decideMissingPool(c.deletions.seen(key), c.verifyStore(ctx)) {
 		case deletePods:
 			return 0, c.poolDeleted(ctx, namespace, name, pods)
@@ -173,6 +174,7 @@ func (c *Controller) syncPool(ctx context.Context, key string) (time.Duration, e
 		c.shortfalls.end(key)
 	}
 
+	observePool(pool, desired, &classified)
 	if wait, err := c.updatePoolStatus(ctx, pool, &classified, now); err != nil {
 		errs = append(errs, err)
 	} else if wait > 0 {
@@ -239,6 +241,7 @@ func (c *Controller) replaceFailed(ctx context.Context, pool *arlv1alpha1.WarmPo
 	if message == "" {
 		message = "pod " + pod.Name + " failed"
 	}
+	podFailures.WithLabelValues(pool.Namespace, pool.Name, reason).Inc()
 	b := c.recordFailure(pool.Namespace+"/"+pool.Name, reason, message, now)
 	c.recordPool(pool, corev1.EventTypeWarning, EventPodReplaced, "Replacing pod %s: %s: %s (next pod in %s)",
 		pod.Name, reason, message, b.until.Sub(now).Round(time.Second))

@@ -36,8 +36,11 @@ type Binder interface {
 	// Bind returns the status a new Sandbox starts with, and how to undo
 	// the bind when the Sandbox is not stored after all.
 	Bind(ctx context.Context, sandbox *arl.Sandbox) (arl.SandboxStatus, func(), error)
-	// Bound reports a Sandbox created already bound (for its events).
-	Bound(sandbox *arl.Sandbox)
+	// Bound reports a Sandbox created already bound, and how long its
+	// create took (for its events and metrics).
+	Bound(sandbox *arl.Sandbox, took time.Duration)
+	// BindFailed reports a create that failed after its bind was tried.
+	BindFailed(sandbox *arl.Sandbox, took time.Duration)
 	// Release frees the pod of a deleted Sandbox.
 	Release(ctx context.Context, sandbox *arl.Sandbox)
 }
@@ -59,8 +62,10 @@ func (r *REST) Create(ctx context.Context, obj runtime.Object, createValidation 
 	if sb.Name == "" && sb.GenerateName != "" {
 		sb.Name = names.SimpleNameGenerator.GenerateName(sb.GenerateName)
 	}
+	start := time.Now()
 	status, undo, err := r.binder.Bind(ctx, sb)
 	if err != nil {
+		r.binder.BindFailed(sb, time.Since(start))
 		return nil, err
 	}
 	out, err := r.Store.Create(sandbox.WithInitialStatus(ctx, status), obj, createValidation, options)
@@ -68,10 +73,11 @@ func (r *REST) Create(ctx context.Context, obj runtime.Object, createValidation 
 		if undo != nil {
 			undo()
 		}
+		r.binder.BindFailed(sb, time.Since(start))
 		return nil, err
 	}
 	if created := out.(*arl.Sandbox); created.Status.PodName != "" {
-		r.binder.Bound(created)
+		r.binder.Bound(created, time.Since(start))
 	}
 	return out, nil
 }
