@@ -156,7 +156,7 @@ func (c completedConfig) New() (*ARLServer, error) {
 	var wl *workloads
 	var deps storageDeps
 	if c.ExtraConfig.PoolRuntime != nil {
-		wl, err = newWorkloads(c.GenericConfig.LoopbackClientConfig, c.ExtraConfig)
+		wl, err = newWorkloads(c.GenericConfig.LoopbackClientConfig, c.ExtraConfig, c.GenericConfig.TracerProvider)
 		if err != nil {
 			return nil, err
 		}

@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/apiserver/pkg/server/healthz"
 	"k8s.io/client-go/rest"
@@ -58,7 +59,7 @@ type workloads struct {
 	stopWork context.CancelFunc
 }
 
-func newWorkloads(loopback *rest.Config, extra *ExtraConfig) (*workloads, error) {
+func newWorkloads(loopback *rest.Config, extra *ExtraConfig, tracerProvider trace.TracerProvider) (*workloads, error) {
 	cfg := rest.CopyConfig(loopback)
 	// The pool writes status for every pod event: the loopback client's
 	// default rate limit would queue them.
@@ -87,14 +88,15 @@ func newWorkloads(loopback *rest.Config, extra *ExtraConfig) (*workloads, error)
 		informers:  factory,
 		controller: controller,
 		executor: executor.New(executor.Config{
-			Identity:      extra.Identity,
-			Stores:        stores,
-			Agents:        agents,
-			Recorder:      extra.Recorder,
-			OutputBytes:   extra.TaskOutputBytes,
-			TaskEvents:    extra.TaskEvents,
-			LogBytes:      extra.TaskLogBytes,
-			MaxConcurrent: extra.MaxConcurrentTasks,
+			Identity:       extra.Identity,
+			Stores:         stores,
+			Agents:         agents,
+			Recorder:       extra.Recorder,
+			OutputBytes:    extra.TaskOutputBytes,
+			TaskEvents:     extra.TaskEvents,
+			LogBytes:       extra.TaskLogBytes,
+			MaxConcurrent:  extra.MaxConcurrentTasks,
+			TracerProvider: tracerProvider,
 		}),
 		stores: stores,
 		agents: agents,

@@ -34,6 +34,7 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -83,6 +84,9 @@ type Config struct {
 	// timeouts, TTLs, the periodic sweep); nil: the real clock. Tests step
 	// a fake one.
 	Clock clock.WithTickerAndDelayedExecution
+	// TracerProvider makes the spans of Tasks that no traced request
+	// admitted (spec.traceID, or roots); nil: none (tracing.go).
+	TracerProvider trace.TracerProvider
 }
 
 // Defaults.
@@ -155,9 +159,12 @@ type runningTask struct {
 	// admitted is when this replica took the Task on (its queue wait
 	// counts from here).
 	admitted time.Time
-	cancel   context.CancelFunc
-	output   *output
-	done     chan struct{}
+	// parent is the span of the request that admitted the Task, when it
+	// was traced: the Task's spans join its trace.
+	parent trace.SpanContext
+	cancel context.CancelFunc
+	output *output
+	done   chan struct{}
 	// final is the finished Task as written, set before done closes.
 	final *arl.Task
 }
@@ -275,9 +282,11 @@ func (e *Executor) Admit(ctx context.Context, task *arl.Task) (status arl.TaskSt
 	}
 	if sandbox.Status.Phase == arl.SandboxReady && !q.busy && len(q.waiting) == 0 {
 		q.busy = true
+		parent := requestParent(ctx)
 		return runningStatus(e.cfg.Identity, now, 1), func(created *arl.Task) {
 				e.mu.Lock()
 				rt := e.track(key)
+				rt.parent = parent
 				e.mu.Unlock()
 				go e.run(created, sandbox, rt)
 			}, func() {
@@ -296,14 +305,18 @@ func (e *Executor) Admit(ctx context.Context, task *arl.Task) (status arl.TaskSt
 		q.admitting--
 		e.mu.Unlock()
 	}
+	parent := requestParent(ctx)
 	return pendingStatus(e.cfg.Identity, reason, message, now), func(created *arl.Task) {
-		e.Adopt(created)
+		e.adopt(created, parent)
 		admitted()
 	}, admitted
 }
 
 // Adopt queues a stored Pending Task this replica must run (after a restart).
-func (e *Executor) Adopt(task *arl.Task) {
+func (e *Executor) Adopt(task *arl.Task) { e.adopt(task, trace.SpanContext{}) }
+
+// adopt queues a Pending Task, its spans under parent when that is valid.
+func (e *Executor) adopt(task *arl.Task, parent trace.SpanContext) {
 	key := taskKey(task.Namespace, task.Name)
 	sbKey := taskKey(task.Namespace, task.Spec.SandboxRef)
 	e.mu.Lock()
@@ -311,7 +324,7 @@ func (e *Executor) Adopt(task *arl.Task) {
 		e.mu.Unlock()
 		return
 	}
-	e.track(key)
+	e.track(key).parent = parent
 	q := e.queue(sbKey)
 	q.waiting = append(q.waiting, key)
 	tasksQueued.Inc()

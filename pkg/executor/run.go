@@ -71,6 +71,7 @@ func (e *Executor) run(task *arl.Task, sandbox *arl.Sandbox, rt *runningTask) {
 	e.slots <- struct{}{}
 	tasksRunning.Inc()
 	observeQueueWait(task.Namespace, e.cfg.Clock.Since(rt.admitted))
+	ctx, span := e.startTaskSpan(ctx, task, rt.parent)
 	result := e.execute(ctx, task, sandbox, rt.output)
 	tasksRunning.Dec()
 	<-e.slots
@@ -82,6 +83,8 @@ func (e *Executor) run(task *arl.Task, sandbox *arl.Sandbox, rt *runningTask) {
 	if result.reason == ReasonCanceled && e.lifetime().Err() != nil {
 		result.reason, result.message = ReasonRunnerLost, runnerLostMessage(e.cfg.Identity)
 	}
+	// The Task's span ends once its result is written.
+	defer endResultSpan(span, result)
 	writeCtx, cancelWrite := context.WithTimeout(context.WithoutCancel(genericapirequest.WithNamespace(life, task.Namespace)), resultWriteTimeout)
 	defer cancelWrite()
 	now := e.metaNow()
@@ -160,7 +163,9 @@ func (e *Executor) execute(ctx context.Context, task *arl.Task, sandbox *arl.San
 		if attempt > 1 {
 			out.newAttempt()
 		}
-		result = e.attempt(ctx, agent, task, sandbox, out)
+		attemptCtx, span := startAttemptSpan(ctx, attempt)
+		result = e.attempt(attemptCtx, agent, task, sandbox, out)
+		endResultSpan(span, result)
 		if result.reason == ReasonSucceeded || attempt > task.Spec.Retries || ctx.Err() != nil || result.reason == ReasonAgentUnreachable {
 			return result
 		}
@@ -193,12 +198,14 @@ func (e *Executor) attempt(ctx context.Context, agent *client.Client, task *arl.
 		var stepResult arl.StepResult
 		var oomKilled bool
 		var err error
+		stepCtx, span := startStepSpan(ctx, step)
 		switch step.Type {
 		case arl.StepFilePatch:
-			stepResult, err = e.filePatch(ctx, agent, step, workDir, remaining)
+			stepResult, err = e.filePatch(stepCtx, agent, step, workDir, remaining)
 		default:
-			stepResult, oomKilled, err = e.command(ctx, agent, step, workDir, remaining, out)
+			stepResult, oomKilled, err = e.command(stepCtx, agent, step, workDir, remaining, out)
 		}
+		endStepSpan(span, &stepResult, err)
 		// The agent could not be reached: nothing the step did is known.
 		unreachable := err != nil && status.Code(err) == codes.Unavailable
 		stepResult.Name, stepResult.StartTime = step.Name, &started

@@ -101,8 +101,8 @@ func Dial(ctx context.Context, t Target, opts ...grpc.DialOption) (*Client, erro
 	}
 	opts = append([]grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
-		grpc.WithChainUnaryInterceptor(unaryMetrics),
-		grpc.WithChainStreamInterceptor(streamMetrics),
+		grpc.WithChainUnaryInterceptor(unaryInterceptor),
+		grpc.WithChainStreamInterceptor(streamInterceptor),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageBytes), grpc.MaxCallSendMsgSize(MaxMessageBytes)),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: KeepaliveTime, Timeout: 10 * time.Second}),
 		// Fixed windows turn off gRPC's bandwidth-delay probing, which

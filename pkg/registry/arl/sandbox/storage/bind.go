@@ -20,6 +20,8 @@ import (
 	"context"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/registry/rest"
@@ -28,6 +30,7 @@ import (
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
 	"github.com/arl-infra/arl/pkg/registry/arl/sandbox"
+	"github.com/arl-infra/arl/pkg/tracing"
 )
 
 // Binder gives new Sandboxes a pod and takes it back from deleted ones
@@ -63,9 +66,15 @@ func (r *REST) Create(ctx context.Context, obj runtime.Object, createValidation 
 		sb.Name = names.SimpleNameGenerator.GenerateName(sb.GenerateName)
 	}
 	start := time.Now()
+	ctx, span := tracing.Start(ctx, "arl.sandbox.bind")
+	defer span.End()
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("arl.pool", sb.Spec.PoolRef))
+	}
 	status, undo, err := r.binder.Bind(ctx, sb)
 	if err != nil {
 		r.binder.BindFailed(sb, time.Since(start))
+		span.SetStatus(codes.Error, err.Error())
 		return nil, err
 	}
 	out, err := r.Store.Create(sandbox.WithInitialStatus(ctx, status), obj, createValidation, options)
@@ -74,10 +83,15 @@ func (r *REST) Create(ctx context.Context, obj runtime.Object, createValidation 
 			undo()
 		}
 		r.binder.BindFailed(sb, time.Since(start))
+		span.SetStatus(codes.Error, err.Error())
 		return nil, err
 	}
-	if created := out.(*arl.Sandbox); created.Status.PodName != "" {
+	created := out.(*arl.Sandbox)
+	if created.Status.PodName != "" {
 		r.binder.Bound(created, time.Since(start))
+	}
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("arl.sandbox.phase", string(created.Status.Phase)), attribute.String("arl.pod", created.Status.PodName))
 	}
 	return out, nil
 }
