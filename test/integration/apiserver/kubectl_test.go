@@ -65,9 +65,9 @@ func TestManualWithKubectl(t *testing.T) {
 		assertHeader(t, k.MustRun("get", "task", "hello-task", "-o", "wide"),
 			"NAME", "STATE", "EXITCODE", "SANDBOX", "DURATION", "AGE", "STEPS", "ATTEMPTS", "REASON")
 		assertHeader(t, k.MustRun("get", "sandbox", "my-workspace"), "NAME", "POOL", "PHASE", "POD", "AGE")
-		assertHeader(t, k.MustRun("get", "warmpool", "python-pool"), "NAME", "REPLICAS", "READY", "ALLOCATED", "AGE")
+		assertHeader(t, k.MustRun("get", "warmpool", "python-pool"), "NAME", "REPLICAS", "IDLE", "READY", "ALLOCATED", "AGE")
 		assertHeader(t, k.MustRun("get", "warmpool", "python-pool", "-o", "wide"),
-			"NAME", "REPLICAS", "READY", "ALLOCATED", "AGE", "PODS", "REUSE", "IMAGES")
+			"NAME", "REPLICAS", "IDLE", "READY", "ALLOCATED", "AGE", "PODS", "REUSE", "IMAGES")
 		if out := k.MustRun("get", "task", "hello-task"); !regexp.MustCompile(`hello-task\s+\S+\s+\S+\s+my-workspace`).MatchString(out) {
 			t.Errorf("task row does not name its sandbox:\n%s", out)
 		}

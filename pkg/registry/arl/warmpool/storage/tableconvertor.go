@@ -32,6 +32,7 @@ type tableConvertor struct{}
 var columns = []metav1.TableColumnDefinition{
 	{Name: "Name", Type: "string", Format: "name", Description: "Name of the WarmPool"},
 	{Name: "Replicas", Type: "integer", Description: "Idle, Ready pods to keep (spec.replicas)"},
+	{Name: "Idle", Type: "integer", Description: "Idle pods, Ready or still starting"},
 	{Name: "Ready", Type: "integer", Description: "Idle pods that are Ready to be bound"},
 	{Name: "Allocated", Type: "integer", Description: "Pods bound to a Sandbox"},
 	{Name: "Age", Type: "string", Description: "Time since the WarmPool was created"},
@@ -48,7 +49,8 @@ func (tableConvertor) ConvertToTable(ctx context.Context, obj runtime.Object, ta
 		for _, c := range pool.Spec.Template.Spec.Containers {
 			images = append(images, c.Image)
 		}
-		return []interface{}{name, pool.Spec.Replicas, pool.Status.ReadyReplicas, pool.Status.AllocatedReplicas, age,
+		idle := pool.Status.Replicas - pool.Status.AllocatedReplicas
+		return []interface{}{name, pool.Spec.Replicas, idle, pool.Status.ReadyReplicas, pool.Status.AllocatedReplicas, age,
 			pool.Status.Replicas, string(pool.Spec.ReusePolicy), strings.Join(images, ",")}
 	})
 }

@@ -25,12 +25,13 @@ import (
 
 func TestConvertToTable(t *testing.T) {
 	pool := validPool()
-	pool.Status.Replicas, pool.Status.ReadyReplicas, pool.Status.AllocatedReplicas = 5, 2, 3
+	// 3 allocated, 3 idle of which 2 Ready and 1 starting.
+	pool.Status.Replicas, pool.Status.ReadyReplicas, pool.Status.AllocatedReplicas = 6, 2, 3
 	table, err := tableConvertor{}.ConvertToTable(context.Background(), pool, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []interface{}{"python-pool", int32(3), int32(2), int32(3), "<unknown>", int32(5), "Delete", "python:3.9-slim"}
+	want := []interface{}{"python-pool", int32(3), int32(3), int32(2), int32(3), "<unknown>", int32(6), "Delete", "python:3.9-slim"}
 	if diff := cmp.Diff(want, table.Rows[0].Cells); diff != "" {
 		t.Errorf("row (-want +got):\n%s", diff)
 	}
