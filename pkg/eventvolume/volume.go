@@ -30,7 +30,7 @@ import (
 type Volume string
 
 const (
-	// All records every Event (the default).
+	// All records every Event (so does the zero Volume).
 	All Volume = "all"
 	// Failures records Warning Events only.
 	Failures Volume = "failures"

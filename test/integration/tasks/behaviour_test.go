@@ -380,21 +380,45 @@ func TestSandboxStates(t *testing.T) {
 	mustState(t, done, arlv1alpha1.TaskSucceeded)
 }
 
-// TestTaskEventsFailuresOnly: with --task-events=failures a fleet pays the
-// Event write only for Failed Tasks: the failed Task has its Event, the
-// Task that succeeded before it none.
-func TestTaskEventsFailuresOnly(t *testing.T) {
-	e := newEnvWith(t, []string{"--task-events=failures"}, 1, "sb")
-	k := e.server.Kubectl()
-	mustState(t, e.exec(newTask("fine", "sb", command("ok", "true"))), arlv1alpha1.TaskSucceeded)
-	mustState(t, e.exec(newTask("broken", "sb", command("fail", "false"))), arlv1alpha1.TaskFailed)
-	// One recorder sends Events in order: once the failed Task's is
-	// stored, the earlier Task's would be too.
-	framework.Eventually(t, 30*time.Second, "the failed Task's Event", func() bool {
-		return k.MustRun("get", "events", "--field-selector", "involvedObject.name=broken", "-o", "name") != ""
-	})
-	if got := k.MustRun("get", "events", "--field-selector", "involvedObject.name=fine", "-o", "name"); got != "" {
-		t.Errorf("the succeeded Task has Events %q; --task-events=failures records none", got)
+// TestTaskEventVolume: the Events of finished Tasks under each
+// --task-events setting, counted: all (one per Task), failures (the
+// default: a fleet pays the Event write only for Failed Tasks) and none.
+func TestTaskEventVolume(t *testing.T) {
+	for _, c := range []struct {
+		setting                 string
+		wantSucceeded, wantFail int
+	}{
+		{"", 0, 1},
+		{"all", 2, 1},
+		{"failures", 0, 1},
+		{"none", 0, 0},
+	} {
+		t.Run("task-events="+c.setting, func(t *testing.T) {
+			var args []string
+			if c.setting != "" {
+				args = []string{"--task-events=" + c.setting}
+			}
+			e := newEnvWith(t, args, 2, "sb")
+			k := e.server.Kubectl()
+			mustState(t, e.exec(newTask("fine-1", "sb", command("ok", "true"))), arlv1alpha1.TaskSucceeded)
+			mustState(t, e.exec(newTask("fine-2", "sb", command("ok", "true"))), arlv1alpha1.TaskSucceeded)
+			mustState(t, e.exec(newTask("broken", "sb", command("fail", "false"))), arlv1alpha1.TaskFailed)
+			// One recorder sends Events in order: once a later bind's
+			// Bound Event is stored, every Task's Event would be too.
+			e.sandbox("later", true)
+			framework.Eventually(t, 30*time.Second, "the later bind's Event", func() bool {
+				return k.MustRun("get", "events", "--field-selector", "involvedObject.name=later", "-o", "name") != ""
+			})
+			count := func(selector string) int {
+				return len(strings.Fields(k.MustRun("get", "events", "--field-selector", "involvedObject.kind=Task,"+selector, "-o", "name")))
+			}
+			if got := count("type=Normal"); got != c.wantSucceeded {
+				t.Errorf("%d Events of succeeded Tasks, want %d", got, c.wantSucceeded)
+			}
+			if got := count("type=Warning"); got != c.wantFail {
+				t.Errorf("%d Events of failed Tasks, want %d", got, c.wantFail)
+			}
+		})
 	}
 }
 

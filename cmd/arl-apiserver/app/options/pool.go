@@ -106,9 +106,9 @@ func (o *PoolOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.TaskOutputBytes, "task-output-bytes", 128<<10,
 		"Bytes of a Task's stdout, and of its stderr, kept in its status as stored (the last ones of the last attempt; "+
 			"JSON takes 6 bytes for '<' or a control byte); at most 196608.")
-	fs.StringVar(&o.TaskEvents, "task-events", string(eventvolume.All),
-		"Which finished Tasks get an Event: all, failures or none. Each Event is one more write per Task; "+
-			"a fleet running many Tasks a second may keep only the failures'.")
+	fs.StringVar(&o.TaskEvents, "task-events", string(eventvolume.Failures),
+		"Which finished Tasks get an Event: all, failures or none. Each Event is one more write per Task, which "+
+			"a fleet running many Tasks a second should not pay for every success (its status says the same).")
 	fs.StringVar(&o.SandboxEvents, "sandbox-events", string(eventvolume.All),
 		"Which Sandbox Events are recorded: all, failures (Warnings only: a bind that failed, a pod lost) or none. "+
 			"Bound is one more write to kube-apiserver per bind; a fleet binding many sandboxes a second may keep only the failures.")
