@@ -72,6 +72,7 @@ func newAPIGroupInfo(optsGetter generic.RESTOptionsGetter, deps storageDeps, tas
 		"sandboxes/exec":      sandboxes.Exec,
 		"sandboxes/files":     sandboxes.Files,
 		"sandboxes/archive":   sandboxes.Archive,
+		"sandboxes/metrics":   sandboxes.Metrics,
 		"tasks":               tasks.Task,
 		"tasks/status":        tasks.Status,
 		"tasks/exec":          tasks.Exec,

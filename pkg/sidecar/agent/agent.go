@@ -91,6 +91,8 @@ type Agent struct {
 
 	mainMu  sync.Mutex
 	mainPid int // the wrapped container command, spared by Reset
+
+	started time.Time // for GetStats' uptime
 }
 
 var _ agentv1.AgentServiceServer = &Agent{}
@@ -142,6 +144,7 @@ func New(cfg Config) (*Agent, error) {
 		return nil, err
 	}
 	a := &Agent{
+		started: time.Now(),
 		cfg:     cfg,
 		paths:   paths,
 		env:     baseEnv(cfg.Env, cfg.ScrubEnv),

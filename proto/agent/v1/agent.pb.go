@@ -89,7 +89,7 @@ func (x ProcessInfo_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ProcessInfo_State.Descriptor instead.
 func (ProcessInfo_State) EnumDescriptor() ([]byte, []int) {
-	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{14, 0}
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{16, 0}
 }
 
 type FileStat_Type int32
@@ -145,7 +145,7 @@ func (x FileStat_Type) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use FileStat_Type.Descriptor instead.
 func (FileStat_Type) EnumDescriptor() ([]byte, []int) {
-	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{25, 0}
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{27, 0}
 }
 
 type ExecRequest struct {
@@ -1146,6 +1146,123 @@ func (x *ListProcessesResponse) GetProcesses() []*ProcessInfo {
 	return nil
 }
 
+type StatsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatsRequest) Reset() {
+	*x = StatsRequest{}
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatsRequest) ProtoMessage() {}
+
+func (x *StatsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatsRequest.ProtoReflect.Descriptor instead.
+func (*StatsRequest) Descriptor() ([]byte, []int) {
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{14}
+}
+
+type SandboxStats struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Processes the agent started, and theirs, alive now (zombies not
+	// counted; the agent itself not counted).
+	Processes int32 `protobuf:"varint,1,opt,name=processes,proto3" json:"processes,omitempty"`
+	// Apparent size of the regular files under the workspace, and how many
+	// files and directories the walk saw.
+	WorkspaceBytes   int64 `protobuf:"varint,2,opt,name=workspace_bytes,json=workspaceBytes,proto3" json:"workspace_bytes,omitempty"`
+	WorkspaceEntries int64 `protobuf:"varint,3,opt,name=workspace_entries,json=workspaceEntries,proto3" json:"workspace_entries,omitempty"`
+	// The walk stopped at its bound: the sizes are a lower bound.
+	WorkspaceWalkTruncated bool  `protobuf:"varint,4,opt,name=workspace_walk_truncated,json=workspaceWalkTruncated,proto3" json:"workspace_walk_truncated,omitempty"`
+	UptimeSeconds          int64 `protobuf:"varint,5,opt,name=uptime_seconds,json=uptimeSeconds,proto3" json:"uptime_seconds,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
+}
+
+func (x *SandboxStats) Reset() {
+	*x = SandboxStats{}
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SandboxStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SandboxStats) ProtoMessage() {}
+
+func (x *SandboxStats) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SandboxStats.ProtoReflect.Descriptor instead.
+func (*SandboxStats) Descriptor() ([]byte, []int) {
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SandboxStats) GetProcesses() int32 {
+	if x != nil {
+		return x.Processes
+	}
+	return 0
+}
+
+func (x *SandboxStats) GetWorkspaceBytes() int64 {
+	if x != nil {
+		return x.WorkspaceBytes
+	}
+	return 0
+}
+
+func (x *SandboxStats) GetWorkspaceEntries() int64 {
+	if x != nil {
+		return x.WorkspaceEntries
+	}
+	return 0
+}
+
+func (x *SandboxStats) GetWorkspaceWalkTruncated() bool {
+	if x != nil {
+		return x.WorkspaceWalkTruncated
+	}
+	return false
+}
+
+func (x *SandboxStats) GetUptimeSeconds() int64 {
+	if x != nil {
+		return x.UptimeSeconds
+	}
+	return 0
+}
+
 type ProcessInfo struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	Pid        int32                  `protobuf:"varint,1,opt,name=pid,proto3" json:"pid,omitempty"`
@@ -1170,7 +1287,7 @@ type ProcessInfo struct {
 
 func (x *ProcessInfo) Reset() {
 	*x = ProcessInfo{}
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[14]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1182,7 +1299,7 @@ func (x *ProcessInfo) String() string {
 func (*ProcessInfo) ProtoMessage() {}
 
 func (x *ProcessInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[14]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1195,7 +1312,7 @@ func (x *ProcessInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessInfo.ProtoReflect.Descriptor instead.
 func (*ProcessInfo) Descriptor() ([]byte, []int) {
-	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{14}
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ProcessInfo) GetPid() int32 {
@@ -1292,7 +1409,7 @@ type ResetRequest struct {
 
 func (x *ResetRequest) Reset() {
 	*x = ResetRequest{}
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[15]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1304,7 +1421,7 @@ func (x *ResetRequest) String() string {
 func (*ResetRequest) ProtoMessage() {}
 
 func (x *ResetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[15]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1317,7 +1434,7 @@ func (x *ResetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResetRequest.ProtoReflect.Descriptor instead.
 func (*ResetRequest) Descriptor() ([]byte, []int) {
-	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{15}
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ResetRequest) GetPreserveFiles() bool {
@@ -1338,7 +1455,7 @@ type ResetResponse struct {
 
 func (x *ResetResponse) Reset() {
 	*x = ResetResponse{}
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[16]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1350,7 +1467,7 @@ func (x *ResetResponse) String() string {
 func (*ResetResponse) ProtoMessage() {}
 
 func (x *ResetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[16]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1363,7 +1480,7 @@ func (x *ResetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResetResponse.ProtoReflect.Descriptor instead.
 func (*ResetResponse) Descriptor() ([]byte, []int) {
-	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{16}
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ResetResponse) GetKilled() []*KilledProcess {
@@ -1391,7 +1508,7 @@ type KilledProcess struct {
 
 func (x *KilledProcess) Reset() {
 	*x = KilledProcess{}
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[17]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1403,7 +1520,7 @@ func (x *KilledProcess) String() string {
 func (*KilledProcess) ProtoMessage() {}
 
 func (x *KilledProcess) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[17]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1416,7 +1533,7 @@ func (x *KilledProcess) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KilledProcess.ProtoReflect.Descriptor instead.
 func (*KilledProcess) Descriptor() ([]byte, []int) {
-	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{17}
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *KilledProcess) GetPid() int32 {
@@ -1451,7 +1568,7 @@ type ShellInput struct {
 
 func (x *ShellInput) Reset() {
 	*x = ShellInput{}
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[18]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1463,7 +1580,7 @@ func (x *ShellInput) String() string {
 func (*ShellInput) ProtoMessage() {}
 
 func (x *ShellInput) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[18]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1476,7 +1593,7 @@ func (x *ShellInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShellInput.ProtoReflect.Descriptor instead.
 func (*ShellInput) Descriptor() ([]byte, []int) {
-	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{18}
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ShellInput) GetInput() isShellInput_Input {
@@ -1573,7 +1690,7 @@ type ShellStart struct {
 
 func (x *ShellStart) Reset() {
 	*x = ShellStart{}
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[19]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1585,7 +1702,7 @@ func (x *ShellStart) String() string {
 func (*ShellStart) ProtoMessage() {}
 
 func (x *ShellStart) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[19]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1598,7 +1715,7 @@ func (x *ShellStart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShellStart.ProtoReflect.Descriptor instead.
 func (*ShellStart) Descriptor() ([]byte, []int) {
-	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{19}
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ShellStart) GetCommand() []string {
@@ -1658,7 +1775,7 @@ type ShellOutput struct {
 
 func (x *ShellOutput) Reset() {
 	*x = ShellOutput{}
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[20]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1670,7 +1787,7 @@ func (x *ShellOutput) String() string {
 func (*ShellOutput) ProtoMessage() {}
 
 func (x *ShellOutput) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[20]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1683,7 +1800,7 @@ func (x *ShellOutput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShellOutput.ProtoReflect.Descriptor instead.
 func (*ShellOutput) Descriptor() ([]byte, []int) {
-	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{20}
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ShellOutput) GetData() []byte {
@@ -1732,7 +1849,7 @@ type WriteFileChunk struct {
 
 func (x *WriteFileChunk) Reset() {
 	*x = WriteFileChunk{}
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[21]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1744,7 +1861,7 @@ func (x *WriteFileChunk) String() string {
 func (*WriteFileChunk) ProtoMessage() {}
 
 func (x *WriteFileChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[21]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1757,7 +1874,7 @@ func (x *WriteFileChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteFileChunk.ProtoReflect.Descriptor instead.
 func (*WriteFileChunk) Descriptor() ([]byte, []int) {
-	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{21}
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *WriteFileChunk) GetHeader() *WriteFileHeader {
@@ -1788,7 +1905,7 @@ type WriteFileHeader struct {
 
 func (x *WriteFileHeader) Reset() {
 	*x = WriteFileHeader{}
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[22]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1800,7 +1917,7 @@ func (x *WriteFileHeader) String() string {
 func (*WriteFileHeader) ProtoMessage() {}
 
 func (x *WriteFileHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[22]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1813,7 +1930,7 @@ func (x *WriteFileHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteFileHeader.ProtoReflect.Descriptor instead.
 func (*WriteFileHeader) Descriptor() ([]byte, []int) {
-	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{22}
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *WriteFileHeader) GetPath() string {
@@ -1848,7 +1965,7 @@ type FileChunk struct {
 
 func (x *FileChunk) Reset() {
 	*x = FileChunk{}
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[23]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1860,7 +1977,7 @@ func (x *FileChunk) String() string {
 func (*FileChunk) ProtoMessage() {}
 
 func (x *FileChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[23]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1873,7 +1990,7 @@ func (x *FileChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileChunk.ProtoReflect.Descriptor instead.
 func (*FileChunk) Descriptor() ([]byte, []int) {
-	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{23}
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *FileChunk) GetInfo() *FileStat {
@@ -1899,7 +2016,7 @@ type StatRequest struct {
 
 func (x *StatRequest) Reset() {
 	*x = StatRequest{}
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[24]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1911,7 +2028,7 @@ func (x *StatRequest) String() string {
 func (*StatRequest) ProtoMessage() {}
 
 func (x *StatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[24]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1924,7 +2041,7 @@ func (x *StatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatRequest.ProtoReflect.Descriptor instead.
 func (*StatRequest) Descriptor() ([]byte, []int) {
-	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{24}
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *StatRequest) GetPath() string {
@@ -1952,7 +2069,7 @@ type FileStat struct {
 
 func (x *FileStat) Reset() {
 	*x = FileStat{}
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[25]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1964,7 +2081,7 @@ func (x *FileStat) String() string {
 func (*FileStat) ProtoMessage() {}
 
 func (x *FileStat) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[25]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1977,7 +2094,7 @@ func (x *FileStat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileStat.ProtoReflect.Descriptor instead.
 func (*FileStat) Descriptor() ([]byte, []int) {
-	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{25}
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *FileStat) GetPath() string {
@@ -2035,7 +2152,7 @@ type ListDirRequest struct {
 
 func (x *ListDirRequest) Reset() {
 	*x = ListDirRequest{}
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[26]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2047,7 +2164,7 @@ func (x *ListDirRequest) String() string {
 func (*ListDirRequest) ProtoMessage() {}
 
 func (x *ListDirRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[26]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2060,7 +2177,7 @@ func (x *ListDirRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDirRequest.ProtoReflect.Descriptor instead.
 func (*ListDirRequest) Descriptor() ([]byte, []int) {
-	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{26}
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListDirRequest) GetPath() string {
@@ -2095,7 +2212,7 @@ type ListDirResponse struct {
 
 func (x *ListDirResponse) Reset() {
 	*x = ListDirResponse{}
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[27]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2107,7 +2224,7 @@ func (x *ListDirResponse) String() string {
 func (*ListDirResponse) ProtoMessage() {}
 
 func (x *ListDirResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[27]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2120,7 +2237,7 @@ func (x *ListDirResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDirResponse.ProtoReflect.Descriptor instead.
 func (*ListDirResponse) Descriptor() ([]byte, []int) {
-	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{27}
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListDirResponse) GetEntries() []*FileStat {
@@ -2147,7 +2264,7 @@ type RemoveRequest struct {
 
 func (x *RemoveRequest) Reset() {
 	*x = RemoveRequest{}
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[28]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2159,7 +2276,7 @@ func (x *RemoveRequest) String() string {
 func (*RemoveRequest) ProtoMessage() {}
 
 func (x *RemoveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[28]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2172,7 +2289,7 @@ func (x *RemoveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveRequest.ProtoReflect.Descriptor instead.
 func (*RemoveRequest) Descriptor() ([]byte, []int) {
-	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{28}
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RemoveRequest) GetPath() string {
@@ -2199,7 +2316,7 @@ type RemoveResponse struct {
 
 func (x *RemoveResponse) Reset() {
 	*x = RemoveResponse{}
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[29]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2211,7 +2328,7 @@ func (x *RemoveResponse) String() string {
 func (*RemoveResponse) ProtoMessage() {}
 
 func (x *RemoveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[29]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2224,7 +2341,7 @@ func (x *RemoveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveResponse.ProtoReflect.Descriptor instead.
 func (*RemoveResponse) Descriptor() ([]byte, []int) {
-	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{29}
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RemoveResponse) GetPath() string {
@@ -2247,7 +2364,7 @@ type MakeDirRequest struct {
 
 func (x *MakeDirRequest) Reset() {
 	*x = MakeDirRequest{}
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[30]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2259,7 +2376,7 @@ func (x *MakeDirRequest) String() string {
 func (*MakeDirRequest) ProtoMessage() {}
 
 func (x *MakeDirRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[30]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2272,7 +2389,7 @@ func (x *MakeDirRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MakeDirRequest.ProtoReflect.Descriptor instead.
 func (*MakeDirRequest) Descriptor() ([]byte, []int) {
-	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{30}
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *MakeDirRequest) GetPath() string {
@@ -2305,7 +2422,7 @@ type PackArchiveRequest struct {
 
 func (x *PackArchiveRequest) Reset() {
 	*x = PackArchiveRequest{}
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[31]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2317,7 +2434,7 @@ func (x *PackArchiveRequest) String() string {
 func (*PackArchiveRequest) ProtoMessage() {}
 
 func (x *PackArchiveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[31]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2330,7 +2447,7 @@ func (x *PackArchiveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PackArchiveRequest.ProtoReflect.Descriptor instead.
 func (*PackArchiveRequest) Descriptor() ([]byte, []int) {
-	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{31}
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *PackArchiveRequest) GetPath() string {
@@ -2349,7 +2466,7 @@ type ArchiveChunk struct {
 
 func (x *ArchiveChunk) Reset() {
 	*x = ArchiveChunk{}
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[32]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2361,7 +2478,7 @@ func (x *ArchiveChunk) String() string {
 func (*ArchiveChunk) ProtoMessage() {}
 
 func (x *ArchiveChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[32]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2374,7 +2491,7 @@ func (x *ArchiveChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ArchiveChunk.ProtoReflect.Descriptor instead.
 func (*ArchiveChunk) Descriptor() ([]byte, []int) {
-	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{32}
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ArchiveChunk) GetContent() []byte {
@@ -2396,7 +2513,7 @@ type UnpackArchiveChunk struct {
 
 func (x *UnpackArchiveChunk) Reset() {
 	*x = UnpackArchiveChunk{}
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[33]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2408,7 +2525,7 @@ func (x *UnpackArchiveChunk) String() string {
 func (*UnpackArchiveChunk) ProtoMessage() {}
 
 func (x *UnpackArchiveChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[33]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2421,7 +2538,7 @@ func (x *UnpackArchiveChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnpackArchiveChunk.ProtoReflect.Descriptor instead.
 func (*UnpackArchiveChunk) Descriptor() ([]byte, []int) {
-	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{33}
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *UnpackArchiveChunk) GetPath() string {
@@ -2451,7 +2568,7 @@ type UnpackArchiveResponse struct {
 
 func (x *UnpackArchiveResponse) Reset() {
 	*x = UnpackArchiveResponse{}
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[34]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2463,7 +2580,7 @@ func (x *UnpackArchiveResponse) String() string {
 func (*UnpackArchiveResponse) ProtoMessage() {}
 
 func (x *UnpackArchiveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_agent_v1_agent_proto_msgTypes[34]
+	mi := &file_proto_agent_v1_agent_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2476,7 +2593,7 @@ func (x *UnpackArchiveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnpackArchiveResponse.ProtoReflect.Descriptor instead.
 func (*UnpackArchiveResponse) Descriptor() ([]byte, []int) {
-	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{34}
+	return file_proto_agent_v1_agent_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *UnpackArchiveResponse) GetPath() string {
@@ -2582,7 +2699,14 @@ const file_proto_agent_v1_agent_proto_rawDesc = "" +
 	"\x14ListProcessesRequest\x12$\n" +
 	"\x0elog_tail_bytes\x18\x01 \x01(\x05R\flogTailBytes\"P\n" +
 	"\x15ListProcessesResponse\x127\n" +
-	"\tprocesses\x18\x01 \x03(\v2\x19.arl.agent.v1.ProcessInfoR\tprocesses\"\xbd\x03\n" +
+	"\tprocesses\x18\x01 \x03(\v2\x19.arl.agent.v1.ProcessInfoR\tprocesses\"\x0e\n" +
+	"\fStatsRequest\"\xe3\x01\n" +
+	"\fSandboxStats\x12\x1c\n" +
+	"\tprocesses\x18\x01 \x01(\x05R\tprocesses\x12'\n" +
+	"\x0fworkspace_bytes\x18\x02 \x01(\x03R\x0eworkspaceBytes\x12+\n" +
+	"\x11workspace_entries\x18\x03 \x01(\x03R\x10workspaceEntries\x128\n" +
+	"\x18workspace_walk_truncated\x18\x04 \x01(\bR\x16workspaceWalkTruncated\x12%\n" +
+	"\x0euptime_seconds\x18\x05 \x01(\x03R\ruptimeSeconds\"\xbd\x03\n" +
 	"\vProcessInfo\x12\x10\n" +
 	"\x03pid\x18\x01 \x01(\x05R\x03pid\x12\x10\n" +
 	"\x03tag\x18\x02 \x01(\tR\x03tag\x12\x18\n" +
@@ -2691,13 +2815,14 @@ const file_proto_agent_v1_agent_proto_rawDesc = "" +
 	"\x15UnpackArchiveResponse\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x18\n" +
 	"\aentries\x18\x02 \x01(\x03R\aentries\x12\x14\n" +
-	"\x05bytes\x18\x03 \x01(\x03R\x05bytes2\xd6\b\n" +
+	"\x05bytes\x18\x03 \x01(\x03R\x05bytes2\x9a\t\n" +
 	"\fAgentService\x12=\n" +
 	"\aExecute\x12\x19.arl.agent.v1.ExecRequest\x1a\x15.arl.agent.v1.ExecLog0\x01\x12J\n" +
 	"\rSignalProcess\x12\x1b.arl.agent.v1.SignalRequest\x1a\x1c.arl.agent.v1.SignalResponse\x12D\n" +
 	"\vUpdateFiles\x12\x19.arl.agent.v1.FileRequest\x1a\x1a.arl.agent.v1.FileResponse\x12I\n" +
 	"\bReadFile\x12\x1d.arl.agent.v1.ReadFileRequest\x1a\x1e.arl.agent.v1.ReadFileResponse\x12X\n" +
-	"\rListProcesses\x12\".arl.agent.v1.ListProcessesRequest\x1a#.arl.agent.v1.ListProcessesResponse\x12@\n" +
+	"\rListProcesses\x12\".arl.agent.v1.ListProcessesRequest\x1a#.arl.agent.v1.ListProcessesResponse\x12B\n" +
+	"\bGetStats\x12\x1a.arl.agent.v1.StatsRequest\x1a\x1a.arl.agent.v1.SandboxStats\x12@\n" +
 	"\x05Reset\x12\x1a.arl.agent.v1.ResetRequest\x1a\x1b.arl.agent.v1.ResetResponse\x12K\n" +
 	"\x10InteractiveShell\x12\x18.arl.agent.v1.ShellInput\x1a\x19.arl.agent.v1.ShellOutput(\x010\x01\x12C\n" +
 	"\tWriteFile\x12\x1c.arl.agent.v1.WriteFileChunk\x1a\x16.arl.agent.v1.FileInfo(\x01\x12J\n" +
@@ -2722,7 +2847,7 @@ func file_proto_agent_v1_agent_proto_rawDescGZIP() []byte {
 }
 
 var file_proto_agent_v1_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_proto_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_proto_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_proto_agent_v1_agent_proto_goTypes = []any{
 	(ProcessInfo_State)(0),        // 0: arl.agent.v1.ProcessInfo.State
 	(FileStat_Type)(0),            // 1: arl.agent.v1.FileStat.Type
@@ -2740,77 +2865,81 @@ var file_proto_agent_v1_agent_proto_goTypes = []any{
 	(*ReadFileResponse)(nil),      // 13: arl.agent.v1.ReadFileResponse
 	(*ListProcessesRequest)(nil),  // 14: arl.agent.v1.ListProcessesRequest
 	(*ListProcessesResponse)(nil), // 15: arl.agent.v1.ListProcessesResponse
-	(*ProcessInfo)(nil),           // 16: arl.agent.v1.ProcessInfo
-	(*ResetRequest)(nil),          // 17: arl.agent.v1.ResetRequest
-	(*ResetResponse)(nil),         // 18: arl.agent.v1.ResetResponse
-	(*KilledProcess)(nil),         // 19: arl.agent.v1.KilledProcess
-	(*ShellInput)(nil),            // 20: arl.agent.v1.ShellInput
-	(*ShellStart)(nil),            // 21: arl.agent.v1.ShellStart
-	(*ShellOutput)(nil),           // 22: arl.agent.v1.ShellOutput
-	(*WriteFileChunk)(nil),        // 23: arl.agent.v1.WriteFileChunk
-	(*WriteFileHeader)(nil),       // 24: arl.agent.v1.WriteFileHeader
-	(*FileChunk)(nil),             // 25: arl.agent.v1.FileChunk
-	(*StatRequest)(nil),           // 26: arl.agent.v1.StatRequest
-	(*FileStat)(nil),              // 27: arl.agent.v1.FileStat
-	(*ListDirRequest)(nil),        // 28: arl.agent.v1.ListDirRequest
-	(*ListDirResponse)(nil),       // 29: arl.agent.v1.ListDirResponse
-	(*RemoveRequest)(nil),         // 30: arl.agent.v1.RemoveRequest
-	(*RemoveResponse)(nil),        // 31: arl.agent.v1.RemoveResponse
-	(*MakeDirRequest)(nil),        // 32: arl.agent.v1.MakeDirRequest
-	(*PackArchiveRequest)(nil),    // 33: arl.agent.v1.PackArchiveRequest
-	(*ArchiveChunk)(nil),          // 34: arl.agent.v1.ArchiveChunk
-	(*UnpackArchiveChunk)(nil),    // 35: arl.agent.v1.UnpackArchiveChunk
-	(*UnpackArchiveResponse)(nil), // 36: arl.agent.v1.UnpackArchiveResponse
-	nil,                           // 37: arl.agent.v1.ExecRequest.EnvEntry
-	nil,                           // 38: arl.agent.v1.ShellStart.EnvEntry
+	(*StatsRequest)(nil),          // 16: arl.agent.v1.StatsRequest
+	(*SandboxStats)(nil),          // 17: arl.agent.v1.SandboxStats
+	(*ProcessInfo)(nil),           // 18: arl.agent.v1.ProcessInfo
+	(*ResetRequest)(nil),          // 19: arl.agent.v1.ResetRequest
+	(*ResetResponse)(nil),         // 20: arl.agent.v1.ResetResponse
+	(*KilledProcess)(nil),         // 21: arl.agent.v1.KilledProcess
+	(*ShellInput)(nil),            // 22: arl.agent.v1.ShellInput
+	(*ShellStart)(nil),            // 23: arl.agent.v1.ShellStart
+	(*ShellOutput)(nil),           // 24: arl.agent.v1.ShellOutput
+	(*WriteFileChunk)(nil),        // 25: arl.agent.v1.WriteFileChunk
+	(*WriteFileHeader)(nil),       // 26: arl.agent.v1.WriteFileHeader
+	(*FileChunk)(nil),             // 27: arl.agent.v1.FileChunk
+	(*StatRequest)(nil),           // 28: arl.agent.v1.StatRequest
+	(*FileStat)(nil),              // 29: arl.agent.v1.FileStat
+	(*ListDirRequest)(nil),        // 30: arl.agent.v1.ListDirRequest
+	(*ListDirResponse)(nil),       // 31: arl.agent.v1.ListDirResponse
+	(*RemoveRequest)(nil),         // 32: arl.agent.v1.RemoveRequest
+	(*RemoveResponse)(nil),        // 33: arl.agent.v1.RemoveResponse
+	(*MakeDirRequest)(nil),        // 34: arl.agent.v1.MakeDirRequest
+	(*PackArchiveRequest)(nil),    // 35: arl.agent.v1.PackArchiveRequest
+	(*ArchiveChunk)(nil),          // 36: arl.agent.v1.ArchiveChunk
+	(*UnpackArchiveChunk)(nil),    // 37: arl.agent.v1.UnpackArchiveChunk
+	(*UnpackArchiveResponse)(nil), // 38: arl.agent.v1.UnpackArchiveResponse
+	nil,                           // 39: arl.agent.v1.ExecRequest.EnvEntry
+	nil,                           // 40: arl.agent.v1.ShellStart.EnvEntry
 }
 var file_proto_agent_v1_agent_proto_depIdxs = []int32{
-	37, // 0: arl.agent.v1.ExecRequest.env:type_name -> arl.agent.v1.ExecRequest.EnvEntry
+	39, // 0: arl.agent.v1.ExecRequest.env:type_name -> arl.agent.v1.ExecRequest.EnvEntry
 	4,  // 1: arl.agent.v1.ExecLog.started:type_name -> arl.agent.v1.ExecStarted
 	5,  // 2: arl.agent.v1.ExecLog.exit:type_name -> arl.agent.v1.ExecExit
 	9,  // 3: arl.agent.v1.FileRequest.files:type_name -> arl.agent.v1.File
 	11, // 4: arl.agent.v1.FileResponse.files:type_name -> arl.agent.v1.FileInfo
-	16, // 5: arl.agent.v1.ListProcessesResponse.processes:type_name -> arl.agent.v1.ProcessInfo
+	18, // 5: arl.agent.v1.ListProcessesResponse.processes:type_name -> arl.agent.v1.ProcessInfo
 	0,  // 6: arl.agent.v1.ProcessInfo.state:type_name -> arl.agent.v1.ProcessInfo.State
-	19, // 7: arl.agent.v1.ResetResponse.killed:type_name -> arl.agent.v1.KilledProcess
-	21, // 8: arl.agent.v1.ShellInput.start:type_name -> arl.agent.v1.ShellStart
-	38, // 9: arl.agent.v1.ShellStart.env:type_name -> arl.agent.v1.ShellStart.EnvEntry
-	24, // 10: arl.agent.v1.WriteFileChunk.header:type_name -> arl.agent.v1.WriteFileHeader
-	27, // 11: arl.agent.v1.FileChunk.info:type_name -> arl.agent.v1.FileStat
+	21, // 7: arl.agent.v1.ResetResponse.killed:type_name -> arl.agent.v1.KilledProcess
+	23, // 8: arl.agent.v1.ShellInput.start:type_name -> arl.agent.v1.ShellStart
+	40, // 9: arl.agent.v1.ShellStart.env:type_name -> arl.agent.v1.ShellStart.EnvEntry
+	26, // 10: arl.agent.v1.WriteFileChunk.header:type_name -> arl.agent.v1.WriteFileHeader
+	29, // 11: arl.agent.v1.FileChunk.info:type_name -> arl.agent.v1.FileStat
 	1,  // 12: arl.agent.v1.FileStat.type:type_name -> arl.agent.v1.FileStat.Type
-	27, // 13: arl.agent.v1.ListDirResponse.entries:type_name -> arl.agent.v1.FileStat
+	29, // 13: arl.agent.v1.ListDirResponse.entries:type_name -> arl.agent.v1.FileStat
 	2,  // 14: arl.agent.v1.AgentService.Execute:input_type -> arl.agent.v1.ExecRequest
 	6,  // 15: arl.agent.v1.AgentService.SignalProcess:input_type -> arl.agent.v1.SignalRequest
 	8,  // 16: arl.agent.v1.AgentService.UpdateFiles:input_type -> arl.agent.v1.FileRequest
 	12, // 17: arl.agent.v1.AgentService.ReadFile:input_type -> arl.agent.v1.ReadFileRequest
 	14, // 18: arl.agent.v1.AgentService.ListProcesses:input_type -> arl.agent.v1.ListProcessesRequest
-	17, // 19: arl.agent.v1.AgentService.Reset:input_type -> arl.agent.v1.ResetRequest
-	20, // 20: arl.agent.v1.AgentService.InteractiveShell:input_type -> arl.agent.v1.ShellInput
-	23, // 21: arl.agent.v1.AgentService.WriteFile:input_type -> arl.agent.v1.WriteFileChunk
-	12, // 22: arl.agent.v1.AgentService.ReadFileStream:input_type -> arl.agent.v1.ReadFileRequest
-	26, // 23: arl.agent.v1.AgentService.Stat:input_type -> arl.agent.v1.StatRequest
-	28, // 24: arl.agent.v1.AgentService.ListDir:input_type -> arl.agent.v1.ListDirRequest
-	30, // 25: arl.agent.v1.AgentService.Remove:input_type -> arl.agent.v1.RemoveRequest
-	32, // 26: arl.agent.v1.AgentService.MakeDir:input_type -> arl.agent.v1.MakeDirRequest
-	33, // 27: arl.agent.v1.AgentService.PackArchive:input_type -> arl.agent.v1.PackArchiveRequest
-	35, // 28: arl.agent.v1.AgentService.UnpackArchive:input_type -> arl.agent.v1.UnpackArchiveChunk
-	3,  // 29: arl.agent.v1.AgentService.Execute:output_type -> arl.agent.v1.ExecLog
-	7,  // 30: arl.agent.v1.AgentService.SignalProcess:output_type -> arl.agent.v1.SignalResponse
-	10, // 31: arl.agent.v1.AgentService.UpdateFiles:output_type -> arl.agent.v1.FileResponse
-	13, // 32: arl.agent.v1.AgentService.ReadFile:output_type -> arl.agent.v1.ReadFileResponse
-	15, // 33: arl.agent.v1.AgentService.ListProcesses:output_type -> arl.agent.v1.ListProcessesResponse
-	18, // 34: arl.agent.v1.AgentService.Reset:output_type -> arl.agent.v1.ResetResponse
-	22, // 35: arl.agent.v1.AgentService.InteractiveShell:output_type -> arl.agent.v1.ShellOutput
-	11, // 36: arl.agent.v1.AgentService.WriteFile:output_type -> arl.agent.v1.FileInfo
-	25, // 37: arl.agent.v1.AgentService.ReadFileStream:output_type -> arl.agent.v1.FileChunk
-	27, // 38: arl.agent.v1.AgentService.Stat:output_type -> arl.agent.v1.FileStat
-	29, // 39: arl.agent.v1.AgentService.ListDir:output_type -> arl.agent.v1.ListDirResponse
-	31, // 40: arl.agent.v1.AgentService.Remove:output_type -> arl.agent.v1.RemoveResponse
-	27, // 41: arl.agent.v1.AgentService.MakeDir:output_type -> arl.agent.v1.FileStat
-	34, // 42: arl.agent.v1.AgentService.PackArchive:output_type -> arl.agent.v1.ArchiveChunk
-	36, // 43: arl.agent.v1.AgentService.UnpackArchive:output_type -> arl.agent.v1.UnpackArchiveResponse
-	29, // [29:44] is the sub-list for method output_type
-	14, // [14:29] is the sub-list for method input_type
+	16, // 19: arl.agent.v1.AgentService.GetStats:input_type -> arl.agent.v1.StatsRequest
+	19, // 20: arl.agent.v1.AgentService.Reset:input_type -> arl.agent.v1.ResetRequest
+	22, // 21: arl.agent.v1.AgentService.InteractiveShell:input_type -> arl.agent.v1.ShellInput
+	25, // 22: arl.agent.v1.AgentService.WriteFile:input_type -> arl.agent.v1.WriteFileChunk
+	12, // 23: arl.agent.v1.AgentService.ReadFileStream:input_type -> arl.agent.v1.ReadFileRequest
+	28, // 24: arl.agent.v1.AgentService.Stat:input_type -> arl.agent.v1.StatRequest
+	30, // 25: arl.agent.v1.AgentService.ListDir:input_type -> arl.agent.v1.ListDirRequest
+	32, // 26: arl.agent.v1.AgentService.Remove:input_type -> arl.agent.v1.RemoveRequest
+	34, // 27: arl.agent.v1.AgentService.MakeDir:input_type -> arl.agent.v1.MakeDirRequest
+	35, // 28: arl.agent.v1.AgentService.PackArchive:input_type -> arl.agent.v1.PackArchiveRequest
+	37, // 29: arl.agent.v1.AgentService.UnpackArchive:input_type -> arl.agent.v1.UnpackArchiveChunk
+	3,  // 30: arl.agent.v1.AgentService.Execute:output_type -> arl.agent.v1.ExecLog
+	7,  // 31: arl.agent.v1.AgentService.SignalProcess:output_type -> arl.agent.v1.SignalResponse
+	10, // 32: arl.agent.v1.AgentService.UpdateFiles:output_type -> arl.agent.v1.FileResponse
+	13, // 33: arl.agent.v1.AgentService.ReadFile:output_type -> arl.agent.v1.ReadFileResponse
+	15, // 34: arl.agent.v1.AgentService.ListProcesses:output_type -> arl.agent.v1.ListProcessesResponse
+	17, // 35: arl.agent.v1.AgentService.GetStats:output_type -> arl.agent.v1.SandboxStats
+	20, // 36: arl.agent.v1.AgentService.Reset:output_type -> arl.agent.v1.ResetResponse
+	24, // 37: arl.agent.v1.AgentService.InteractiveShell:output_type -> arl.agent.v1.ShellOutput
+	11, // 38: arl.agent.v1.AgentService.WriteFile:output_type -> arl.agent.v1.FileInfo
+	27, // 39: arl.agent.v1.AgentService.ReadFileStream:output_type -> arl.agent.v1.FileChunk
+	29, // 40: arl.agent.v1.AgentService.Stat:output_type -> arl.agent.v1.FileStat
+	31, // 41: arl.agent.v1.AgentService.ListDir:output_type -> arl.agent.v1.ListDirResponse
+	33, // 42: arl.agent.v1.AgentService.Remove:output_type -> arl.agent.v1.RemoveResponse
+	29, // 43: arl.agent.v1.AgentService.MakeDir:output_type -> arl.agent.v1.FileStat
+	36, // 44: arl.agent.v1.AgentService.PackArchive:output_type -> arl.agent.v1.ArchiveChunk
+	38, // 45: arl.agent.v1.AgentService.UnpackArchive:output_type -> arl.agent.v1.UnpackArchiveResponse
+	30, // [30:46] is the sub-list for method output_type
+	14, // [14:30] is the sub-list for method input_type
 	14, // [14:14] is the sub-list for extension type_name
 	14, // [14:14] is the sub-list for extension extendee
 	0,  // [0:14] is the sub-list for field type_name
@@ -2828,7 +2957,7 @@ func file_proto_agent_v1_agent_proto_init() {
 		(*ExecLog_Started)(nil),
 		(*ExecLog_Exit)(nil),
 	}
-	file_proto_agent_v1_agent_proto_msgTypes[18].OneofWrappers = []any{
+	file_proto_agent_v1_agent_proto_msgTypes[20].OneofWrappers = []any{
 		(*ShellInput_Data)(nil),
 		(*ShellInput_Signal)(nil),
 		(*ShellInput_Start)(nil),
@@ -2839,7 +2968,7 @@ func file_proto_agent_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_proto_agent_v1_agent_proto_rawDesc), len(file_proto_agent_v1_agent_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   37,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

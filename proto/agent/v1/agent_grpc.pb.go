@@ -46,6 +46,7 @@ const (
 	AgentService_UpdateFiles_FullMethodName      = "/arl.agent.v1.AgentService/UpdateFiles"
 	AgentService_ReadFile_FullMethodName         = "/arl.agent.v1.AgentService/ReadFile"
 	AgentService_ListProcesses_FullMethodName    = "/arl.agent.v1.AgentService/ListProcesses"
+	AgentService_GetStats_FullMethodName         = "/arl.agent.v1.AgentService/GetStats"
 	AgentService_Reset_FullMethodName            = "/arl.agent.v1.AgentService/Reset"
 	AgentService_InteractiveShell_FullMethodName = "/arl.agent.v1.AgentService/InteractiveShell"
 	AgentService_WriteFile_FullMethodName        = "/arl.agent.v1.AgentService/WriteFile"
@@ -79,6 +80,10 @@ type AgentServiceClient interface {
 	// ListProcesses lists running commands and the background ones that exited
 	// since the last Reset, with the tail of their log.
 	ListProcesses(ctx context.Context, in *ListProcessesRequest, opts ...grpc.CallOption) (*ListProcessesResponse, error)
+	// GetStats reports the sandbox's own gauges: processes alive, the
+	// workspace's size, the agent's uptime (arl-apiserver serves them as
+	// sandboxes/{name}/metrics).
+	GetStats(ctx context.Context, in *StatsRequest, opts ...grpc.CallOption) (*SandboxStats, error)
 	// Reset kills every process the agent started (grandchildren included;
 	// the wrapped main command is spared) and, unless preserve_files, empties
 	// the workspace (its contents, not the directory).
@@ -179,6 +184,16 @@ func (c *agentServiceClient) ListProcesses(ctx context.Context, in *ListProcesse
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListProcessesResponse)
 	err := c.cc.Invoke(ctx, AgentService_ListProcesses_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *agentServiceClient) GetStats(ctx context.Context, in *StatsRequest, opts ...grpc.CallOption) (*SandboxStats, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SandboxStats)
+	err := c.cc.Invoke(ctx, AgentService_GetStats_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -333,6 +348,10 @@ type AgentServiceServer interface {
 	// ListProcesses lists running commands and the background ones that exited
 	// since the last Reset, with the tail of their log.
 	ListProcesses(context.Context, *ListProcessesRequest) (*ListProcessesResponse, error)
+	// GetStats reports the sandbox's own gauges: processes alive, the
+	// workspace's size, the agent's uptime (arl-apiserver serves them as
+	// sandboxes/{name}/metrics).
+	GetStats(context.Context, *StatsRequest) (*SandboxStats, error)
 	// Reset kills every process the agent started (grandchildren included;
 	// the wrapped main command is spared) and, unless preserve_files, empties
 	// the workspace (its contents, not the directory).
@@ -394,6 +413,9 @@ func (UnimplementedAgentServiceServer) ReadFile(context.Context, *ReadFileReques
 }
 func (UnimplementedAgentServiceServer) ListProcesses(context.Context, *ListProcessesRequest) (*ListProcessesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListProcesses not implemented")
+}
+func (UnimplementedAgentServiceServer) GetStats(context.Context, *StatsRequest) (*SandboxStats, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetStats not implemented")
 }
 func (UnimplementedAgentServiceServer) Reset(context.Context, *ResetRequest) (*ResetResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Reset not implemented")
@@ -525,6 +547,24 @@ func _AgentService_ListProcesses_Handler(srv interface{}, ctx context.Context, d
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(AgentServiceServer).ListProcesses(ctx, req.(*ListProcessesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AgentService_GetStats_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StatsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AgentServiceServer).GetStats(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AgentService_GetStats_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AgentServiceServer).GetStats(ctx, req.(*StatsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -684,6 +724,10 @@ var AgentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListProcesses",
 			Handler:    _AgentService_ListProcesses_Handler,
+		},
+		{
+			MethodName: "GetStats",
+			Handler:    _AgentService_GetStats_Handler,
 		},
 		{
 			MethodName: "Reset",

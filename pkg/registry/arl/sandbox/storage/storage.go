@@ -38,6 +38,7 @@ type SandboxStorage struct {
 	Exec      *ExecREST
 	Files     *FilesREST
 	Archive   *ArchiveREST
+	Metrics   *MetricsREST
 }
 
 // NewStorage returns the etcd-backed storage of Sandboxes; binder (nil: no
@@ -79,6 +80,7 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, bi
 		Exec:      &ExecREST{host},
 		Files:     &FilesREST{host},
 		Archive:   &ArchiveREST{host},
+		Metrics:   &MetricsREST{host},
 	}, nil
 }
 
