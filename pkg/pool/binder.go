@@ -23,7 +23,9 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
@@ -85,7 +87,14 @@ func (b *Binder) Bind(ctx context.Context, sandbox *arl.Sandbox) (arl.SandboxSta
 		}
 		undo = func() { b.discard(pod, "its Sandbox was not stored") }
 	}
-	return boundStatus(pod, b.runtime.Address(pod), now), undo, nil
+	status := boundStatus(pod, b.runtime.Address(pod), now)
+	// The bind counts from the request's arrival (what its client waits).
+	since := now
+	if received, ok := genericapirequest.ReceivedTimestampFrom(ctx); ok {
+		since = received
+	}
+	status.BindDuration = &metav1.Duration{Duration: b.clock.Since(since)}
+	return status, undo, nil
 }
 
 // giveBack returns a claimed pod nobody used, unchanged, to its pool.

@@ -95,6 +95,8 @@ type Controller struct {
 
 	statusWrites writeTimes
 	shortfalls   shortfalls
+	// binds are the pools' last binds (status.recentBinds).
+	binds *recentBinds
 
 	deletions     deletionsSeen
 	orphansMu     sync.Mutex
@@ -131,6 +133,7 @@ func New(cfg Config) (*Controller, error) {
 		clock:         cfg.Clock,
 		failures:      map[string]*failureBackoff{},
 		orphansLogged: map[string]time.Time{},
+		binds:         newRecentBinds(),
 	}
 	c.binder = NewBinder(cfg.Runtime, c.free, c.getPool, cfg.Agents)
 	c.binder.clock = cfg.Clock
@@ -166,6 +169,24 @@ func New(cfg Config) (*Controller, error) {
 		AddFunc:    enqueueSandboxPool,
 		UpdateFunc: func(_, obj interface{}) { enqueueSandboxPool(obj) },
 		DeleteFunc: enqueueSandboxPool,
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Every replica's binds reach the pools' status through the Sandboxes'
+	// bindDuration; those bound before this server started are not recent.
+	_, err = cfg.Sandboxes.Informer().AddEventHandler(cache.ResourceEventHandlerDetailedFuncs{
+		AddFunc: func(obj interface{}, isInInitialList bool) {
+			if sb, ok := obj.(*arlv1alpha1.Sandbox); ok && !isInInitialList {
+				c.binds.observe(nil, sb)
+			}
+		},
+		UpdateFunc: func(old, obj interface{}) {
+			before, _ := old.(*arlv1alpha1.Sandbox)
+			if sb, ok := obj.(*arlv1alpha1.Sandbox); ok {
+				c.binds.observe(before, sb)
+			}
+		},
 	})
 	return c, err
 }

@@ -71,6 +71,8 @@ func (c *Controller) bindPending(ctx context.Context, pool *arlv1alpha1.WarmPool
 			}
 		}
 		status := boundStatus(pod, c.runtime.Address(pod), now)
+		status.BindDuration = &metav1.Duration{Duration: now.Sub(sandbox.CreationTimestamp.Time)}
+		c.binds.expectWaited(sandbox.UID)
 		err := c.updateSandboxStatus(ctx, sandbox, func(s *arlv1alpha1.Sandbox) error {
 			if s.Status.Phase != arlv1alpha1.SandboxPending {
 				return errStale

@@ -66,3 +66,15 @@ func pendingStatus(reason, message string, now time.Time) arl.SandboxStatus {
 		}},
 	}
 }
+
+// Reasons of the WarmPool "Refilling" condition.
+const (
+	refillFull            = "Full"
+	refillCreating        = "Creating"
+	refillDeferred        = "Deferred"
+	refillBackingOff      = "BackingOff"
+	refillNetworkNotReady = "NetworkNotReady"
+)
+
+// refillState is what a pool's sync did about its idle pods.
+type refillState struct{ reason, message string }

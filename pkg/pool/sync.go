@@ -84,6 +84,7 @@ func (c *Controller) syncPool(ctx context.Context, key string) (time.Duration, e
 	if apierrors.IsNotFound(err) {
 		c.shortfalls.end(key)
 		forgetPool(namespace, name)
+		c.binds.forget(key)
 		switch decideMissingPool(c.deletions.seen(key), c.verifyStore(ctx)) {
 		case deletePods:
 			return 0, c.poolDeleted(ctx, namespace, name, pods)
@@ -150,32 +151,43 @@ func (c *Controller) syncPool(ctx context.Context, key string) (time.Duration, e
 
 	// Keep spec.replicas idle pods, plus one for each Sandbox still waiting.
 	desired := int(*pool.Spec.Replicas) + unbound
-	have := len(classified.idle) + c.expectations.pending(key, now)
+	starting := c.expectations.pending(key, now)
+	have := len(classified.idle) + starting
+	refill := refillState{reason: refillFull, message: fmt.Sprintf("%d of %d idle pods", len(classified.idle), desired)}
+	short := fmt.Sprintf("%d of %d idle pods, %d being created", len(classified.idle), desired, starting)
 	switch {
 	case have < desired:
 		if networkErr != nil {
 			// New pods would run without the pool's isolation.
+			refill = refillState{refillNetworkNotReady, short + "; no new pods until the pool's network isolation is written"}
 			break
 		}
 		if b, ok := c.backoff(key); ok && now.Before(b.until) {
+			refill = refillState{refillBackingOff, fmt.Sprintf("%s; after %s, no new pods until %s", short, b.reason, b.until.UTC().Format(time.RFC3339))}
 			requeue.at(b.until.Sub(now))
 			break
 		}
 		if wait := c.refillWait(key, &classified, unbound, now); wait > 0 {
+			refill = refillState{refillDeferred, short + "; binds are arriving: the refill waits for them to pass"}
 			requeue.at(wait)
 			break
 		}
 		c.shortfalls.end(key)
-		errs = append(errs, c.createPods(ctx, pool, min(desired-have, c.cfg.CreateBurst), now))
+		n := min(desired-have, c.cfg.CreateBurst)
+		refill = refillState{refillCreating, fmt.Sprintf("%s; creating %d more", short, n)}
+		errs = append(errs, c.createPods(ctx, pool, n, now))
 	case have > desired && c.expectations.pending(key, now) == 0:
 		c.shortfalls.end(key)
 		errs = append(errs, c.deleteExcess(ctx, classified.idle, have-desired))
 	default:
 		c.shortfalls.end(key)
+		if len(classified.idle) < desired {
+			refill = refillState{refillCreating, short}
+		}
 	}
 
 	observePool(pool, desired, &classified)
-	if wait, err := c.updatePoolStatus(ctx, pool, &classified, now); err != nil {
+	if wait, err := c.updatePoolStatus(ctx, pool, &classified, refill, now); err != nil {
 		errs = append(errs, err)
 	} else if wait > 0 {
 		requeue.at(wait)
@@ -333,9 +345,10 @@ const statusInterval = time.Second
 // updatePoolStatus writes the pool's status when it changed, at most once
 // per statusInterval unless the spec changed; it returns when to look
 // again if it held a write back.
-func (c *Controller) updatePoolStatus(ctx context.Context, pool *arlv1alpha1.WarmPool, pods *poolPods, now time.Time) (time.Duration, error) {
+func (c *Controller) updatePoolStatus(ctx context.Context, pool *arlv1alpha1.WarmPool, pods *poolPods, refill refillState, now time.Time) (time.Duration, error) {
 	key := pool.Namespace + "/" + pool.Name
 	status := pool.Status.DeepCopy()
+	status.RecentBinds = c.binds.summary(key)
 	status.ObservedGeneration = pool.Generation
 	status.Replicas = int32(len(pods.idle) + len(pods.allocated))
 	status.AllocatedReplicas = int32(len(pods.allocated))
@@ -365,7 +378,13 @@ func (c *Controller) updatePoolStatus(ctx context.Context, pool *arlv1alpha1.War
 	}
 	// now is a transition time only where a condition's status changed.
 	ready.LastTransitionTime, failure.LastTransitionTime = metav1.NewTime(now), metav1.NewTime(now)
+	refilling := metav1.Condition{Type: arlv1alpha1.WarmPoolConditionRefilling, Status: metav1.ConditionTrue, Reason: refill.reason,
+		Message: refill.message, ObservedGeneration: pool.Generation, LastTransitionTime: metav1.NewTime(now)}
+	if refill.reason == refillFull {
+		refilling.Status = metav1.ConditionFalse
+	}
 	meta.SetStatusCondition(&status.Conditions, ready)
+	meta.SetStatusCondition(&status.Conditions, refilling)
 	meta.SetStatusCondition(&status.Conditions, failure)
 
 	if apiequality.Semantic.DeepEqual(*status, pool.Status) {

@@ -115,6 +115,11 @@ const (
 const (
 	// WarmPoolConditionReady is True when readyReplicas reaches spec.replicas.
 	WarmPoolConditionReady = "Ready"
+	// WarmPoolConditionRefilling is True while the pool is short of idle
+	// pods, its reason saying what the refill does (Creating, Deferred while
+	// binds arrive, BackingOff after failures, NetworkNotReady); False
+	// (Full) when it has them all.
+	WarmPoolConditionRefilling = "Refilling"
 	// WarmPoolConditionReplicaFailure is True while the pool's pods fail to
 	// start (they are replaced with a backoff).
 	WarmPoolConditionReplicaFailure = "ReplicaFailure"
@@ -131,8 +136,22 @@ type WarmPoolStatus struct {
 	// AllocatedReplicas counts pods bound to a Sandbox.
 	AllocatedReplicas int32
 	// Selector selects the pool's idle pods; the scale subresource reports it.
-	Selector   string
-	Conditions []metav1.Condition
+	Selector string
+	// RecentBinds summarizes the pool's last binds as the replica managing
+	// the pool saw them; nil before the first.
+	RecentBinds *WarmPoolBinds
+	Conditions  []metav1.Condition
+}
+
+// WarmPoolBinds summarizes a pool's recent binds.
+type WarmPoolBinds struct {
+	// Count is how many binds the figures cover: the last ones, up to 100.
+	Count int32
+	// Waited is how many of them waited for a new pod (created Pending).
+	Waited int32
+	// P50 and P99 are percentiles of their Sandboxes' bindDuration.
+	P50 metav1.Duration
+	P99 metav1.Duration
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
@@ -212,6 +231,10 @@ type SandboxStatus struct {
 	WorkDir string
 	// BoundTime is when the pod was bound.
 	BoundTime *metav1.Time
+	// BindDuration is how long the bind took: for a Sandbox bound at its
+	// create, from the request's arrival to its pod's claim; for one created
+	// Pending, from its creation (whole seconds) to its bind.
+	BindDuration *metav1.Duration
 	// LastActivityTime is when a Task last started or finished here; the idle
 	// timeout counts from it.
 	LastActivityTime *metav1.Time

@@ -63,6 +63,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.TaskStatus{}.OpenAPIModelName():                       schema_pkg_apis_arl_v1alpha1_TaskStatus(ref),
 		v1alpha1.TaskStep{}.OpenAPIModelName():                         schema_pkg_apis_arl_v1alpha1_TaskStep(ref),
 		v1alpha1.WarmPool{}.OpenAPIModelName():                         schema_pkg_apis_arl_v1alpha1_WarmPool(ref),
+		v1alpha1.WarmPoolBinds{}.OpenAPIModelName():                    schema_pkg_apis_arl_v1alpha1_WarmPoolBinds(ref),
 		v1alpha1.WarmPoolList{}.OpenAPIModelName():                     schema_pkg_apis_arl_v1alpha1_WarmPoolList(ref),
 		v1alpha1.WarmPoolSpec{}.OpenAPIModelName():                     schema_pkg_apis_arl_v1alpha1_WarmPoolSpec(ref),
 		v1alpha1.WarmPoolStatus{}.OpenAPIModelName():                   schema_pkg_apis_arl_v1alpha1_WarmPoolStatus(ref),
@@ -1401,6 +1402,12 @@ func schema_pkg_apis_arl_v1alpha1_SandboxStatus(ref common.ReferenceCallback) co
 							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
 						},
 					},
+					"bindDuration": {
+						SchemaProps: spec.SchemaProps{
+							Description: "bindDuration is how long the bind took: for a Sandbox bound at its create, from the request's arrival to its pod's claim; for one created Pending, from its creation (whole seconds) to its bind.",
+							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+						},
+					},
 					"lastActivityTime": {
 						SchemaProps: spec.SchemaProps{
 							Description: "lastActivityTime is when a Task last started or finished here; the idle timeout counts from it.",
@@ -1441,7 +1448,7 @@ func schema_pkg_apis_arl_v1alpha1_SandboxStatus(ref common.ReferenceCallback) co
 			},
 		},
 		Dependencies: []string{
-			metav1.Condition{}.OpenAPIModelName(), metav1.Time{}.OpenAPIModelName()},
+			metav1.Condition{}.OpenAPIModelName(), metav1.Duration{}.OpenAPIModelName(), metav1.Time{}.OpenAPIModelName()},
 	}
 }
 
@@ -2036,6 +2043,50 @@ func schema_pkg_apis_arl_v1alpha1_WarmPool(ref common.ReferenceCallback) common.
 	}
 }
 
+func schema_pkg_apis_arl_v1alpha1_WarmPoolBinds(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "WarmPoolBinds summarizes a pool's recent binds.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"count": {
+						SchemaProps: spec.SchemaProps{
+							Description: "count is how many binds the figures cover: the last ones, up to 100.",
+							Default:     0,
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"waited": {
+						SchemaProps: spec.SchemaProps{
+							Description: "waited is how many of them waited for a new pod (created Pending).",
+							Default:     0,
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"p50": {
+						SchemaProps: spec.SchemaProps{
+							Description: "p50 is the median of their Sandboxes' bindDuration.",
+							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+						},
+					},
+					"p99": {
+						SchemaProps: spec.SchemaProps{
+							Description: "p99 is the 99th percentile of their Sandboxes' bindDuration.",
+							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"count", "waited", "p50", "p99"},
+			},
+		},
+		Dependencies: []string{
+			metav1.Duration{}.OpenAPIModelName()},
+	}
+}
+
 func schema_pkg_apis_arl_v1alpha1_WarmPoolList(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -2174,6 +2225,12 @@ func schema_pkg_apis_arl_v1alpha1_WarmPoolStatus(ref common.ReferenceCallback) c
 							Format:      "",
 						},
 					},
+					"recentBinds": {
+						SchemaProps: spec.SchemaProps{
+							Description: "recentBinds summarizes the pool's last binds as the replica managing the pool saw them; absent before the first.",
+							Ref:         ref(v1alpha1.WarmPoolBinds{}.OpenAPIModelName()),
+						},
+					},
 					"conditions": {
 						VendorExtensible: spec.VendorExtensible{
 							Extensions: spec.Extensions{
@@ -2186,7 +2243,7 @@ func schema_pkg_apis_arl_v1alpha1_WarmPoolStatus(ref common.ReferenceCallback) c
 							},
 						},
 						SchemaProps: spec.SchemaProps{
-							Description: "conditions are \"Ready\", True when readyReplicas reaches spec.replicas, and \"ReplicaFailure\", True while pods fail to start.",
+							Description: "conditions are \"Ready\", True when readyReplicas reaches spec.replicas; \"Refilling\", True while the pool is short of idle pods (its reason: Creating, Deferred while binds arrive, BackingOff, NetworkNotReady), False (Full) otherwise; and \"ReplicaFailure\", True while pods fail to start.",
 							Type:        []string{"array"},
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{
@@ -2201,7 +2258,7 @@ func schema_pkg_apis_arl_v1alpha1_WarmPoolStatus(ref common.ReferenceCallback) c
 			},
 		},
 		Dependencies: []string{
-			metav1.Condition{}.OpenAPIModelName()},
+			v1alpha1.WarmPoolBinds{}.OpenAPIModelName(), metav1.Condition{}.OpenAPIModelName()},
 	}
 }
 

@@ -137,6 +137,7 @@ class SandboxStatus(TypedDict, total=False):
     nodeName: str
     workDir: str
     boundTime: str
+    bindDuration: str
     lastActivityTime: str
     observedGeneration: int
     conditions: List[Condition]
@@ -197,11 +198,21 @@ class WarmPoolSpec(TypedDict, total=False):
     reusePolicy: Literal["Delete", "Reset"]
 
 
+class WarmPoolBinds(TypedDict, total=False):
+    """A pool's last binds (``status.recentBinds``): ``p50``, ``p99`` are
+    durations as Kubernetes writes them (``"12ms"``, ``"1.5s"``)."""
+    count: int
+    waited: int
+    p50: str
+    p99: str
+
+
 class WarmPoolStatus(TypedDict, total=False):
     replicas: int
     readyReplicas: int
     allocatedReplicas: int
     observedGeneration: int
+    recentBinds: WarmPoolBinds
     conditions: List[Condition]
 
 

@@ -24,6 +24,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/component-base/metrics/testutil"
@@ -126,6 +127,26 @@ func TestMetricsCountAKnownWorkload(t *testing.T) {
 		after = e.scrape()
 		return value(after, "arl_warmpool_pods", with(pool, "state", "allocated")) == 3
 	})
+
+	// kubectl describe warmpool shows the same binds and the refill.
+	for _, c := range []struct {
+		pool          string
+		count, waited int32
+	}{{"python-pool", 3, 0}, {"on-demand", 1, 1}} {
+		framework.Eventually(t, 30*time.Second, c.pool+"'s status.recentBinds", func() bool {
+			p, err := e.arl.WarmPools(ns).Get(e.ctx, c.pool, metav1.GetOptions{})
+			rb := p.Status.RecentBinds
+			return err == nil && rb != nil && rb.Count == c.count && rb.Waited == c.waited && rb.P50.Duration > 0 && rb.P99.Duration >= rb.P50.Duration
+		})
+	}
+	framework.Eventually(t, 30*time.Second, "python-pool Refilling False (Full)", func() bool {
+		p, err := e.arl.WarmPools(ns).Get(e.ctx, "python-pool", metav1.GetOptions{})
+		c := meta.FindStatusCondition(p.Status.Conditions, arlv1alpha1.WarmPoolConditionRefilling)
+		return err == nil && c != nil && c.Status == metav1.ConditionFalse && c.Reason == "Full"
+	})
+	if desc := e.server.Kubectl().MustRun("describe", "warmpool", "python-pool"); !strings.Contains(desc, "Recent Binds") || !strings.Contains(desc, "Refilling") {
+		t.Errorf("kubectl describe warmpool does not show the recent binds and the refill:\n%s", desc)
+	}
 
 	delta := func(name string, labels map[string]string) float64 {
 		return value(after, name, labels) - value(before, name, labels)

@@ -165,6 +165,10 @@ const (
 const (
 	// WarmPoolConditionReady is True when readyReplicas reaches spec.replicas.
 	WarmPoolConditionReady = "Ready"
+	// WarmPoolConditionRefilling is True while the pool is short of idle
+	// pods, its reason saying what the refill does; False (Full) when it has
+	// them all.
+	WarmPoolConditionRefilling = "Refilling"
 	// WarmPoolConditionReplicaFailure is True while the pool's pods fail to
 	// start (they are replaced with a backoff).
 	WarmPoolConditionReplicaFailure = "ReplicaFailure"
@@ -187,14 +191,37 @@ type WarmPoolStatus struct {
 	// selector is the label selector of the pool's idle pods (scale subresource).
 	// +optional
 	Selector string `json:"selector,omitempty"`
-	// conditions are "Ready", True when readyReplicas reaches spec.replicas,
-	// and "ReplicaFailure", True while pods fail to start.
+	// recentBinds summarizes the pool's last binds as the replica managing
+	// the pool saw them; absent before the first.
+	// +optional
+	RecentBinds *WarmPoolBinds `json:"recentBinds,omitempty"`
+	// conditions are "Ready", True when readyReplicas reaches spec.replicas;
+	// "Refilling", True while the pool is short of idle pods (its reason:
+	// Creating, Deferred while binds arrive, BackingOff, NetworkNotReady),
+	// False (Full) otherwise; and "ReplicaFailure", True while pods fail to
+	// start.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
 	// +patchStrategy=merge
 	// +patchMergeKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
+}
+
+// WarmPoolBinds summarizes a pool's recent binds.
+type WarmPoolBinds struct {
+	// count is how many binds the figures cover: the last ones, up to 100.
+	// +required
+	Count int32 `json:"count"`
+	// waited is how many of them waited for a new pod (created Pending).
+	// +required
+	Waited int32 `json:"waited"`
+	// p50 is the median of their Sandboxes' bindDuration.
+	// +required
+	P50 metav1.Duration `json:"p50"`
+	// p99 is the 99th percentile of their Sandboxes' bindDuration.
+	// +required
+	P99 metav1.Duration `json:"p99"`
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
@@ -301,6 +328,11 @@ type SandboxStatus struct {
 	// boundTime is when the pod was bound.
 	// +optional
 	BoundTime *metav1.Time `json:"boundTime,omitempty"`
+	// bindDuration is how long the bind took: for a Sandbox bound at its
+	// create, from the request's arrival to its pod's claim; for one created
+	// Pending, from its creation (whole seconds) to its bind.
+	// +optional
+	BindDuration *metav1.Duration `json:"bindDuration,omitempty"`
 	// lastActivityTime is when a Task last started or finished here; the
 	// idle timeout counts from it.
 	// +optional

@@ -157,6 +157,11 @@ func (in WarmPool) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in WarmPoolBinds) OpenAPIModelName() string {
+	return "io.infra.arl.v1alpha1.WarmPoolBinds"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in WarmPoolList) OpenAPIModelName() string {
 	return "io.infra.arl.v1alpha1.WarmPoolList"
 }
