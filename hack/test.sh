@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's test entry point (`make test` = `hack/test.sh all`).
-#   verify       gofmt, go vet, generated code and protobufs current
+#   verify       gofmt, go vet, generated code and protobufs current, monitoring rules (promtool)
 #   unit         go test -race of pkg/ and cmd/ (real etcd embedded where storage is tested)
 #   fuzz         every fuzz target for a few seconds (FUZZTIME=5m: that long
 #                each; `make fuzz`); corpora in <package>/testdata/fuzz
