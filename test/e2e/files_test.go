@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"strings"
@@ -131,6 +132,22 @@ func TestSandboxFilesThroughAggregation(t *testing.T) {
 		t.Errorf("plain exec through the aggregator: %q, exit %d", out.String(), *code)
 	}
 
+	// The sandbox's own gauges, through the aggregator: the 32 MiB blob is
+	// in its workspace's size.
+	gauges, err := sandboxSub(admin, "GET", ns, "fs", "metrics").DoRaw(ctx)
+	if err != nil {
+		t.Fatalf("sandboxes/fs/metrics: %v", err)
+	}
+	var workspaceBytes float64
+	for _, line := range strings.Split(string(gauges), "\n") {
+		if strings.HasPrefix(line, "arl_sandbox_workspace_bytes{") {
+			_, _ = fmt.Sscan(line[strings.LastIndexByte(line, ' ')+1:], &workspaceBytes)
+		}
+	}
+	if workspaceBytes < size {
+		t.Errorf("the sandbox's workspace_bytes %v, want at least the %d-byte blob:\n%s", workspaceBytes, size, gauges)
+	}
+
 	viewer := serviceAccountUser(t, ns, "viewer")
 	reader := serviceAccountUser(t, ns, "reader")
 	editor := serviceAccountUser(t, ns, "editor")
@@ -139,15 +156,19 @@ func TestSandboxFilesThroughAggregation(t *testing.T) {
 	kubectl(t, "create", "role", "file-reader", "-n", ns, "--verb=get", "--resource=sandboxes.arl.infra.io/files,sandboxes.arl.infra.io/archive")
 	kubectl(t, "create", "rolebinding", "reader", "-n", ns, "--role=file-reader", "--serviceaccount="+ns+":reader")
 	for _, tc := range []struct {
-		who, cfg    string
-		read, write bool
+		who, cfg             string
+		read, write, metrics bool
 	}{
-		{"viewer", viewer, false, false},
-		{"file reader", reader, true, false},
-		{"editor", editor, true, true},
+		{"viewer", viewer, false, false, true},
+		{"file reader", reader, true, false, false},
+		{"editor", editor, true, true, true},
 	} {
 		c := arlREST(t, tc.cfg)
-		_, err := sandboxSub(c, "GET", ns, "fs", "files", "path", "tree/a.txt").DoRaw(ctx)
+		_, err := sandboxSub(c, "GET", ns, "fs", "metrics").DoRaw(ctx)
+		if tc.metrics != (err == nil) || (!tc.metrics && !apierrors.IsForbidden(err)) {
+			t.Errorf("%s reads the sandbox's metrics: %v, want allowed %v", tc.who, err, tc.metrics)
+		}
+		_, err = sandboxSub(c, "GET", ns, "fs", "files", "path", "tree/a.txt").DoRaw(ctx)
 		if tc.read != (err == nil) || (!tc.read && !apierrors.IsForbidden(err)) {
 			t.Errorf("%s reads a file: %v, want allowed %v", tc.who, err, tc.read)
 		}
