@@ -19,6 +19,7 @@ package apiserver
 import (
 	"github.com/arl-infra/arl/pkg/executor"
 	"github.com/arl-infra/arl/pkg/pool"
+	"github.com/arl-infra/arl/pkg/pool/claims"
 	"github.com/arl-infra/arl/pkg/sidecar/client"
 )
 
@@ -26,6 +27,7 @@ import (
 // /metrics the generic server serves beside its own families.
 func registerMetrics() {
 	pool.RegisterMetrics()
+	claims.RegisterMetrics()
 	executor.RegisterMetrics()
 	client.RegisterMetrics()
 }

@@ -97,6 +97,8 @@ type Controller struct {
 	shortfalls   shortfalls
 	// binds are the pools' last binds (status.recentBinds).
 	binds *recentBinds
+	// ready are the pods seen Ready (arl_warmpool_pod_ready_duration_seconds).
+	ready readyPods
 
 	deletions     deletionsSeen
 	orphansMu     sync.Mutex
@@ -135,6 +137,7 @@ func New(cfg Config) (*Controller, error) {
 		orphansLogged: map[string]time.Time{},
 		binds:         newRecentBinds(),
 	}
+	countSandboxes(c.sandboxes)
 	c.binder = NewBinder(cfg.Runtime, c.free, c.getPool, cfg.Agents)
 	c.binder.clock = cfg.Clock
 
@@ -287,6 +290,7 @@ func (c *Controller) onPodChange(pod *Pod, deleted bool) {
 		c.free.Observe(pod.Key(), pod)
 	}
 	c.expectations.observe(pod.PoolKey(), pod.Key())
+	c.ready.observe(pod, deleted, c.leading.Load(), c.now())
 	c.enqueue(pod.PoolKey())
 }
 

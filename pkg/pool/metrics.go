@@ -18,12 +18,17 @@ package pool
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 
 	"k8s.io/component-base/metrics"
 	"k8s.io/component-base/metrics/legacyregistry"
 
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
+	arllisters "github.com/arl-infra/arl/pkg/generated/listers/arl/v1alpha1"
 )
 
 // Outcomes of a bind (the outcome label of arl_sandbox_bind_duration_seconds).
@@ -60,6 +65,13 @@ var (
 			"idle_ready, idle_starting, allocated. Reported by the replica that manages pools.",
 		StabilityLevel: metrics.ALPHA,
 	}, []string{"namespace", "pool", "state"})
+	podReadyDuration = metrics.NewHistogramVec(&metrics.HistogramOpts{
+		Namespace: "arl", Subsystem: "warmpool", Name: "pod_ready_duration_seconds",
+		Help: "From a pool pod's creation to the first time it is seen Ready (its agent answers), as the replica managing pools sees it. " +
+			"In a cluster the creation time has whole seconds.",
+		Buckets:        metrics.ExponentialBuckets(0.05, 2, 14), // 50 ms to 410 s
+		StabilityLevel: metrics.ALPHA,
+	}, []string{"namespace", "pool"})
 	podFailures = metrics.NewCounterVec(&metrics.CounterOpts{
 		Namespace: "arl", Subsystem: "warmpool", Name: "pod_failures_total",
 		Help:           "Pool pods replaced because they failed or were not Ready in time, by reason.",
@@ -73,7 +85,8 @@ var registerOnce sync.Once
 // server's /metrics.
 func RegisterMetrics() {
 	registerOnce.Do(func() {
-		legacyregistry.MustRegister(bindDuration, poolPodsGauge, podFailures)
+		legacyregistry.MustRegister(bindDuration, poolPodsGauge, podReadyDuration, podFailures)
+		legacyregistry.CustomMustRegister(sandboxPhases)
 	})
 }
 
@@ -108,5 +121,72 @@ func forgetPools() { poolPodsGauge.Reset() }
 func forgetPool(namespace, name string) {
 	for _, state := range []string{podsDesired, podsIdleReady, podsIdleStarting, podsAllocated} {
 		poolPodsGauge.DeleteLabelValues(namespace, name, state)
+	}
+}
+
+// readyPods remembers whether each pod was last seen Ready, so that a pod's
+// time to Ready is observed once, when it turns Ready.
+type readyPods struct {
+	mu    sync.Mutex
+	ready map[types.UID]bool
+}
+
+// observe follows pod's readiness; record says whether a pod turning
+// Ready is observed (the replica managing pools records, the others
+// follow along so that a new leader does not count pods Ready long ago).
+func (r *readyPods) observe(pod *Pod, deleted, record bool, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if deleted {
+		delete(r.ready, pod.UID)
+		return
+	}
+	if r.ready == nil {
+		r.ready = map[types.UID]bool{}
+	}
+	wasReady, known := r.ready[pod.UID]
+	r.ready[pod.UID] = pod.Ready
+	// First seen (already Ready, or not yet), or no change: nothing to time.
+	if !known || wasReady || !pod.Ready {
+		return
+	}
+	// Ready again after a blip is not a start.
+	if record && pod.NotReadySince.IsZero() && !pod.Created.IsZero() {
+		podReadyDuration.WithLabelValues(pod.Namespace, pod.Pool).Observe(now.Sub(pod.Created).Seconds())
+	}
+}
+
+// sandboxPhases counts Sandboxes by namespace and phase from the informer
+// cache when /metrics is read: arl_sandboxes.
+var sandboxPhases = &sandboxPhaseCollector{desc: metrics.NewDesc("arl_sandboxes",
+	"Sandboxes by namespace and phase, from this replica's cache.", []string{"namespace", "phase"}, nil, metrics.ALPHA, "")}
+
+type sandboxPhaseCollector struct {
+	metrics.BaseStableCollector
+	desc   *metrics.Desc
+	lister atomic.Pointer[arllisters.SandboxLister]
+}
+
+// countSandboxes makes sandboxPhases read lister.
+func countSandboxes(lister arllisters.SandboxLister) { sandboxPhases.lister.Store(&lister) }
+
+func (c *sandboxPhaseCollector) DescribeWithStability(ch chan<- *metrics.Desc) { ch <- c.desc }
+
+func (c *sandboxPhaseCollector) CollectWithStability(ch chan<- metrics.Metric) {
+	lister := c.lister.Load()
+	if lister == nil {
+		return
+	}
+	sandboxes, err := (*lister).List(labels.Everything())
+	if err != nil {
+		return
+	}
+	type key struct{ namespace, phase string }
+	counts := map[key]int{}
+	for _, sb := range sandboxes {
+		counts[key{sb.Namespace, string(sb.Status.Phase)}]++
+	}
+	for k, n := range counts {
+		ch <- metrics.NewLazyConstMetric(c.desc, metrics.GaugeValue, float64(n), k.namespace, k.phase)
 	}
 }

@@ -109,6 +109,7 @@ func (l *Ledger) Create(ctx context.Context, c Claim) error {
 		return err
 	}
 	key := l.key(c.UID)
+	claimWrites.WithLabelValues("create").Inc()
 	resp, err := l.client.Txn(ctx).
 		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
 		Then(clientv3.OpPut(key, string(value))).
@@ -142,6 +143,7 @@ func (l *Ledger) Delete(ctx context.Context, uid types.UID, sandbox string) erro
 		if err := json.Unmarshal(kv.Value, &c); err == nil && c.Sandbox != sandbox {
 			return fmt.Errorf("%w: %q, not %q", ErrNotHolder, c.Sandbox, sandbox)
 		}
+		claimWrites.WithLabelValues("delete").Inc()
 		txn, err := l.client.Txn(ctx).
 			If(clientv3.Compare(clientv3.ModRevision(key), "=", kv.ModRevision)).
 			Then(clientv3.OpDelete(key)).
@@ -160,6 +162,7 @@ func (l *Ledger) Delete(ctx context.Context, uid types.UID, sandbox string) erro
 // Forget removes a claim whatever it holds: for a pod that no longer
 // exists.
 func (l *Ledger) Forget(ctx context.Context, uid types.UID) error {
+	claimWrites.WithLabelValues("forget").Inc()
 	resp, err := l.client.Delete(ctx, l.key(uid))
 	if err != nil {
 		return err

@@ -123,9 +123,10 @@ func TestMetricsCountAKnownWorkload(t *testing.T) {
 		return err == nil && sb.Status.Phase == arlv1alpha1.SandboxReady
 	})
 	var after testutil.Metrics
-	framework.Eventually(t, 30*time.Second, "the gauge counts 3 allocated pods", func() bool {
+	framework.Eventually(t, time.Minute, "3 allocated pods, the pool refilled to 3 idle Ready ones", func() bool {
 		after = e.scrape()
-		return value(after, "arl_warmpool_pods", with(pool, "state", "allocated")) == 3
+		return value(after, "arl_warmpool_pods", with(pool, "state", "allocated")) == 3 &&
+			value(after, "arl_warmpool_pods", with(pool, "state", "idle_ready")) == 3
 	})
 
 	// kubectl describe warmpool shows the same binds and the refill.
@@ -168,6 +169,9 @@ func TestMetricsCountAKnownWorkload(t *testing.T) {
 		{"arl_task_duration_seconds_count", map[string]string{"state": "Failed"}, 1},
 		{"arl_task_queue_wait_seconds_count", map[string]string{"namespace": ns}, 4},
 		{"arl_agent_call_duration_seconds_count", map[string]string{"rpc": "Execute", "code": "OK"}, 4},
+		// The refill's 3 pods and the waiting Sandbox's 1 turned Ready.
+		{"arl_warmpool_pod_ready_duration_seconds_count", pool, 3},
+		{"arl_warmpool_pod_ready_duration_seconds_count", map[string]string{"pool": "on-demand"}, 1},
 	} {
 		if got := delta(c.name, c.labels); got != c.want {
 			t.Errorf("%s%v moved by %v, want %v", c.name, c.labels, got, c.want)
@@ -177,6 +181,9 @@ func TestMetricsCountAKnownWorkload(t *testing.T) {
 		if got := value(after, gauge, nil); got != 0 {
 			t.Errorf("%s = %v with nothing running, want 0", gauge, got)
 		}
+	}
+	if got := value(after, "arl_sandboxes", map[string]string{"namespace": ns, "phase": "Ready"}); got != 4 {
+		t.Errorf("arl_sandboxes{phase=Ready} = %v, want 4", got)
 	}
 	if got := value(after, "arl_warmpool_pods", with(pool, "state", "desired")); got != 3 {
 		t.Errorf("desired idle pods of python-pool = %v, want 3", got)
