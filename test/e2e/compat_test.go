@@ -99,8 +99,13 @@ func TestManualSystemWorksUnmodified(t *testing.T) {
 		if task.Status.Stdout != "hello\n" || len(task.Status.Steps) != 2 || task.Status.Steps[1].Stdout != "hello\n" || task.Status.Steps[0].Stdout != "" {
 			t.Errorf("stdout and per-step stdout: %s", task)
 		}
-		waitFor(t, time.Minute, "the Task's Event names its traceID", func() (bool, string) {
-			out := kubectl(t, "describe", "task", "sdk-task", "-n", ns)
+		// A failed Task's Event names its traceID (a succeeded one records
+		// none by default: --task-events=failures).
+		failing := strings.NewReplacer("name: sdk-task", "name: sdk-task-failed", "/workspace/hello.py\"]", "/workspace/missing.py\"]").Replace(sdkTaskYAML)
+		kubectlIn(t, failing, "apply", "--validate=strict", "-n", ns, "-f", "-")
+		waitTask(t, ns, "sdk-task-failed", "Failed")
+		waitFor(t, time.Minute, "the failed Task's Event names its traceID", func() (bool, string) {
+			out := kubectl(t, "describe", "task", "sdk-task-failed", "-n", ns)
 			return strings.Contains(out, "(traceID 4bf92f3577b34da6a3ce929d0e0e4736)"), out
 		})
 	})

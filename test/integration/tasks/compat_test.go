@@ -56,7 +56,8 @@ spec:
 // traceID is stored and the Task's log lines and Event name it; an unknown
 // container is a 422 at its field path.
 func TestSDKTaskFields(t *testing.T) {
-	e := newEnvWith(t, []string{"--v=2"}, 1, "my-workspace")
+	// --task-events=all: a succeeded Task's Event carries its traceID too.
+	e := newEnvWith(t, []string{"--v=2", "--task-events=all"}, 1, "my-workspace")
 	k := e.server.Kubectl()
 
 	if r := k.Run(sdkTaskYAML, "apply", "--validate=strict", "-f", "-"); r.Err != nil {

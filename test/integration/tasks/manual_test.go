@@ -53,10 +53,10 @@ func TestQuickStartWithKubectl(t *testing.T) {
 			t.Errorf("describe lacks %q:\n%s", want, out)
 		}
 	}
-	// Events tell the story in standalone mode too.
-	framework.Eventually(t, 30*time.Second, "describe shows the Task's and the Sandbox's Events", func() bool {
-		return strings.Contains(k.MustRun("describe", "task", "hello-task"), "Normal  Succeeded") &&
-			strings.Contains(k.MustRun("describe", "sandbox", "my-workspace"), "Normal  Bound")
+	// Events tell the story in standalone mode too (a succeeded Task's
+	// status does; its Event is recorded with --task-events=all only).
+	framework.Eventually(t, 30*time.Second, "describe shows the Sandbox's Events", func() bool {
+		return strings.Contains(k.MustRun("describe", "sandbox", "my-workspace"), "Normal  Bound")
 	})
 	if out := k.MustRun("get", "task", "hello-task"); !strings.Contains(out, "Succeeded") || !strings.Contains(out, " 0 ") {
 		t.Errorf("get task:\n%s", out)
