@@ -33,10 +33,10 @@ const TracerName = "github.com/arl-infra/arl"
 // it returns ctx and a span that does nothing. Callers set attributes only
 // when the span records (span.IsRecording()), so that tracing that is off
 // costs a context lookup.
-func Start(ctx context.Context, name string) (context.Context, trace.Span) {
+func Start(ctx context.Context, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
 	parent := trace.SpanFromContext(ctx)
 	if !parent.IsRecording() {
 		return ctx, noop.Span{}
 	}
-	return parent.TracerProvider().Tracer(TracerName).Start(ctx, name)
+	return parent.TracerProvider().Tracer(TracerName).Start(ctx, name, opts...)
 }

@@ -38,18 +38,18 @@ import (
 // call is one AgentService call being observed: its metric, and a client
 // span when the caller's context carries a recording span (a traced
 // request, a traced Task). Without one there is no span: tracing that is
-// off costs a context lookup.
+// off costs a context lookup (tracing.Start).
 type call struct {
 	rpc   string
 	start time.Time
-	span  trace.Span // nil: not traced
+	span  trace.Span
 }
 
 func startCall(ctx context.Context, method string) (context.Context, *call) {
 	c := &call{rpc: path.Base(method), start: time.Now()}
-	if parent := trace.SpanFromContext(ctx); parent.IsRecording() {
-		ctx, c.span = parent.TracerProvider().Tracer(tracing.TracerName).Start(ctx, "AgentService/"+c.rpc,
-			trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attribute.String("rpc.system", "grpc"), attribute.String("rpc.method", c.rpc)))
+	ctx, c.span = tracing.Start(ctx, "AgentService/"+c.rpc, trace.WithSpanKind(trace.SpanKindClient))
+	if c.span.IsRecording() {
+		c.span.SetAttributes(attribute.String("rpc.system", "grpc"), attribute.String("rpc.method", c.rpc))
 	}
 	return ctx, c
 }
@@ -57,7 +57,7 @@ func startCall(ctx context.Context, method string) (context.Context, *call) {
 func (c *call) end(err error) {
 	code := status.Code(err)
 	callDuration.WithLabelValues(c.rpc, code.String()).Observe(time.Since(c.start).Seconds())
-	if c.span == nil {
+	if !c.span.IsRecording() {
 		return
 	}
 	c.span.SetAttributes(attribute.String("rpc.grpc.status_code", code.String()))
