@@ -90,6 +90,7 @@ type StandaloneOptions struct {
 
 // NewOptions returns the defaults: an aggregated server on port 8443.
 func NewOptions(out io.Writer) *Options {
+	setFeatureDefaults()
 	o := &Options{
 		RecommendedOptions: genericoptions.NewRecommendedOptions(EtcdPathPrefix, apiserver.Codecs.LegacyCodec(storageVersions...)),
 		Standalone:         StandaloneOptions{DataDir: ".arl"},
@@ -112,6 +113,7 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 	o.Pool.AddFlags(fss.FlagSet("pool"))
 	o.Certificates.AddFlags(fss.FlagSet("certificates"))
 	o.RecommendedOptions.AddFlags(fss.FlagSet("generic"))
+	addFeatureGateFlag(fss.FlagSet("generic"))
 	// The generic --cert-dir (where self-signed certificates go) is shadowed
 	// by the certificates section's: help shows the one that takes effect.
 	_ = fss.FlagSet("generic").MarkHidden("cert-dir")
