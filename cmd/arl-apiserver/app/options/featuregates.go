@@ -17,7 +17,6 @@ limitations under the License.
 package options
 
 import (
-	"github.com/spf13/pflag"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apiserver/pkg/features"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
@@ -29,7 +28,7 @@ import (
 // ListFromCacheSnapshot (beta, on in Kubernetes) keeps a copy-on-write
 // snapshot of a watch cache's tree for each recent revision, so that a
 // paginated list can be served from memory. Tasks are written twice each
-// and kept by the hundred thousand, and those snapshots were 28 % of
+// and kept by the hundred thousand, and those snapshots were 27 % of
 // standalone arl-apiserver's live heap holding 20,000 finished Tasks
 // (docs/performance.md). Without them a list's later pages come from etcd,
 // as they did before Kubernetes 1.34; informers' lists and watches are
@@ -42,9 +41,4 @@ var featureDefaults = map[string]bool{
 // gates; it runs before the flags are parsed, so --feature-gates wins.
 func setFeatureDefaults() {
 	utilruntime.Must(utilfeature.DefaultMutableFeatureGate.SetFromMap(featureDefaults))
-}
-
-// addFeatureGateFlag adds --feature-gates, as Kubernetes' servers have it.
-func addFeatureGateFlag(fs *pflag.FlagSet) {
-	utilfeature.DefaultMutableFeatureGate.AddFlag(fs)
 }

@@ -113,7 +113,7 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 	o.Pool.AddFlags(fss.FlagSet("pool"))
 	o.Certificates.AddFlags(fss.FlagSet("certificates"))
 	o.RecommendedOptions.AddFlags(fss.FlagSet("generic"))
-	addFeatureGateFlag(fss.FlagSet("generic"))
+	utilfeature.DefaultMutableFeatureGate.AddFlag(fss.FlagSet("generic")) // --feature-gates, as on Kubernetes' servers
 	// The generic --cert-dir (where self-signed certificates go) is shadowed
 	// by the certificates section's: help shows the one that takes effect.
 	_ = fss.FlagSet("generic").MarkHidden("cert-dir")
