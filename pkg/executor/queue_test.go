@@ -27,6 +27,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -415,31 +416,16 @@ func TestFinishedTaskDeletedAfterItsTTL(t *testing.T) {
 
 // TestSweepDeletesTasksPastTheirTTL: a finished Task no timer of this
 // replica covers (another replica ran it, or this one restarted since) is
-// deleted by the periodic sweep once past its TTL, on the executor's clock.
+// deleted by the periodic sweep once past its TTL and the grace left to
+// the timer of the replica that ran it, on the executor's clock.
 func TestSweepDeletesTasksPastTheirTTL(t *testing.T) {
 	h := newExecutorHarness(t, 0)
 	// An hour behind the real time: a sweep that read the real clock would
-	// take both Tasks for expired.
+	// take every Task for expired.
 	h.clock.SetTime(time.Now().Add(-time.Hour))
-	finishedAgo := func(name string, ago time.Duration) {
-		t.Helper()
-		task := &arl.Task{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns"}, Spec: arl.TaskSpec{SandboxRef: "elsewhere",
-			TTLSecondsAfterFinished: ptr.To[int32](60), Steps: []arl.TaskStep{{Name: "run", Type: arl.StepCommand, Command: []string{"true"}}}}}
-		// Stored as another replica would, without this executor.
-		if _, err := h.tasks.Task.Store.Create(h.ctx(), task, rest.ValidateAllObjectFunc, &metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		done := metav1.NewTime(h.clock.Now().Add(-ago))
-		if _, err := h.e.updateStatus(h.ctx(), name, func(t *arl.Task) error {
-			t.Status = finishedStatus(t, done, ReasonSucceeded, "done elsewhere")
-			t.Status.State = arl.TaskSucceeded
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	finishedAgo("expired", 61*time.Second)
-	finishedAgo("recent", 30*time.Second)
+	h.storeFinishedElsewhere(t, "expired", 121*time.Second)
+	h.storeFinishedElsewhere(t, "left-to-its-timer", 61*time.Second)
+	h.storeFinishedElsewhere(t, "recent", 30*time.Second)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -461,5 +447,52 @@ func TestSweepDeletesTasksPastTheirTTL(t *testing.T) {
 	}
 	if _, err := h.getTask(t, "recent"); err != nil {
 		t.Fatalf("a Task within its TTL was swept: %v", err)
+	}
+	if _, err := h.getTask(t, "left-to-its-timer"); err != nil {
+		t.Fatalf("a Task within its TTL's grace was swept: %v", err)
+	}
+}
+
+// TestSweepQueuesOnlyTasksPastTheirTTLAndGrace: the sweep leaves a Task
+// past its TTL by less than ttlSweepGrace to the timer of the replica that
+// ran it, so replicas do not all delete the same Tasks.
+func TestSweepQueuesOnlyTasksPastTheirTTLAndGrace(t *testing.T) {
+	h := newExecutorHarness(t, 0)
+	h.clock.SetTime(time.Now().Add(-time.Hour))
+	// A TTL of 60 s and a grace of a minute.
+	h.storeFinishedElsewhere(t, "long-expired", 180*time.Second)
+	h.storeFinishedElsewhere(t, "expired", 120*time.Second)
+	h.storeFinishedElsewhere(t, "within-grace", 119*time.Second)
+	h.storeFinishedElsewhere(t, "within-ttl", 59*time.Second)
+
+	h.e.sweepExpired(h.ctx())
+	var queued []string
+	for h.e.expired.Len() > 0 {
+		expired, _ := h.e.expired.Get()
+		queued = append(queued, expired.name)
+		h.e.expired.Done(expired)
+	}
+	slices.Sort(queued)
+	if diff := cmp.Diff([]string{"expired", "long-expired"}, queued); diff != "" {
+		t.Errorf("swept Tasks (-want +got):\n%s", diff)
+	}
+}
+
+// storeFinishedElsewhere stores a Task as another replica would have, with
+// a TTL of 60 s, finished ago on the executor's clock.
+func (h *executorHarness) storeFinishedElsewhere(t *testing.T, name string, ago time.Duration) {
+	t.Helper()
+	task := &arl.Task{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns"}, Spec: arl.TaskSpec{SandboxRef: "elsewhere",
+		TTLSecondsAfterFinished: ptr.To[int32](60), Steps: []arl.TaskStep{{Name: "run", Type: arl.StepCommand, Command: []string{"true"}}}}}
+	if _, err := h.tasks.Task.Store.Create(h.ctx(), task, rest.ValidateAllObjectFunc, &metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	done := metav1.NewTime(h.clock.Now().Add(-ago))
+	if _, err := h.e.updateStatus(h.ctx(), name, func(t *arl.Task) error {
+		t.Status = finishedStatus(t, done, ReasonSucceeded, "done elsewhere")
+		t.Status.State = arl.TaskSucceeded
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
