@@ -45,11 +45,13 @@ const ttlSweepEvery = 30
 // etcd to find it gone: deletes fell to a third (make test-scale).
 const ttlSweepGrace = time.Minute
 
-// ttlDeleters bound the deletes of expired Tasks in flight on a replica:
-// at fleet rates Tasks expire by the hundred per second, and a delete each
-// at once (a timer's goroutine, a sweep of every replica) contended with
-// binds and Tasks for the store (make test-scale).
-const ttlDeleters = 4
+// ttlDeleters bound the deletes of expired Tasks in flight on a replica.
+// Expired Tasks are background work: one at a time, a replica's deletes
+// slow down as the store and the CPU get busy instead of competing with
+// binds. Tasks made at fleet rates expire by the hundred per second: a
+// delete each at once, then 4 at a time, took the whole machine while
+// 100,000 expired, and binds waited seconds (make test-scale).
+const ttlDeleters = 1
 
 // expiredTask is what a delete of an expired Task needs; the queue holds
 // it once however many timers and sweeps found it.
