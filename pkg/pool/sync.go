@@ -144,7 +144,7 @@ func (c *Controller) syncPool(ctx context.Context, key string) (time.Duration, e
 		}
 	}
 
-	c.failLostSandboxes(ctx, sandboxes)
+	c.failLostSandboxes(ctx, sandboxes, pods)
 	unbound := c.bindPending(ctx, pool, sandboxes, &classified, now)
 	networkErr := c.ensureNetwork(ctx, pool, now)
 	errs = append(errs, networkErr)

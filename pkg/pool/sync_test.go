@@ -22,7 +22,9 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	arlv1alpha1 "github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 )
@@ -187,6 +189,65 @@ func TestAllocatedPodWithoutItsSandbox(t *testing.T) {
 				if _, kept := h.rt.Get("ns", "a"); kept {
 					t.Fatal("pod kept once its grace ended")
 				}
+			}
+		})
+	}
+}
+
+// TestReadySandboxFailsWhenItsPodIsLost: a sync fails a Ready Sandbox
+// whose pod is gone, replaced under the same name, failed or being
+// deleted, and leaves the others as they are.
+func TestReadySandboxFailsWhenItsPodIsLost(t *testing.T) {
+	pool := newPool("ns", "p", 0, "python:3.9-slim")
+	for _, tc := range []struct {
+		name        string
+		pod         func(*Pod) *Pod // nil: the pod is gone
+		sandbox     func(*arlv1alpha1.Sandbox)
+		wantPhase   arlv1alpha1.SandboxPhase
+		wantMessage string
+	}{
+		{name: "its pod is serving", pod: func(p *Pod) *Pod { return p }, wantPhase: arlv1alpha1.SandboxReady},
+		{name: "its pod is gone", wantPhase: arlv1alpha1.SandboxFailed, wantMessage: "pod pod-a no longer exists"},
+		{name: "another pod under its pod's name", wantPhase: arlv1alpha1.SandboxFailed, wantMessage: "pod pod-a no longer exists",
+			pod: func(p *Pod) *Pod { p.UID = "uid-another"; return p }},
+		{name: "its pod failed", wantPhase: arlv1alpha1.SandboxFailed, wantMessage: "pod pod-a failed: OOMKilled: the agent ran out of memory",
+			pod: func(p *Pod) *Pod {
+				p.Failed, p.FailureReason, p.FailureMessage = true, "OOMKilled", "the agent ran out of memory"
+				return p
+			}},
+		{name: "its pod is being deleted", wantPhase: arlv1alpha1.SandboxFailed, wantMessage: "pod pod-a is being deleted",
+			pod: func(p *Pod) *Pod { p.Terminating = true; return p }},
+		{name: "a Sandbox being deleted is left alone", wantPhase: arlv1alpha1.SandboxReady,
+			sandbox: func(s *arlv1alpha1.Sandbox) {
+				s.DeletionTimestamp, s.Finalizers = ptr.To(metav1.Now()), []string{"test"}
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bound := allocatedPod("ns", "p", "pod-a", "sb")
+			bound.TemplateHash = hashOf(pool)
+			sandbox := boundSandbox("sb", bound)
+			if tc.sandbox != nil {
+				tc.sandbox(sandbox)
+			}
+			var pods []*Pod
+			if tc.pod != nil {
+				pods = append(pods, tc.pod(bound))
+			}
+			h := newHarness(t, pods...)
+			h.addPool(t, pool)
+			h.addSandbox(t, sandbox)
+			h.sync(t, "ns/p")
+
+			got := h.getSandbox(t, "ns", "sb")
+			if got.Status.Phase != tc.wantPhase {
+				t.Fatalf("phase %s, want %s", got.Status.Phase, tc.wantPhase)
+			}
+			if tc.wantMessage == "" {
+				return
+			}
+			ready := meta.FindStatusCondition(got.Status.Conditions, arlv1alpha1.SandboxConditionReady)
+			if ready == nil || ready.Reason != ReasonPodLost || ready.Message != tc.wantMessage {
+				t.Errorf("Ready condition %+v, want reason %s and message %q", ready, ReasonPodLost, tc.wantMessage)
 			}
 		})
 	}
