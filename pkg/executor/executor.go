@@ -212,9 +212,10 @@ func (e *Executor) Identity() string { return e.cfg.Identity }
 //   - the windows of finished Tasks kept for tasks/log?raw=true are
 //     dropped once past retainedLogTTL (reads check the time themselves:
 //     this frees the memory);
-//   - every ttlSweepEvery ticks, the finished Tasks past their TTL that no
-//     timer of this replica covers are queued for deletion (sweepExpired),
-//     as the timers queue theirs; ttlDeleters workers delete them.
+//   - every ttlSweepEvery ticks, the finished Tasks past their TTL and
+//     ttlSweepGrace (which no replica's timer deleted) are queued for
+//     deletion (sweepExpired), as the timers queue theirs; ttlDeleters
+//     workers delete them.
 func (e *Executor) Start(ctx context.Context) {
 	e.mu.Lock()
 	e.life = ctx
