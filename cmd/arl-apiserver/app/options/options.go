@@ -46,6 +46,7 @@ import (
 
 	"github.com/arl-infra/arl/pkg/apis/arl/v1alpha1"
 	"github.com/arl-infra/arl/pkg/apiserver"
+	"github.com/arl-infra/arl/pkg/apiserver/growstack"
 	generatedopenapi "github.com/arl-infra/arl/pkg/generated/openapi"
 	"github.com/arl-infra/arl/pkg/standalone"
 	"github.com/arl-infra/arl/pkg/storeguard"
@@ -270,7 +271,7 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	}
 	config.ExtraConfig.StoreGuard = guard
 	serverConfig.BuildHandlerChainFunc = func(apiHandler http.Handler, c *genericapiserver.Config) http.Handler {
-		return genericapiserver.DefaultBuildHandlerChain(guard.WithGuard(apiHandler, c.Serializer), c)
+		return growstack.WithGrownStack(genericapiserver.DefaultBuildHandlerChain(guard.WithGuard(apiHandler, c.Serializer), c))
 	}
 	return config, nil
 }
