@@ -31,6 +31,11 @@ import (
 // the replica that made it before any replica fixes them (after a crash).
 const labelAfter = 5 * time.Second
 
+// labelDelay holds a bind's label patch back while the burst it may belong
+// to is still binding: the patch costs kube-apiserver, etcd and every pod
+// watcher CPU on the node the binds need.
+const labelDelay = 250 * time.Millisecond
+
 // checkLabels queues the pod when its labels disagree with an older claim.
 func (r *Runtime) checkLabels(p *pool.Pod) {
 	if c, ok := r.ledger.Get(p.UID); ok && !labelled(p, c) && r.clock.Since(c.ClaimedAt) > labelAfter {

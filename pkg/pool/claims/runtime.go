@@ -55,16 +55,20 @@ var _ pool.Runtime = &Runtime{}
 
 // NewRuntime wraps inner: its pods are bound by claims in ledger.
 func NewRuntime(inner pool.Runtime, ledger *Ledger) *Runtime {
+	return newRuntime(inner, ledger, clock.RealClock{})
+}
+
+func newRuntime(inner pool.Runtime, ledger *Ledger, clk clock.WithTicker) *Runtime {
 	return &Runtime{
 		inner:  inner,
 		ledger: ledger,
-		clock:  clock.RealClock{},
+		clock:  clk,
 		// Per pod backoff only: the controller default's shared 10/s bucket
 		// held a thousand-bind burst's retries (mostly a cache a version
 		// behind) for minutes (make test-scale).
 		labels: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.NewTypedItemExponentialFailureRateLimiter[types.UID](5*time.Millisecond, 10*time.Second),
-			workqueue.TypedRateLimitingQueueConfig[types.UID]{Name: "arl_pod_labels"}),
+			workqueue.TypedRateLimitingQueueConfig[types.UID]{Name: "arl_pod_labels", Clock: clk}),
 	}
 }
 
@@ -186,7 +190,7 @@ func (r *Runtime) Claim(ctx context.Context, p *pool.Pod, sandbox string) (*pool
 		}
 		return nil, err
 	}
-	r.labels.Add(p.UID)
+	r.labels.AddAfter(p.UID, labelDelay)
 	return r.view(p), nil
 }
 
