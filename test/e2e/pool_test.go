@@ -83,10 +83,12 @@ func TestPoolKeepsReadyPods(t *testing.T) {
 	if pod, ok := idle[podName]; !ok || pod.Status.PodIP != podIP {
 		t.Errorf("bound pod %s (%s) is not one of the idle pods %v", podName, podIP, keys(idle))
 	}
-	pod := getPod(t, ns, podName)
-	if pod.Metadata.Labels[labelState] != "allocated" || pod.Metadata.Labels[labelSandbox] != "my-workspace" {
-		t.Errorf("bound pod labels %v", pod.Metadata.Labels)
-	}
+	// The pod's labels follow the bind (a quarter second later, so that a
+	// burst's binds go first).
+	waitFor(t, 30*time.Second, "the bound pod's labels", func() (bool, string) {
+		labels := getPod(t, ns, podName).Metadata.Labels
+		return labels[labelState] == "allocated" && labels[labelSandbox] == "my-workspace", fmt.Sprint(labels)
+	})
 	waitFor(t, time.Minute, "the Bound event in kubectl describe sandbox", func() (bool, string) {
 		desc := kubectl(t, "describe", "sandbox", "my-workspace", "-n", ns)
 		return regexp.MustCompile(`Normal\s+Bound\s+.*Bound pod ` + podName + ` from WarmPool python-pool`).MatchString(desc), desc
@@ -150,6 +152,15 @@ func checkUniqueBindings(t *testing.T, ns string, sandboxes []string) map[string
 		}
 		byPod[s.Status.PodName] = name
 	}
+	// The labels follow the binds: wait for them, then they must agree.
+	waitFor(t, 30*time.Second, "every bound pod labelled with its Sandbox", func() (bool, string) {
+		for _, pod := range poolPods(t, ns, poolName) {
+			if sb, ok := byPod[pod.Metadata.Name]; ok && (pod.Metadata.Labels[labelSandbox] != sb || pod.Metadata.Labels[labelState] != "allocated") {
+				return false, fmt.Sprintf("pod %s of Sandbox %s labelled %v", pod.Metadata.Name, sb, pod.Metadata.Labels)
+			}
+		}
+		return true, ""
+	})
 	labelled := map[string][]string{}
 	for _, pod := range poolPods(t, ns, poolName) {
 		if sb := pod.Metadata.Labels[labelSandbox]; sb != "" {
@@ -159,11 +170,6 @@ func checkUniqueBindings(t *testing.T, ns string, sandboxes []string) map[string
 	for _, name := range sandboxes {
 		if pods := labelled[name]; len(pods) != 1 {
 			t.Errorf("Sandbox %s: pods labelled with it %v, want exactly one", name, pods)
-		}
-	}
-	for pod, sb := range byPod {
-		if p := getPod(t, ns, pod); p.Metadata.Labels[labelSandbox] != sb || p.Metadata.Labels[labelState] != "allocated" {
-			t.Errorf("pod %s is the pod of Sandbox %s but labelled %v", pod, sb, p.Metadata.Labels)
 		}
 	}
 	return byPod

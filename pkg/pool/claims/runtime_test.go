@@ -492,7 +492,7 @@ func TestClaimedViews(t *testing.T) {
 
 // TestClaimLabelsFollowAfterTheBurst: a bind's label patch is held back for
 // labelDelay, so a burst's binds do not share the node's CPU with their own
-// patches (burst of 10 all Ready: 57-90 ms with the patches at once, 35-66
+// patches (burst of 10 all Ready: 51-90 ms with the patches at once, 35-65
 // ms with them held back 250 ms, on the test cluster); then it is written.
 func TestClaimLabelsFollowAfterTheBurst(t *testing.T) {
 	etcd := startEtcd(t)
