@@ -21,7 +21,7 @@ limitations under the License.
 // apiserver's filter chain is deep: a request to sandboxes/exec grew its
 // stack three times on the way down (in the tracing filter, the timeout
 // filter and the gRPC stream to the agent), each time copying everything
-// above it, which was 13 % of arl-apiserver's CPU under exec load. One
+// above it, which was 12 % of arl-apiserver's CPU under exec load. One
 // growth while the stack is still shallow copies almost nothing.
 package growstack
 

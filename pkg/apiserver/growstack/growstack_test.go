@@ -35,7 +35,7 @@ func TestWithGrownStackServesTheRequest(t *testing.T) {
 }
 
 // chain is a handler chain as deep as the generic apiserver's: depth
-// nested filters with a frame of frameSize bytes each.
+// nested filters with a 512-byte frame each.
 func chain(depth int) http.Handler {
 	var h http.Handler = http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
 	for range depth {
