@@ -183,7 +183,7 @@ func (c completedConfig) New() (*ARLServer, error) {
 	if warner, ok := c.ExtraConfig.PoolRuntime.(pool.TemplateWarner); ok {
 		poolOpts.TemplateWarnings = warner.TemplateWarnings
 	}
-	apiGroupInfo, err := newAPIGroupInfo(c.GenericConfig.RESTOptionsGetter, deps, taskChecks, poolOpts)
+	apiGroupInfo, err := newAPIGroupInfo(withClaimWriter(c.GenericConfig.RESTOptionsGetter, c.ExtraConfig.PoolRuntime), deps, taskChecks, poolOpts)
 	if err != nil {
 		return nil, err
 	}

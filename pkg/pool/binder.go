@@ -72,7 +72,13 @@ func (b *Binder) Bind(ctx context.Context, sandbox *arl.Sandbox) (arl.SandboxSta
 	if len(errs) > 0 {
 		return arl.SandboxStatus{}, nil, apierrors.NewInvalid(arl.Kind("Sandbox"), sandbox.Name, errs)
 	}
-	pod, err := b.claimIdle(ctx, pool, sandbox.Name)
+	claimCtx := ctx
+	if resize {
+		// The pod is changed before the Sandbox is stored: it must be
+		// claimed first, not with the Sandbox.
+		claimCtx = withoutClaimSlot(ctx)
+	}
+	pod, err := b.claimIdle(claimCtx, pool, sandbox.Name)
 	if err != nil {
 		// The Sandbox is still created: the pool manager binds it later.
 		klog.ErrorS(err, "Claiming an idle pod failed; the Sandbox waits", "sandbox", klog.KObj(sandbox), "pool", sandbox.Spec.PoolRef)

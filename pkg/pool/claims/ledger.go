@@ -104,25 +104,44 @@ func (l *Ledger) HasSynced() bool { return l.synced.Load() }
 // Create writes c unless its pod has a claim (ErrTaken): the one write
 // that makes a bind.
 func (l *Ledger) Create(ctx context.Context, c Claim) error {
-	value, err := json.Marshal(c)
+	_, err := l.createWith(ctx, c, "", nil)
+	return err
+}
+
+// errKeyExists says the key to write with a claim exists already.
+var errKeyExists = errors.New("the key exists")
+
+// createWith writes c and, when key is not empty, value at key, in one
+// transaction (a Sandbox and the claim of its pod), unless the pod has a
+// claim (ErrTaken) or key exists (errKeyExists). It returns the revision
+// of the write.
+func (l *Ledger) createWith(ctx context.Context, c Claim, key string, value []byte) (int64, error) {
+	claimValue, err := json.Marshal(c)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	key := l.key(c.UID)
+	claimKey := l.key(c.UID)
+	ifs := []clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(claimKey), "=", 0)}
+	puts := []clientv3.Op{clientv3.OpPut(claimKey, string(claimValue))}
+	var orElse []clientv3.Op
+	if key != "" {
+		ifs = append(ifs, clientv3.Compare(clientv3.CreateRevision(key), "=", 0))
+		puts = append(puts, clientv3.OpPut(key, string(value)))
+		orElse = append(orElse, clientv3.OpGet(key, clientv3.WithCountOnly()))
+	}
 	claimWrites.WithLabelValues("create").Inc()
-	resp, err := l.client.Txn(ctx).
-		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
-		Then(clientv3.OpPut(key, string(value))).
-		Commit()
+	resp, err := l.client.Txn(ctx).If(ifs...).Then(puts...).Else(orElse...).Commit()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if !resp.Succeeded {
-		return ErrTaken
+		if key != "" && resp.Responses[0].GetResponseRange().Count > 0 {
+			return 0, errKeyExists
+		}
+		return 0, ErrTaken
 	}
-	c.revision = resp.Header.Revision
 	l.observe(c.UID, &c, resp.Header.Revision)
-	return nil
+	return resp.Header.Revision, nil
 }
 
 // Delete removes the pod's claim if sandbox holds it (empty: the deletion

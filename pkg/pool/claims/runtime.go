@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -49,6 +50,8 @@ type Runtime struct {
 	// labels brings claimed pods' labels in line, by claim UID.
 	labels  workqueue.TypedRateLimitingInterface[types.UID]
 	claimed claimedViews
+	// onChange is Run's.
+	onChange atomic.Pointer[func(*pool.Pod, bool)]
 }
 
 var _ pool.Runtime = &Runtime{}
@@ -126,6 +129,7 @@ func viewClaimed(p *pool.Pod, c Claim) *pool.Pod {
 // Run implements pool.Runtime: the wrapped runtime's pod changes, and the
 // claims' changes as changes of their pods.
 func (r *Runtime) Run(ctx context.Context, onChange func(*pool.Pod, bool)) error {
+	r.onChange.Store(&onChange)
 	go r.ledger.Run(ctx, func(c Claim) {
 		if p, ok := r.inner.Get(c.Namespace, c.Pod); ok && p.UID == c.UID {
 			r.checkLabels(p)
@@ -147,6 +151,13 @@ func (r *Runtime) Run(ctx context.Context, onChange func(*pool.Pod, bool)) error
 		r.checkLabels(p)
 		onChange(r.view(p), false)
 	})
+}
+
+// notify tells Run's caller of p's latest state.
+func (r *Runtime) notify(p *pool.Pod) {
+	if onChange := r.onChange.Load(); onChange != nil {
+		(*onChange)(r.view(p), false)
+	}
 }
 
 // HasSynced implements pool.Runtime.
@@ -184,6 +195,11 @@ func (r *Runtime) Claim(ctx context.Context, p *pool.Pod, sandbox string) (*pool
 		return nil, pool.ErrConflict
 	}
 	c := Claim{Namespace: p.Namespace, Pod: p.Name, UID: p.UID, Sandbox: sandbox, ClaimedAt: r.clock.Now().UTC()}
+	if slot := pool.ClaimSlotFrom(ctx); slot != nil {
+		// Written with the Sandbox (sandboxStorage.Create).
+		slot.Claim = &deferredClaim{runtime: r, claim: c}
+		return viewClaimed(p, c), nil
+	}
 	if err := r.ledger.Create(ctx, c); err != nil {
 		if errors.Is(err, ErrTaken) {
 			return nil, pool.ErrConflict
@@ -217,7 +233,11 @@ func (r *Runtime) Release(ctx context.Context, p *pool.Pod) (*pool.Pod, error) {
 			return nil, pool.ErrConflict
 		}
 		if current.State == pool.PodIdle {
-			// Its labels never said allocated (released before the labeler got to it).
+			// Its labels never said allocated (released before the labeler
+			// got to it, or its claim was never written: the Sandbox that
+			// deferred it was not stored). No claim event may follow to put
+			// the pod back on the free lists: say it is idle.
+			r.notify(current)
 			return current, nil
 		}
 		if _, claimed := r.ledger.Get(p.UID); claimed {

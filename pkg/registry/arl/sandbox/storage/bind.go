@@ -18,6 +18,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -29,6 +30,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/arl-infra/arl/pkg/apis/arl"
+	"github.com/arl-infra/arl/pkg/pool"
 	"github.com/arl-infra/arl/pkg/registry/arl/sandbox"
 	"github.com/arl-infra/arl/pkg/tracing"
 )
@@ -52,9 +54,16 @@ type Binder interface {
 // what is not done by then is left to the pool manager.
 const releaseTimeout = 30 * time.Second
 
-// Create binds a pod first, then stores the Sandbox with the bind's status:
-// two writes in all (the pod claim and the Sandbox), and the response
-// already says Ready when the pool had an idle pod.
+// deferredClaimAttempts bounds the creates whose pod claim is written with
+// the Sandbox; a claim lost to another replica costs the whole create, so
+// after these the claim is written first.
+const deferredClaimAttempts = 3
+
+// Create binds a pod first, then stores the Sandbox with the bind's status,
+// and the response already says Ready when the pool had an idle pod. Where
+// the pool's runtime can (pool.ClaimSlot), the pod's claim is written in
+// the Sandbox's own transaction: one write; otherwise two (the claim, then
+// the Sandbox).
 func (r *REST) Create(ctx context.Context, obj runtime.Object, createValidation rest.ValidateObjectFunc, options *metav1.CreateOptions) (runtime.Object, error) {
 	sb, ok := obj.(*arl.Sandbox)
 	if !ok || r.binder == nil || len(options.DryRun) > 0 || len(r.CreateStrategy.Validate(ctx, obj)) > 0 {
@@ -71,29 +80,45 @@ func (r *REST) Create(ctx context.Context, obj runtime.Object, createValidation 
 	if span.IsRecording() {
 		span.SetAttributes(attribute.String("arl.pool", sb.Spec.PoolRef))
 	}
+	for attempt := 1; ; attempt++ {
+		bindCtx := ctx
+		if attempt <= deferredClaimAttempts {
+			bindCtx, _ = pool.WithClaimSlot(ctx)
+		}
+		out, err := r.bindAndStore(bindCtx, sb.DeepCopy(), createValidation, options)
+		if errors.Is(err, pool.ErrConflict) && attempt <= deferredClaimAttempts {
+			// Another replica claimed the pod first; nothing was stored.
+			continue
+		}
+		if err != nil {
+			r.binder.BindFailed(sb, time.Since(start))
+			span.SetStatus(codes.Error, err.Error())
+			return nil, err
+		}
+		created := out.(*arl.Sandbox)
+		if created.Status.PodName != "" {
+			r.binder.Bound(created, time.Since(start))
+		}
+		if span.IsRecording() {
+			span.SetAttributes(attribute.String("arl.sandbox.phase", string(created.Status.Phase)), attribute.String("arl.pod", created.Status.PodName))
+		}
+		return out, nil
+	}
+}
+
+// bindAndStore binds sb and stores it; pool.ErrConflict: the claim
+// deferred to the Sandbox's transaction lost its pod, and nothing was
+// stored.
+func (r *REST) bindAndStore(ctx context.Context, sb *arl.Sandbox, createValidation rest.ValidateObjectFunc, options *metav1.CreateOptions) (runtime.Object, error) {
 	status, undo, err := r.binder.Bind(ctx, sb)
 	if err != nil {
-		r.binder.BindFailed(sb, time.Since(start))
-		span.SetStatus(codes.Error, err.Error())
 		return nil, err
 	}
-	out, err := r.Store.Create(sandbox.WithInitialStatus(ctx, status), obj, createValidation, options)
-	if err != nil {
-		if undo != nil {
-			undo()
-		}
-		r.binder.BindFailed(sb, time.Since(start))
-		span.SetStatus(codes.Error, err.Error())
-		return nil, err
+	out, err := r.Store.Create(sandbox.WithInitialStatus(ctx, status), sb, createValidation, options)
+	if err != nil && undo != nil && !errors.Is(err, pool.ErrConflict) {
+		undo()
 	}
-	created := out.(*arl.Sandbox)
-	if created.Status.PodName != "" {
-		r.binder.Bound(created, time.Since(start))
-	}
-	if span.IsRecording() {
-		span.SetAttributes(attribute.String("arl.sandbox.phase", string(created.Status.Phase)), attribute.String("arl.pod", created.Status.PodName))
-	}
-	return out, nil
+	return out, err
 }
 
 // afterDelete frees the pod of every deleted Sandbox, single or in a
