@@ -129,7 +129,11 @@ func (l *Ledger) createWith(ctx context.Context, c Claim, key string, value []by
 		puts = append(puts, clientv3.OpPut(key, string(value)))
 		orElse = append(orElse, clientv3.OpGet(key, clientv3.WithCountOnly()))
 	}
-	claimWrites.WithLabelValues("create").Inc()
+	operation := "create"
+	if key != "" {
+		operation = "create_with_sandbox"
+	}
+	claimWrites.WithLabelValues(operation).Inc()
 	resp, err := l.client.Txn(ctx).If(ifs...).Then(puts...).Else(orElse...).Commit()
 	if err != nil {
 		return 0, err
