@@ -120,7 +120,8 @@ type Runtime interface {
 	// Create starts a new idle pod for the pool's current template.
 	Create(ctx context.Context, pool *arlv1alpha1.WarmPool) (*Pod, error)
 	// Claim marks an idle pod allocated to sandbox, if it is still at the
-	// version read; otherwise ErrConflict.
+	// version read; otherwise ErrConflict. A runtime may leave the write to
+	// the Sandbox's storage through ctx's ClaimSlot.
 	Claim(ctx context.Context, pod *Pod, sandbox string) (*Pod, error)
 	// Release marks an allocated pod idle again, if it is still at the
 	// version read; otherwise ErrConflict.

@@ -23,6 +23,8 @@ limitations under the License.
 // most of a bind. Here a bind is one etcd transaction that creates the
 // pod's claim key only if it does not exist (so no pod is ever bound
 // twice, across replicas), and the pod's labels follow asynchronously.
+// A Sandbox create writes that key in its own transaction (SandboxStorage,
+// pool.ClaimSlot): a warm bind is one write to ARL's etcd.
 //
 // The Ledger is every replica's view of the claims (a list, then a
 // watch). Runtime wraps a pool.Runtime: the pods it reports carry their

@@ -189,7 +189,9 @@ func (r *Runtime) Create(ctx context.Context, p *arlv1alpha1.WarmPool) (*pool.Po
 	return r.inner.Create(ctx, p)
 }
 
-// Claim implements pool.Runtime: one etcd transaction; the labels follow.
+// Claim implements pool.Runtime: one etcd transaction, or none when ctx
+// has a pool.ClaimSlot (the Sandbox's storage writes the claim with the
+// Sandbox); the labels follow.
 func (r *Runtime) Claim(ctx context.Context, p *pool.Pod, sandbox string) (*pool.Pod, error) {
 	if v := r.view(p); v.State != pool.PodIdle || v.Terminating {
 		return nil, pool.ErrConflict
