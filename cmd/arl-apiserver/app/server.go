@@ -31,10 +31,6 @@ import (
 	"github.com/spf13/cobra"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	cliflag "k8s.io/component-base/cli/flag"
-	// The work queues' metrics (workqueue_*{name="warmpools"}: how often
-	// pools sync and how long a sync takes), as Kubernetes' controllers
-	// report theirs.
-	_ "k8s.io/component-base/metrics/prometheus/workqueue"
 	"k8s.io/component-base/term"
 	"k8s.io/klog/v2"
 
