@@ -99,6 +99,8 @@ type Controller struct {
 	binds *recentBinds
 	// ready are the pods seen Ready (arl_warmpool_pod_ready_duration_seconds).
 	ready readyPods
+	// podChanges says which pod events change what a pool's sync reads.
+	podChanges podChanges
 
 	deletions     deletionsSeen
 	orphansMu     sync.Mutex
@@ -291,7 +293,13 @@ func (c *Controller) onPodChange(pod *Pod, deleted bool) {
 	}
 	c.expectations.observe(pod.PoolKey(), pod.Key())
 	c.ready.observe(pod, deleted, c.leading.Load(), c.now())
-	c.enqueue(pod.PoolKey())
+	observed := pod
+	if deleted {
+		observed = nil
+	}
+	if c.podChanges.changed(pod.Key(), observed) {
+		c.enqueue(pod.PoolKey())
+	}
 }
 
 func (c *Controller) enqueueObject(obj interface{}) {
