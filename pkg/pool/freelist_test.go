@@ -18,6 +18,7 @@ package pool
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -72,5 +73,64 @@ func TestReplicasBindingAtOnceRarelyPickTheSamePod(t *testing.T) {
 	}
 	if collisions > 10 {
 		t.Fatalf("%d of 50 simultaneous takes picked the same pod on both replicas", collisions)
+	}
+}
+
+// TestFreeListFollowsItsPods drives a free list and a plain set with the
+// same random pod events and takes: they hold the same pods throughout.
+func TestFreeListFollowsItsPods(t *testing.T) {
+	f := NewFreeList()
+	want := map[string]bool{}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for step := range 5000 {
+		name := fmt.Sprintf("pod-%d", rng.IntN(50))
+		key := "ns/" + name
+		switch rng.IntN(4) {
+		case 0, 1: // idle and Ready
+			f.Observe(key, idlePod("ns", "p", name))
+			want[key] = true
+		case 2: // bound, or gone
+			if rng.IntN(2) == 0 {
+				bound := idlePod("ns", "p", name)
+				bound.State = PodAllocated
+				f.Observe(key, bound)
+			} else {
+				f.Observe(key, nil)
+			}
+			delete(want, key)
+		case 3:
+			taken := f.Take("ns/p")
+			if taken == "" {
+				if len(want) != 0 {
+					t.Fatalf("step %d: nothing taken from %d candidates", step, len(want))
+				}
+				continue
+			}
+			if !want[taken] {
+				t.Fatalf("step %d: took %s, which is not a candidate", step, taken)
+			}
+			delete(want, taken)
+		}
+		if f.Len("ns/p") != len(want) {
+			t.Fatalf("step %d: %d candidates, want %d", step, f.Len("ns/p"), len(want))
+		}
+	}
+}
+
+// BenchmarkFreeListAtTenThousandPods: what every replica does for each
+// bind at fleet scale: the bound pod leaves a pool of 10,000 candidates
+// and its replacement joins.
+func BenchmarkFreeListAtTenThousandPods(b *testing.B) {
+	f := NewFreeList()
+	pods := make([]*Pod, 10000)
+	for i := range pods {
+		pods[i] = idlePod("ns", "p", fmt.Sprintf("pod-%d", i))
+		f.Observe(pods[i].Key(), pods[i])
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		p := pods[i%len(pods)]
+		f.Observe(p.Key(), nil)
+		f.Observe(p.Key(), p)
 	}
 }
