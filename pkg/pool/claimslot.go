@@ -47,18 +47,21 @@ func withoutClaimSlot(ctx context.Context) context.Context {
 // ClaimSlotFrom returns ctx's empty slot, or nil when the claim must be
 // written at once (no slot, or one already holding a claim).
 func ClaimSlotFrom(ctx context.Context) *ClaimSlot {
-	slot, _ := ctx.Value(claimSlotKey{}).(*ClaimSlot)
-	if slot == nil || slot.Claim != nil {
-		return nil
+	if slot := slotOf(ctx); slot != nil && slot.Claim == nil {
+		return slot
 	}
-	return slot
+	return nil
 }
 
 // DeferredClaim returns the claim ctx's slot holds, if any.
 func DeferredClaim(ctx context.Context) any {
-	slot, _ := ctx.Value(claimSlotKey{}).(*ClaimSlot)
-	if slot == nil {
-		return nil
+	if slot := slotOf(ctx); slot != nil {
+		return slot.Claim
 	}
-	return slot.Claim
+	return nil
+}
+
+func slotOf(ctx context.Context) *ClaimSlot {
+	slot, _ := ctx.Value(claimSlotKey{}).(*ClaimSlot)
+	return slot
 }

@@ -124,13 +124,11 @@ func (l *Ledger) createWith(ctx context.Context, c Claim, key string, value []by
 	ifs := []clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(claimKey), "=", 0)}
 	puts := []clientv3.Op{clientv3.OpPut(claimKey, string(claimValue))}
 	var orElse []clientv3.Op
+	operation := "create"
 	if key != "" {
 		ifs = append(ifs, clientv3.Compare(clientv3.CreateRevision(key), "=", 0))
 		puts = append(puts, clientv3.OpPut(key, string(value)))
 		orElse = append(orElse, clientv3.OpGet(key, clientv3.WithCountOnly()))
-	}
-	operation := "create"
-	if key != "" {
 		operation = "create_with_sandbox"
 	}
 	claimWrites.WithLabelValues(operation).Inc()
