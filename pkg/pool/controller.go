@@ -159,13 +159,21 @@ func New(cfg Config) (*Controller, error) {
 	if err != nil {
 		return nil, err
 	}
+	enqueueSandboxPool := func(obj interface{}) {
+		if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = tombstone.Obj
+		}
+		if sandbox, ok := obj.(*arlv1alpha1.Sandbox); ok {
+			c.enqueue(sandbox.Namespace + "/" + sandbox.Spec.PoolRef)
+		}
+	}
 	if err := addSandboxPoolIndex(cfg.Sandboxes.Informer()); err != nil {
 		return nil, err
 	}
 	_, err = cfg.Sandboxes.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.enqueueSandboxPool,
-		UpdateFunc: func(_, obj interface{}) { c.enqueueSandboxPool(obj) },
-		DeleteFunc: c.enqueueSandboxPool,
+		AddFunc:    enqueueSandboxPool,
+		UpdateFunc: func(_, obj interface{}) { enqueueSandboxPool(obj) },
+		DeleteFunc: enqueueSandboxPool,
 	})
 	if err != nil {
 		return nil, err
@@ -289,28 +297,8 @@ func (c *Controller) onPodChange(pod *Pod, deleted bool) {
 	if deleted {
 		observed = nil
 	}
-	switch c.podChanges.changed(pod.Key(), observed) {
-	case syncNow:
+	if c.podChanges.changed(pod.Key(), observed) {
 		c.enqueue(pod.PoolKey())
-	case syncBatched:
-		c.enqueueBatched(pod.PoolKey())
-	}
-}
-
-// enqueueSandboxPool syncs the pool of a Sandbox that changed: at once
-// when the Sandbox waits for a pod, batched otherwise.
-func (c *Controller) enqueueSandboxPool(obj interface{}) {
-	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tombstone.Obj
-	}
-	sandbox, ok := obj.(*arlv1alpha1.Sandbox)
-	if !ok {
-		return
-	}
-	if key := sandbox.Namespace + "/" + sandbox.Spec.PoolRef; waitsForPod(sandbox) {
-		c.enqueue(key)
-	} else {
-		c.enqueueBatched(key)
 	}
 }
 
@@ -318,26 +306,6 @@ func (c *Controller) enqueueObject(obj interface{}) {
 	key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj)
 	if err == nil {
 		c.enqueue(key)
-	}
-}
-
-// bindSyncDelay is how long a pool's sync may wait after a warm bind: the
-// binds of a burst (1,000 at once in make test-scale) then share a few
-// syncs, each over every pod and Sandbox of the pool, instead of keeping
-// one running on the leader for the whole burst.
-const bindSyncDelay = 100 * time.Millisecond
-
-// waitsForPod says the Sandbox has no pod yet: its pool's sync binds it.
-func waitsForPod(sandbox *arlv1alpha1.Sandbox) bool {
-	return sandbox.DeletionTimestamp == nil &&
-		(sandbox.Status.Phase == "" || sandbox.Status.Phase == arlv1alpha1.SandboxPending)
-}
-
-// enqueueBatched syncs the pool within bindSyncDelay, with whatever else
-// arrives meanwhile.
-func (c *Controller) enqueueBatched(poolKey string) {
-	if q := c.queue.Load(); q != nil && c.leading.Load() {
-		(*q).AddAfter(poolKey, bindSyncDelay)
 	}
 }
 

@@ -52,35 +52,21 @@ func syncedFieldsOf(p *Pod) syncedFields {
 	}
 }
 
-// syncNeed says how soon a pod event needs its pool synced.
-type syncNeed int
-
-const (
-	// syncNotNeeded: nothing the sync reads changed.
-	syncNotNeeded syncNeed = iota
-	// syncBatched: an idle pod claimed. The sync only counts the claim (the
-	// refill waits for binds to pass anyway), so a burst's claims can
-	// share one sync instead of each starting one over every pod of the pool.
-	syncBatched
-	// syncNow: anything else that changed, which may let the sync bind a
-	// waiting Sandbox or replace a pod: Ready, released, failed, new, gone.
-	syncNow
-)
-
 // podChanges remembers each pod's syncedFields, by pod key.
 type podChanges struct {
 	mu   sync.Mutex
 	seen map[string]syncedFields
 }
 
-// changed records the pod's latest state (nil: gone) and says how soon its
-// pool's sync needs to see it.
-func (c *podChanges) changed(key string, p *Pod) syncNeed {
+// changed records the pod's latest state (nil: gone) and says whether its
+// pool's sync could act otherwise than at the last one: a new pod, a pod
+// gone, or a change to what the sync reads.
+func (c *podChanges) changed(key string, p *Pod) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if p == nil {
 		delete(c.seen, key)
-		return syncNow
+		return true
 	}
 	now := syncedFieldsOf(p)
 	before, ok := c.seen[key]
@@ -88,21 +74,5 @@ func (c *podChanges) changed(key string, p *Pod) syncNeed {
 		c.seen = map[string]syncedFields{}
 	}
 	c.seen[key] = now
-	switch {
-	case ok && before == now:
-		return syncNotNeeded
-	case ok && claimedOnly(before, now):
-		return syncBatched
-	default:
-		return syncNow
-	}
-}
-
-// claimedOnly says an idle pod was claimed and nothing else changed.
-func claimedOnly(before, now syncedFields) bool {
-	if before.state != PodIdle || now.state != PodAllocated {
-		return false
-	}
-	before.state, before.sandbox, before.claimedAt = now.state, now.sandbox, now.claimedAt
-	return before == now
+	return !ok || before != now
 }
