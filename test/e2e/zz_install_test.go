@@ -27,6 +27,11 @@ func repoPath(t *testing.T, rel string) string {
 	return p
 }
 
+// etcdServerPods selects the StatefulSet's etcd pods, not the maintenance
+// CronJobs' (same name label): a scheduled backup's completed pod stays
+// for its Job's history, and waiting for "no etcd pods" then never ends.
+const etcdServerPods = "app.kubernetes.io/name=arl-etcd,app.kubernetes.io/component!=etcd-maintenance"
+
 // scaleAndWait scales an arl-system workload and waits until its pods are
 // gone (n=0) or rolled out.
 func scaleAndWait(t *testing.T, workload, selector string, n int) {
@@ -71,7 +76,7 @@ func TestBackupAndRestore(t *testing.T) {
 	// The disaster: etcd's volume is lost.
 	t0 := time.Now()
 	scaleAndWait(t, arlDeployment, arlServerPods, 0)
-	scaleAndWait(t, "statefulset/arl-etcd", "app.kubernetes.io/name=arl-etcd", 0)
+	scaleAndWait(t, "statefulset/arl-etcd", etcdServerPods, 0)
 	kubectl(t, "delete", "pvc", "-n", arlSystem, "data-arl-etcd-0", "--wait=true")
 
 	// The restore, as docs/operations.md says.
@@ -85,7 +90,7 @@ func TestBackupAndRestore(t *testing.T) {
 		t.Fatalf("restore job: %s\n%s", r, kubectl(t, "logs", "-n", arlSystem, "job/arl-etcd-restore-0"))
 	}
 	kubectl(t, "delete", "job", "-n", arlSystem, "arl-etcd-restore-0")
-	scaleAndWait(t, "statefulset/arl-etcd", "app.kubernetes.io/name=arl-etcd", 1)
+	scaleAndWait(t, "statefulset/arl-etcd", etcdServerPods, 1)
 	kubectl(t, "delete", "configmap", "-n", arlSystem, "arl-store-identity", "--ignore-not-found")
 	scaleAndWait(t, arlDeployment, arlServerPods, 2)
 	waitARLServers(t, 2)
