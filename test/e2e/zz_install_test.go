@@ -74,6 +74,15 @@ func TestBackupAndRestore(t *testing.T) {
 	kubectl(t, "delete", "job", "-n", arlSystem, job)
 
 	// The disaster: etcd's volume is lost.
+	t.Cleanup(func() {
+		if t.Failed() {
+			// Whatever step failed, the later tests need the servers back
+			// (best effort: from an empty store arl-apiserver may still refuse).
+			runKubectl(kubeconfig, "", "scale", "-n", arlSystem, "statefulset/arl-etcd", "--replicas=1")
+			runKubectl(kubeconfig, "", "scale", "-n", arlSystem, arlDeployment, "--replicas=2")
+			runKubectl(kubeconfig, "", "rollout", "status", "-n", arlSystem, arlDeployment, "--timeout=300s")
+		}
+	})
 	t0 := time.Now()
 	scaleAndWait(t, arlDeployment, arlServerPods, 0)
 	scaleAndWait(t, "statefulset/arl-etcd", etcdServerPods, 0)
