@@ -52,7 +52,9 @@ func NewAgents(runtime Runtime, clients *client.Pool) *Agents {
 	return &Agents{runtime: runtime, clients: clients}
 }
 
-// AgentFor returns a client of the agent of a Sandbox's pod; an error that
+// AgentFor returns a client of the agent of a Sandbox's pod, whose calls
+// carry the Sandbox's UID (the agent refuses them once a Reset released
+// the Sandbox: client.ForSandbox); an error that
 // is ErrPodGone when the Sandbox's pod is gone, any other when its agent
 // cannot be reached.
 func (a *Agents) AgentFor(ctx context.Context, sandbox *arl.Sandbox) (*client.Client, error) {
@@ -60,7 +62,11 @@ func (a *Agents) AgentFor(ctx context.Context, sandbox *arl.Sandbox) (*client.Cl
 	if !ok || pod.UID != sandbox.Status.PodUID {
 		return nil, &podGoneError{pod: sandbox.Status.PodName, sandbox: sandbox.Name}
 	}
-	return a.clients.Get(ctx, a.runtime.Target(pod))
+	agent, err := a.clients.Get(ctx, a.runtime.Target(pod))
+	if err != nil {
+		return nil, err
+	}
+	return agent.ForSandbox(string(sandbox.UID)), nil
 }
 
 // Pod returns a pool pod of the runtime, for what serves pods themselves
@@ -88,5 +94,8 @@ func (a *Agents) AgentForClaimed(ctx context.Context, sandbox *arl.Sandbox) (age
 		return nil, false, nil
 	}
 	agent, err = a.clients.Get(ctx, a.runtime.Target(pod))
-	return agent, true, err
+	if err != nil {
+		return nil, true, err
+	}
+	return agent.ForSandbox(string(sandbox.UID)), true, nil
 }

@@ -93,6 +93,8 @@ type Agent struct {
 	mainPid int // the wrapped container command, spared by Reset
 
 	started time.Time // for GetStats' uptime
+
+	fence fence // the calls of Sandboxes that left (Reset)
 }
 
 var _ agentv1.AgentServiceServer = &Agent{}

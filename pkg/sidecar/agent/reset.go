@@ -38,6 +38,15 @@ import (
 // Reset kills every process the agent started and empties the workspace;
 // see agent.proto.
 func (a *Agent) Reset(ctx context.Context, req *agentv1.ResetRequest) (*agentv1.ResetResponse, error) {
+	if sandbox := req.GetReleaseSandbox(); sandbox != "" {
+		if sandboxOf(ctx) == sandbox {
+			// It would wait for itself.
+			return nil, status.Errorf(codes.InvalidArgument, "a call for Sandbox %s cannot release it", sandbox)
+		}
+		if err := a.fence.release(ctx, sandbox); err != nil {
+			return nil, status.Errorf(codes.DeadlineExceeded, "waiting for the calls of Sandbox %s to end: %v", sandbox, err)
+		}
+	}
 	killed, err := a.KillAll(ctx, 0)
 	resp := &agentv1.ResetResponse{Killed: killed}
 	if err != nil {
@@ -51,7 +60,7 @@ func (a *Agent) Reset(ctx context.Context, req *agentv1.ResetRequest) (*agentv1.
 			return nil, status.Errorf(codes.Internal, "killed %d processes and removed %d entries of %s, then: %v", len(killed), len(removed), a.cfg.Workspace, err)
 		}
 	}
-	klog.InfoS("Reset", "killed", len(killed), "removed", len(resp.Removed), "preserveFiles", req.GetPreserveFiles())
+	klog.InfoS("Reset", "killed", len(killed), "removed", len(resp.Removed), "preserveFiles", req.GetPreserveFiles(), "releasedSandbox", req.GetReleaseSandbox())
 	return resp, nil
 }
 

@@ -85,6 +85,8 @@ func (a *Agent) NewServer(opts ...grpc.ServerOption) *grpc.Server {
 		// buffers cost little and move whole files in fewer syscalls.
 		grpc.ReadBufferSize(256 << 10),
 		grpc.WriteBufferSize(256 << 10),
+		grpc.ChainUnaryInterceptor(a.fence.unary),
+		grpc.ChainStreamInterceptor(a.fence.stream),
 	}, opts...)
 	s := grpc.NewServer(opts...)
 	a.Register(s)

@@ -1403,8 +1403,11 @@ type ResetRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Keep the workspace; only kill processes.
 	PreserveFiles bool `protobuf:"varint,1,opt,name=preserve_files,json=preserveFiles,proto3" json:"preserve_files,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The UID of the Sandbox leaving the pod: its calls are fenced off
+	// (see Reset).
+	ReleaseSandbox string `protobuf:"bytes,2,opt,name=release_sandbox,json=releaseSandbox,proto3" json:"release_sandbox,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ResetRequest) Reset() {
@@ -1442,6 +1445,13 @@ func (x *ResetRequest) GetPreserveFiles() bool {
 		return x.PreserveFiles
 	}
 	return false
+}
+
+func (x *ResetRequest) GetReleaseSandbox() string {
+	if x != nil {
+		return x.ReleaseSandbox
+	}
+	return ""
 }
 
 type ResetResponse struct {
@@ -2727,9 +2737,10 @@ const file_proto_agent_v1_agent_proto_rawDesc = "" +
 	"\x11STATE_UNSPECIFIED\x10\x00\x12\v\n" +
 	"\aRUNNING\x10\x01\x12\n" +
 	"\n" +
-	"\x06EXITED\x10\x02\"5\n" +
+	"\x06EXITED\x10\x02\"^\n" +
 	"\fResetRequest\x12%\n" +
-	"\x0epreserve_files\x18\x01 \x01(\bR\rpreserveFiles\"^\n" +
+	"\x0epreserve_files\x18\x01 \x01(\bR\rpreserveFiles\x12'\n" +
+	"\x0frelease_sandbox\x18\x02 \x01(\tR\x0ereleaseSandbox\"^\n" +
 	"\rResetResponse\x123\n" +
 	"\x06killed\x18\x01 \x03(\v2\x1b.arl.agent.v1.KilledProcessR\x06killed\x12\x18\n" +
 	"\aremoved\x18\x02 \x03(\tR\aremoved\";\n" +

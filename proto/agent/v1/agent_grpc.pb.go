@@ -87,6 +87,12 @@ type AgentServiceClient interface {
 	// Reset kills every process the agent started (grandchildren included;
 	// the wrapped main command is spared) and, unless preserve_files, empties
 	// the workspace (its contents, not the directory).
+	//
+	// Calls made on behalf of a Sandbox carry its UID in the metadata key
+	// "arl-sandbox". A Reset with release_sandbox first refuses every later
+	// call of that Sandbox (FAILED_PRECONDITION) and cancels, and waits for,
+	// those in flight: nothing the Sandbox asked for runs or writes after the
+	// Reset, in the pod's next Sandbox.
 	Reset(ctx context.Context, in *ResetRequest, opts ...grpc.CallOption) (*ResetResponse, error)
 	// InteractiveShell runs a command (default: a login-less shell) on a real
 	// PTY. The first input should be `start`; exactly one `exit` ends the output.
@@ -355,6 +361,12 @@ type AgentServiceServer interface {
 	// Reset kills every process the agent started (grandchildren included;
 	// the wrapped main command is spared) and, unless preserve_files, empties
 	// the workspace (its contents, not the directory).
+	//
+	// Calls made on behalf of a Sandbox carry its UID in the metadata key
+	// "arl-sandbox". A Reset with release_sandbox first refuses every later
+	// call of that Sandbox (FAILED_PRECONDITION) and cancels, and waits for,
+	// those in flight: nothing the Sandbox asked for runs or writes after the
+	// Reset, in the pod's next Sandbox.
 	Reset(context.Context, *ResetRequest) (*ResetResponse, error)
 	// InteractiveShell runs a command (default: a login-less shell) on a real
 	// PTY. The first input should be `start`; exactly one `exit` ends the output.
