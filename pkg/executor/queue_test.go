@@ -153,6 +153,9 @@ func (readyBinder) Bind(_ context.Context, sandbox *arl.Sandbox) (arl.SandboxSta
 func (readyBinder) Bound(*arl.Sandbox, time.Duration)      {}
 func (readyBinder) BindFailed(*arl.Sandbox, time.Duration) {}
 func (readyBinder) Release(context.Context, *arl.Sandbox)  {}
+func (readyBinder) ReleaseWithDelete(ctx context.Context) (context.Context, func()) {
+	return ctx, func() {}
+}
 
 // executorHarness is an executor behind real Task and Sandbox storage (an
 // embedded etcd), running Tasks on a fake agent, on a fake clock.

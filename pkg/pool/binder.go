@@ -20,10 +20,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/client-go/tools/cache"
@@ -49,6 +51,9 @@ type Binder struct {
 	pools   PoolGetter
 	agents  *client.Pool
 	clock   clock.PassiveClock
+	// resetBeforeDelete holds, by Sandbox UID, the pods reset while their
+	// Sandbox's delete was in flight (ReleaseWithDelete), for its Release.
+	resetBeforeDelete sync.Map
 }
 
 // NewBinder returns a binder over runtime's pods; agents reaches their
@@ -157,23 +162,42 @@ func (b *Binder) claimIdle(ctx context.Context, pool *arlv1alpha1.WarmPool, sand
 // is deleted and the pool makes a fresh one. Failures leave the pod to the
 // pool manager, which reclaims pods whose Sandbox is gone.
 func (b *Binder) Release(ctx context.Context, sandbox *arl.Sandbox) {
+	if podUID, ok := b.resetBeforeDelete.LoadAndDelete(sandbox.UID); ok {
+		b.returnReset(ctx, sandbox, podUID.(types.UID))
+		return
+	}
+	if pod := b.allocatedPod(sandbox); pod != nil {
+		b.reclaim(ctx, pod, sandbox.UID, "Sandbox "+sandbox.Name+" was deleted")
+	}
+}
+
+// allocatedPod returns the pod the Sandbox holds, if any.
+func (b *Binder) allocatedPod(sandbox *arl.Sandbox) *Pod {
 	status := &sandbox.Status
 	if status.PodName == "" {
-		return
+		return nil
 	}
 	pod, ok := b.runtime.Get(sandbox.Namespace, status.PodName)
 	if !ok || pod.UID != status.PodUID || pod.Sandbox != sandbox.Name || pod.State != PodAllocated {
-		return
+		return nil
 	}
-	b.reclaim(ctx, pod, "Sandbox "+sandbox.Name+" was deleted")
+	return pod
 }
 
-// reclaim resets and returns, or deletes, an allocated pod nobody uses.
-func (b *Binder) reclaim(ctx context.Context, pod *Pod, why string) {
+// reusable says the pod goes back to its pool when its Sandbox leaves:
+// its pool's reusePolicy is Reset and the pod is as the pool makes them.
+func (b *Binder) reusable(ctx context.Context, pod *Pod) bool {
+	pool, ok := b.pools(ctx, pod.Namespace, pod.Pool)
+	return ok && pool.Spec.ReusePolicy == arlv1alpha1.ReusePolicyReset &&
+		pod.TemplateHash == b.runtime.TemplateHash(pool) && !pod.Failed && !pod.Terminating && !pod.Resized
+}
+
+// reclaim resets and returns, or deletes, an allocated pod nobody uses;
+// released is the UID of the Sandbox that held it, when known.
+func (b *Binder) reclaim(ctx context.Context, pod *Pod, released types.UID, why string) {
 	logger := klog.FromContext(ctx).WithValues("pod", klog.KRef(pod.Namespace, pod.Name), "why", why)
-	if pool, ok := b.pools(ctx, pod.Namespace, pod.Pool); ok && pool.Spec.ReusePolicy == arlv1alpha1.ReusePolicyReset &&
-		pod.TemplateHash == b.runtime.TemplateHash(pool) && !pod.Failed && !pod.Terminating && !pod.Resized {
-		err := b.reset(ctx, pod)
+	if b.reusable(ctx, pod) {
+		err := b.reset(ctx, pod, released)
 		if err == nil {
 			if _, err = b.runtime.Release(ctx, pod); err == nil {
 				logger.V(2).Info("Pod reset and returned to its pool")
@@ -189,12 +213,14 @@ func (b *Binder) reclaim(ctx context.Context, pod *Pod, why string) {
 	logger.V(2).Info("Pod deleted")
 }
 
-// reset kills every process of the pod and empties its workspace.
-func (b *Binder) reset(ctx context.Context, pod *Pod) error {
+// reset kills every process of the pod and empties its workspace; the
+// agent then refuses the calls of the Sandbox with UID released, and
+// first ends those in flight (empty: a Sandbox no longer known).
+func (b *Binder) reset(ctx context.Context, pod *Pod, released types.UID) error {
 	agent, err := b.agents.Get(ctx, b.runtime.Target(pod))
 	if err != nil {
 		return err
 	}
-	_, err = agent.Reset(ctx, &agentv1.ResetRequest{})
+	_, err = agent.Reset(ctx, &agentv1.ResetRequest{ReleaseSandbox: string(released)})
 	return err
 }

@@ -81,7 +81,7 @@ func (c *Controller) bindPending(ctx context.Context, pool *arlv1alpha1.WarmPool
 		})
 		if err != nil {
 			klog.FromContext(ctx).V(2).Info("Could not bind a pending Sandbox; returning its pod", "sandbox", klog.KObj(sandbox), "err", err)
-			c.binder.reclaim(ctx, pod, "its Sandbox could not take it")
+			c.binder.reclaim(ctx, pod, "", "its Sandbox could not take it")
 			continue
 		}
 		pods.allocated = append(pods.allocated, pod)

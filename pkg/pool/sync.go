@@ -127,7 +127,7 @@ func (c *Controller) syncPool(ctx context.Context, key string) (time.Duration, e
 				errs = append(errs, fmt.Errorf("keeping pod %s of missing Sandbox %s: ARL's store cannot be verified: %w", pod.Name, pod.Sandbox, err))
 				continue
 			}
-			c.binder.reclaim(ctx, pod, "its Sandbox "+pod.Sandbox+" is gone")
+			c.binder.reclaim(ctx, pod, "", "its Sandbox "+pod.Sandbox+" is gone")
 		case pod.TemplateHash != hash:
 			// Idle pods of an older template are replaced at once; the
 			// Binder never hands them out.

@@ -146,6 +146,38 @@ func (l *Ledger) createWith(ctx context.Context, c Claim, key string, value []by
 	return resp.Header.Revision, nil
 }
 
+// errClaimMoved says the claim to delete with a key changed since it was
+// read; errKeyMoved that the key did.
+var (
+	errClaimMoved = errors.New("the claim changed")
+	errKeyMoved   = errors.New("the key changed")
+)
+
+// deleteWith deletes key, at revision keyRevision, and c, as last seen,
+// in one transaction (a Sandbox and the claim of its pod). It returns the
+// revision of the delete, errKeyMoved when key is gone or changed, and
+// errClaimMoved when only the claim did.
+func (l *Ledger) deleteWith(ctx context.Context, c Claim, key string, keyRevision int64) (int64, error) {
+	claimKey := l.key(c.UID)
+	claimWrites.WithLabelValues("delete_with_sandbox").Inc()
+	resp, err := l.client.Txn(ctx).
+		If(clientv3.Compare(clientv3.ModRevision(key), "=", keyRevision), clientv3.Compare(clientv3.ModRevision(claimKey), "=", c.revision)).
+		Then(clientv3.OpDelete(key), clientv3.OpDelete(claimKey)).
+		Else(clientv3.OpGet(key, clientv3.WithKeysOnly())).
+		Commit()
+	if err != nil {
+		return 0, err
+	}
+	if !resp.Succeeded {
+		if kvs := resp.Responses[0].GetResponseRange().Kvs; len(kvs) == 0 || kvs[0].ModRevision != keyRevision {
+			return 0, errKeyMoved
+		}
+		return 0, errClaimMoved
+	}
+	l.observe(c.UID, nil, resp.Header.Revision)
+	return resp.Header.Revision, nil
+}
+
 // Delete removes the pod's claim if sandbox holds it (empty: the deletion
 // hold); a pod with no claim is not an error.
 func (l *Ledger) Delete(ctx context.Context, uid types.UID, sandbox string) error {

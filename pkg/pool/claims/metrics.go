@@ -29,7 +29,7 @@ import (
 // is a request etcd served, and counts.
 var claimWrites = metrics.NewCounterVec(&metrics.CounterOpts{
 	Namespace: "arl", Subsystem: "claim", Name: "writes_total",
-	Help:           "Transactions the pod claim ledger sent to ARL's etcd (--pod-claims=etcd), by operation: create_with_sandbox (a bind: the claim and its Sandbox), create (a claim alone: a bind that resizes its pod or that lost its pod three times, the pool manager's bind of a waiting Sandbox, a hold before a delete), delete (a release), forget (a pod gone).",
+	Help:           "Transactions the pod claim ledger sent to ARL's etcd (--pod-claims=etcd), by operation: create_with_sandbox (a bind: the claim and its Sandbox), create (a claim alone: a bind that resizes its pod or that lost its pod three times, the pool manager's bind of a waiting Sandbox, a hold before a delete), delete_with_sandbox (a Sandbox delete and the claim of its pod, reset before it), delete (a release), forget (a pod gone).",
 	StabilityLevel: metrics.ALPHA,
 }, []string{"operation"})
 

@@ -23,6 +23,7 @@ import (
 	"path"
 	"strings"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/storage"
 	"k8s.io/apiserver/pkg/storage/etcd3"
@@ -124,6 +125,103 @@ func (s *sandboxStorage) Create(ctx context.Context, key string, obj, out runtim
 		return nil
 	}
 	return s.decoder.Decode(data, out, revision)
+}
+
+// deferredRelease is a Sandbox delete's release of its pod's claim, left
+// by Runtime.DeferRelease for the delete's transaction.
+type deferredRelease struct {
+	claim Claim
+}
+
+// DeferRelease implements pool.DeferredReleaser: the pod's claim, when
+// its Sandbox holds it, is deleted with the Sandbox (sandboxStorage.Delete).
+// The labels follow in the Sandbox's Release.
+func (r *Runtime) DeferRelease(p *pool.Pod) any {
+	c, ok := r.ledger.Get(p.UID)
+	if !ok || c.Sandbox == "" || c.Sandbox != p.Sandbox {
+		return nil
+	}
+	return &deferredRelease{claim: c}
+}
+
+// Delete implements storage.Interface. A delete whose context has a
+// pool.ReleaseSlot is the etcd3 store's conditional delete, read from etcd
+// (never the cache: the release acts on what it reads), with the slot's
+// release, if any, in the same transaction.
+func (s *sandboxStorage) Delete(ctx context.Context, key string, out runtime.Object, preconditions *storage.Preconditions,
+	validateDeletion storage.ValidateObjectFunc, cachedExistingObject runtime.Object, opts storage.DeleteOptions) error {
+	if !pool.HasReleaseSlot(ctx) {
+		return s.Interface.Delete(ctx, key, out, preconditions, validateDeletion, cachedExistingObject, opts)
+	}
+	etcdKey, err := s.etcdKey(key)
+	if err != nil {
+		return err
+	}
+	empty := out.DeepCopyObject()
+	var release *deferredRelease
+	prepared := false
+	for {
+		resp, err := s.ledger.client.Get(ctx, etcdKey)
+		if err != nil {
+			return err
+		}
+		if len(resp.Kvs) == 0 {
+			return storage.NewKeyNotFoundError(key, 0)
+		}
+		kv := resp.Kvs[0]
+		data, _, err := s.transformer.TransformFromStorage(ctx, kv.Value, authenticatedKey(etcdKey))
+		if err != nil {
+			return storage.NewInternalError(err)
+		}
+		current := empty.DeepCopyObject()
+		if err := s.decoder.Decode(data, current, kv.ModRevision); err != nil {
+			return err
+		}
+		if preconditions != nil {
+			if err := preconditions.Check(key, current); err != nil {
+				return err
+			}
+		}
+		if err := validateDeletion(ctx, current); err != nil {
+			return err
+		}
+		if !prepared {
+			prepared = true
+			release, _ = pool.PrepareRelease(ctx, current).(*deferredRelease)
+		}
+		var revision int64
+		if release != nil {
+			revision, err = s.ledger.deleteWith(ctx, release.claim, etcdKey, kv.ModRevision)
+		} else {
+			revision, err = s.deleteAlone(ctx, etcdKey, kv.ModRevision)
+		}
+		switch {
+		case errors.Is(err, errClaimMoved):
+			// Released after the delete, the usual way.
+			release = nil
+			continue
+		case errors.Is(err, errKeyMoved):
+			continue
+		case err != nil:
+			return err
+		}
+		return s.decoder.Decode(data, out, revision)
+	}
+}
+
+// deleteAlone deletes key if it is still at revision (errKeyMoved if not).
+func (s *sandboxStorage) deleteAlone(ctx context.Context, key string, revision int64) (int64, error) {
+	resp, err := s.ledger.client.Txn(ctx).
+		If(clientv3.Compare(clientv3.ModRevision(key), "=", revision)).
+		Then(clientv3.OpDelete(key)).
+		Commit()
+	if err != nil {
+		return 0, err
+	}
+	if !resp.Succeeded {
+		return 0, errKeyMoved
+	}
+	return resp.Header.Revision, nil
 }
 
 func (s *sandboxStorage) etcdKey(key string) (string, error) {

@@ -19,9 +19,11 @@ package claims
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	clientv3 "go.etcd.io/etcd/client/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
@@ -186,5 +188,100 @@ func TestUnwrittenClaimReleasedIsIdleAgain(t *testing.T) {
 		}
 	default:
 		t.Error("no change reported: the pod stays off the free lists")
+	}
+}
+
+// A Sandbox delete whose context has a release slot deletes the Sandbox
+// and its pod's claim in one transaction, once the delete is validated; a
+// claim that moved meanwhile stays for the usual release.
+func TestSandboxAndItsClaimLeaveInOneWrite(t *testing.T) {
+	ctx := context.Background()
+	etcd := startEtcd(t)
+	pods := newMemPods("a", "b")
+	rs := replicas(t, etcd, pods, 2)
+	stores, plain := sandboxStores(t, etcd.Endpoints(), rs...)
+	validate := func(context.Context, runtime.Object) error { return nil }
+	revision := func() int64 {
+		resp, err := etcd.Get(ctx, "/any")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.Header.Revision
+	}
+	claims := func(pod string) int64 {
+		resp, err := etcd.Get(ctx, KeyPrefix("/registry/test")+"uid-"+pod, clientv3.WithCountOnly())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.Count
+	}
+	idleA, _ := pods.Get("ns", "a")
+	if _, err := createBound(ctx, rs[0], stores[0], idleA, "first"); err != nil {
+		t.Fatal(err)
+	}
+	prepared := 0
+	release := pool.WithReleaseSlot(ctx, func(_ context.Context, sb *arl.Sandbox) any {
+		prepared++
+		p, _ := rs[0].Get("ns", sb.Status.PodName)
+		return rs[0].DeferRelease(p)
+	})
+
+	// A failed precondition deletes nothing, and nothing is prepared.
+	err := stores[0].Delete(release, sandboxKey("first"), &arl.Sandbox{}, storage.NewUIDPreconditions("not-first"), validate, nil, storage.DeleteOptions{})
+	if err == nil || prepared != 0 || claims("a") != 1 {
+		t.Fatalf("delete with a wrong UID: err %v, %d prepared, %d claims; want an error, none prepared, the claim kept", err, prepared, claims("a"))
+	}
+
+	before := revision()
+	out := &arl.Sandbox{}
+	if err := stores[0].Delete(release, sandboxKey("first"), out, nil, validate, nil, storage.DeleteOptions{}); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	if writes := revision() - before; writes != 1 || prepared != 1 || claims("a") != 0 {
+		t.Errorf("the delete made %d writes, prepared %d times, left %d claims; want 1, 1 and 0", writes, prepared, claims("a"))
+	}
+	if err := plain.Get(ctx, sandboxKey("first"), storage.GetOptions{}, &arl.Sandbox{}); !storage.IsNotFound(err) {
+		t.Errorf("the Sandbox is still stored (get: %v)", err)
+	}
+	if out.Name != "first" || out.ResourceVersion != strconv.FormatInt(before+1, 10) {
+		t.Errorf("the delete answered %s at resourceVersion %q, want first at the delete's %d", out.Name, out.ResourceVersion, before+1)
+	}
+	// The labels follow in the Sandbox's release; every replica then sees
+	// the pod bindable.
+	labelled, _ := rs[0].Get("ns", "a")
+	if _, err := rs[0].Release(ctx, labelled); err != nil {
+		t.Fatalf("releasing pod a after the delete: %v", err)
+	}
+	for _, r := range rs {
+		waitUntil(t, "every replica sees pod a bindable", func() bool {
+			p, _ := r.Get("ns", "a")
+			return p.Bindable()
+		})
+	}
+
+	// A claim rewritten between the release's read and the transaction
+	// stays; the Sandbox still goes.
+	idleB, _ := pods.Get("ns", "b")
+	if _, err := createBound(ctx, rs[0], stores[0], idleB, "second"); err != nil {
+		t.Fatal(err)
+	}
+	moved := pool.WithReleaseSlot(ctx, func(ctx context.Context, sb *arl.Sandbox) any {
+		p, _ := rs[0].Get("ns", sb.Status.PodName)
+		release := rs[0].DeferRelease(p)
+		key := KeyPrefix("/registry/test") + "uid-b"
+		resp, err := etcd.Get(ctx, key)
+		if err != nil || len(resp.Kvs) != 1 {
+			t.Fatalf("reading pod b's claim: %v", err)
+		}
+		if _, err := etcd.Put(ctx, key, string(resp.Kvs[0].Value)); err != nil {
+			t.Fatal(err)
+		}
+		return release
+	})
+	if err := stores[0].Delete(moved, sandboxKey("second"), &arl.Sandbox{}, nil, validate, nil, storage.DeleteOptions{}); err != nil {
+		t.Fatalf("delete with a moved claim: %v", err)
+	}
+	if err := plain.Get(ctx, sandboxKey("second"), storage.GetOptions{}, &arl.Sandbox{}); !storage.IsNotFound(err) || claims("b") != 1 {
+		t.Errorf("after a delete whose claim moved: get %v, %d claims; want not found and the claim kept", err, claims("b"))
 	}
 }

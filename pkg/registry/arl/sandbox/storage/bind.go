@@ -48,6 +48,10 @@ type Binder interface {
 	BindFailed(sandbox *arl.Sandbox, took time.Duration)
 	// Release frees the pod of a deleted Sandbox.
 	Release(ctx context.Context, sandbox *arl.Sandbox)
+	// ReleaseWithDelete returns the context of a Sandbox delete, in which
+	// the storage may free the pod in the delete's own transaction (see
+	// pool.ReleaseSlot); done is called when the delete returns.
+	ReleaseWithDelete(ctx context.Context) (_ context.Context, done func())
 }
 
 // releaseTimeout bounds how long a delete waits for its pod to be freed;
@@ -119,6 +123,17 @@ func (r *REST) bindAndStore(ctx context.Context, sb *arl.Sandbox, createValidati
 		undo()
 	}
 	return out, err
+}
+
+// Delete deletes the Sandbox as the store does; a pod its pool reuses is
+// reset first and its claim deleted with the Sandbox (Binder.ReleaseWithDelete).
+func (r *REST) Delete(ctx context.Context, name string, deleteValidation rest.ValidateObjectFunc, options *metav1.DeleteOptions) (runtime.Object, bool, error) {
+	if r.binder == nil || (options != nil && len(options.DryRun) > 0) {
+		return r.Store.Delete(ctx, name, deleteValidation, options)
+	}
+	ctx, done := r.binder.ReleaseWithDelete(ctx)
+	defer done()
+	return r.Store.Delete(ctx, name, deleteValidation, options)
 }
 
 // afterDelete frees the pod of every deleted Sandbox, single or in a

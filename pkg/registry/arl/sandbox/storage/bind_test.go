@@ -57,6 +57,9 @@ func (b *slotBinder) Bind(ctx context.Context, _ *arl.Sandbox) (arl.SandboxStatu
 func (b *slotBinder) Bound(*arl.Sandbox, time.Duration)      { b.bound++ }
 func (b *slotBinder) BindFailed(*arl.Sandbox, time.Duration) { b.failures++ }
 func (b *slotBinder) Release(context.Context, *arl.Sandbox)  {}
+func (b *slotBinder) ReleaseWithDelete(ctx context.Context) (context.Context, func()) {
+	return ctx, func() {}
+}
 
 // lostClaims is the Sandboxes' storage whose deferred claims lose their
 // pod to another replica the first `lose` times (the fault is a race
