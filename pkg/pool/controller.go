@@ -102,9 +102,12 @@ type Controller struct {
 	// podChanges says which pod events change what a pool's sync reads.
 	podChanges podChanges
 
-	deletions     deletionsSeen
-	orphansMu     sync.Mutex
-	orphansLogged map[string]time.Time // pool key -> when its kept pods were reported
+	deletions deletionsSeen
+	// sandboxDeletes holds the orphan grace of pods whose Sandbox was
+	// just deleted.
+	sandboxDeletes recentDeletes
+	orphansMu      sync.Mutex
+	orphansLogged  map[string]time.Time // pool key -> when its kept pods were reported
 }
 
 // New returns a controller; its informers must be started by the caller.
@@ -173,7 +176,10 @@ func New(cfg Config) (*Controller, error) {
 	_, err = cfg.Sandboxes.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    enqueueSandboxPool,
 		UpdateFunc: func(_, obj interface{}) { enqueueSandboxPool(obj) },
-		DeleteFunc: enqueueSandboxPool,
+		DeleteFunc: func(obj interface{}) {
+			c.sandboxDeletes.saw(obj, c.now())
+			enqueueSandboxPool(obj)
+		},
 	})
 	if err != nil {
 		return nil, err

@@ -41,7 +41,9 @@ import (
 const storeWait = 5 * time.Second
 
 // orphanGrace is how long an allocated pod may wait for its Sandbox to
-// show up in the cache (it may be being created on another replica).
+// show up in the cache (it may be being created on another replica), and
+// how long after its Sandbox's deletion it is left to the replica that
+// deleted it to release.
 const orphanGrace = 30 * time.Second
 
 // Event reasons.
@@ -116,7 +118,11 @@ func (c *Controller) syncPool(ctx context.Context, key string) (time.Duration, e
 				classified.allocated = append(classified.allocated, pod)
 				continue
 			}
-			if wait := orphanGrace - now.Sub(pod.ClaimedAt); wait > 0 {
+			since := pod.ClaimedAt
+			if deleted, ok := c.sandboxDeletes.when(namespace, pod.Sandbox); ok && deleted.After(since) {
+				since = deleted
+			}
+			if wait := orphanGrace - now.Sub(since); wait > 0 {
 				classified.allocated = append(classified.allocated, pod)
 				requeue.at(wait)
 				continue

@@ -194,6 +194,39 @@ func TestAllocatedPodWithoutItsSandbox(t *testing.T) {
 	}
 }
 
+// TestPodOfADeletedSandboxIsLeftToItsRelease: a pod whose Sandbox was
+// just deleted is the deleting replica's to release (its reset may still
+// run): the pool manager reclaims it only orphanGrace after the deletion,
+// however long ago the pod was claimed.
+func TestPodOfADeletedSandboxIsLeftToItsRelease(t *testing.T) {
+	pool := newPool("ns", "p", 0, "python:3.9-slim")
+	pod := allocatedPod("ns", "p", "a", "sb")
+	pod.TemplateHash = hashOf(pool)
+	h := newHarness(t, pod)
+	pod.ClaimedAt = h.clock.Now().Add(-time.Hour)
+	h.addPool(t, pool.DeepCopy())
+	h.addSandbox(t, boundSandbox("sb", pod))
+	if err := h.cs.ArlV1alpha1().Sandboxes("ns").Delete(context.Background(), "sb", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor(t, "the Sandbox's deletion seen", func() bool {
+		_, deleted := h.c.sandboxDeletes.when("ns", "sb")
+		return deleted
+	})
+	h.clock.Step(time.Second)
+	if requeue := h.sync(t, "ns/p"); requeue != orphanGrace-time.Second {
+		t.Errorf("requeued after %s, want %s (the grace from the deletion)", requeue, orphanGrace-time.Second)
+	}
+	if _, kept := h.rt.Get("ns", "a"); !kept {
+		t.Fatal("the pod was reclaimed while the Sandbox's own release may still run")
+	}
+	h.clock.Step(orphanGrace)
+	h.sync(t, "ns/p")
+	if _, kept := h.rt.Get("ns", "a"); kept {
+		t.Fatal("pod kept once its grace ended")
+	}
+}
+
 // TestReadySandboxFailsWhenItsPodIsLost: a sync fails a Ready Sandbox
 // whose pod is gone, replaced under the same name, failed or being
 // deleted, and leaves the others as they are.
