@@ -129,7 +129,7 @@ func (b *bench) run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		row(fmt.Sprintf("bind, Task, delete, one after another (reusePolicy %s)", b.o.reusePolicy), life, nil, writes)
+		row(fmt.Sprintf("bind, %d Tasks, delete, one after another (reusePolicy %s)", b.o.lifecycleTasks, b.o.reusePolicy), life, nil, writes)
 	}
 	burst, burstAll, err := b.bindBurst(ctx)
 	if err != nil {

@@ -57,10 +57,10 @@ func (r storeRevisions) writesPerSecond(later storeRevisions) (arl, kube float64
 	return float64(later.arl-r.arl) / seconds, float64(later.kube-r.kube) / seconds
 }
 
-// lifecycles binds a Sandbox, runs a Task `true` in it and deletes it,
-// --lifecycles times at --rate: an RL rollout's sandbox. It counts what
-// each cost both stores once the pool has settled again, so the pod's
-// deletion or reset and the pool's refill are in (kube-apiserver's writes,
+// lifecycles binds a Sandbox, runs --lifecycle-tasks Tasks `true` in it
+// and deletes it, --lifecycles times at --rate: an RL rollout's sandbox.
+// It counts what each cost both stores once the pool has settled again, so
+// the pod's deletion or reset and the pool's refill are in (kube-apiserver's writes,
 // Events included, from its store's revision; none in standalone) and the
 // CPU each component spent per sandbox. The writes the stores make anyway
 // (a control plane renews its leases every few seconds: about one kube
@@ -88,7 +88,10 @@ func (b *bench) lifecycles(ctx context.Context) (sample, string, error) {
 		if err == nil && sb.Name != "" {
 			sb, err = b.waitReady(ctx, sb.Name)
 		}
-		if err == nil {
+		for range b.o.lifecycleTasks {
+			if err != nil {
+				break
+			}
 			_, err = b.exec(ctx, sb.Name, 1)
 		}
 		if err == nil {

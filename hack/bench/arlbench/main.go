@@ -46,6 +46,7 @@ func main() {
 	flag.IntVar(&o.burst, "burst", 100, "binds created at once")
 	flag.IntVar(&o.tasks, "tasks", 300, "sequential Task round trips")
 	flag.IntVar(&o.lifecycles, "lifecycles", 40, "Sandboxes bound and deleted one after another, at --rate: the writes one short-lived sandbox costs")
+	flag.IntVar(&o.lifecycleTasks, "lifecycle-tasks", 1, "Tasks `true` each lifecycle runs (0: the sandbox's own writes alone)")
 	flag.StringVar(&o.reusePolicy, "reuse-policy", "Delete", "the bench pool's reusePolicy (Delete or Reset)")
 	flag.StringVar(&o.concurrency, "concurrency", "1,16,64", "Task throughput at these numbers of concurrent clients")
 	flag.IntVar(&o.execSandboxes, "exec-sandboxes", 4, "sandboxes the exec calls/s rows also spread their callers over (1: one sandbox only)")
@@ -90,7 +91,7 @@ type options struct {
 	// arl-apiserver (its Service) instead of through the kubeconfig's server.
 	arlServer, arlCA, arlServerName               string
 	poolReplicas, binds, burst, tasks, lifecycles int
-	execSandboxes                                 int
+	execSandboxes, lifecycleTasks                 int
 	rate                                          float64
 	throughputFor                                 time.Duration
 }
