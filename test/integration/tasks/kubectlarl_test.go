@@ -114,8 +114,19 @@ func TestKubectlARLShellInATerminal(t *testing.T) {
 	}
 	typeLine := func(keys ...string) { m.run(append([]string{"send-keys", "-t", "arl"}, keys...)...) }
 
-	typeLine("stty size", "Enter")
-	see("the terminal's size in the sandbox", "30 100")
+	// Typed before the shell is up, a line may be lost (the plugin starts
+	// slowly on a loaded machine): ask until it answers.
+	polls := 0
+	framework.Eventually(t, 30*time.Second, "the terminal's size in the sandbox", func() bool {
+		if strings.Contains(m.screen(), "30 100") {
+			return true
+		}
+		if polls%10 == 0 { // every half second
+			typeLine("stty size", "Enter")
+		}
+		polls++
+		return false
+	})
 	m.run("resize-window", "-t", "arl", "-x", "120", "-y", "40")
 	// The resize travels apart from the input: ask until it arrived.
 	framework.Eventually(t, 30*time.Second, "the size after a resize", func() bool {
