@@ -19,6 +19,9 @@ package agent_test
 import (
 	"context"
 	"testing"
+
+	"github.com/arl-infra/arl/pkg/sidecar/client"
+	agentv1 "github.com/arl-infra/arl/proto/agent/v1"
 )
 
 // BenchmarkExecuteTrue is the agent's Execute of `true` over its unix
@@ -43,4 +46,30 @@ func BenchmarkExecuteTrue(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkSandboxFence is the cost of the Sandbox fence (the UID in the
+// metadata, the agent's check, a cancellable context) on a call that does
+// little else, a Stat of the workspace, against the same call for no
+// Sandbox:
+//
+//	go test -trimpath -run '^$' -bench SandboxFence -cpu 2 ./pkg/sidecar/agent/
+func BenchmarkSandboxFence(b *testing.B) {
+	ta := startAgent(b, nil)
+	for _, bc := range []struct {
+		name   string
+		client *client.Client
+	}{{"no Sandbox", ta.Client}, {"for a Sandbox", ta.ForSandbox("8a6f0c8e-6a4e-4b43-9d67-3f0c2b1f5a10")}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetParallelism(8)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := bc.client.Stat(context.Background(), &agentv1.StatRequest{Path: "."}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
 }
