@@ -19,6 +19,7 @@ package pool
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
@@ -35,21 +36,27 @@ func (c *Controller) ReleaseWithDelete(ctx context.Context) (_ context.Context, 
 	return c.binder.ReleaseWithDelete(ctx)
 }
 
-// ReleaseWithDelete is Controller.ReleaseWithDelete.
+// ReleaseWithDelete is Controller.ReleaseWithDelete. A collection delete
+// deletes its Sandboxes at once in one context.
 func (b *Binder) ReleaseWithDelete(ctx context.Context) (_ context.Context, done func()) {
-	var prepared types.UID
+	var mu sync.Mutex
+	var prepared []types.UID
 	ctx = WithReleaseSlot(ctx, func(ctx context.Context, sandbox *arl.Sandbox) any {
 		release := b.resetForDelete(ctx, sandbox)
 		if release != nil {
-			prepared = sandbox.UID
+			mu.Lock()
+			prepared = append(prepared, sandbox.UID)
+			mu.Unlock()
 		}
 		return release
 	})
 	return ctx, func() {
-		// The delete's Release took it, unless the delete failed: a Sandbox
-		// still stored is released by a later delete, reset again.
-		if prepared != "" {
-			b.resetBeforeDelete.Delete(prepared)
+		// Each delete's Release took its own, unless the delete failed: a
+		// Sandbox still stored is released by a later delete, reset again.
+		mu.Lock()
+		defer mu.Unlock()
+		for _, uid := range prepared {
+			b.resetBeforeDelete.Delete(uid)
 		}
 	}
 }

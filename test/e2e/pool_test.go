@@ -108,7 +108,8 @@ func TestPoolKeepsReadyPods(t *testing.T) {
 // Sandbox's pod goes back to the pool, not deleted, and the next Sandbox
 // on it finds neither the last one's workspace nor its processes (what
 // Reset clears: docs/security.md), whether the Sandbox was deleted at once
-// or after its pod's labels followed the bind.
+// or after its pod's labels followed the bind, alone or in a collection
+// delete.
 func TestResetPoolReturnsACleanPod(t *testing.T) {
 	requireARL(t)
 	ns := newNamespace(t, "reset")
@@ -117,7 +118,7 @@ func TestResetPoolReturnsACleanPod(t *testing.T) {
 	pod := keys(poolPods(t, ns, poolName))[0]
 	uid := getPod(t, ns, pod).Metadata.UID
 
-	for i, labelled := range []bool{false, true, false} {
+	for i, how := range []struct{ labelled, collection bool }{{}, {labelled: true}, {collection: true}} {
 		name := fmt.Sprintf("tenant-%d", i)
 		if sb := createSandbox(t, ns, name, true); sb.Status.Phase != "Ready" || sb.Status.PodName != pod {
 			t.Fatalf("%s: %s/%s, want Ready on the pool's one pod %s", name, sb.Status.Phase, sb.Status.PodName, pod)
@@ -129,13 +130,17 @@ func TestResetPoolReturnsACleanPod(t *testing.T) {
 		litter := execTask(t, ns, newTask("litter-"+name, name, filePatch("f", "secret.txt", name),
 			bash("bg", "(setsid sleep 500 &); sleep 600 & echo started")))
 		mustState(t, litter, "Succeeded")
-		if labelled {
+		if how.labelled {
 			waitFor(t, 30*time.Second, "the bound pod's labels", func() (bool, string) {
 				labels := getPod(t, ns, pod).Metadata.Labels
 				return labels[labelSandbox] == name, fmt.Sprint(labels)
 			})
 		}
-		kubectl(t, "delete", "sandbox", name, "-n", ns)
+		if how.collection {
+			kubectl(t, "delete", "--raw", arlBase+ns+"/sandboxes")
+		} else {
+			kubectl(t, "delete", "sandbox", name, "-n", ns)
+		}
 		waitPool(t, ns, poolName, 1, 0)
 		if now := getPod(t, ns, pod); now.Metadata.UID != uid {
 			t.Fatalf("after %s the pool's pod is %s (%s), want %s reused", name, now.Metadata.Name, now.Metadata.UID, uid)

@@ -23,6 +23,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/registry/rest"
@@ -134,6 +135,17 @@ func (r *REST) Delete(ctx context.Context, name string, deleteValidation rest.Va
 	ctx, done := r.binder.ReleaseWithDelete(ctx)
 	defer done()
 	return r.Store.Delete(ctx, name, deleteValidation, options)
+}
+
+// DeleteCollection deletes the Sandboxes as the store does, each as Delete
+// does.
+func (r *REST) DeleteCollection(ctx context.Context, deleteValidation rest.ValidateObjectFunc, options *metav1.DeleteOptions, listOptions *metainternalversion.ListOptions) (runtime.Object, error) {
+	if r.binder == nil || (options != nil && len(options.DryRun) > 0) {
+		return r.Store.DeleteCollection(ctx, deleteValidation, options, listOptions)
+	}
+	ctx, done := r.binder.ReleaseWithDelete(ctx)
+	defer done()
+	return r.Store.DeleteCollection(ctx, deleteValidation, options, listOptions)
 }
 
 // afterDelete frees the pod of every deleted Sandbox, single or in a

@@ -20,10 +20,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
@@ -43,6 +45,9 @@ type slotBinder struct {
 	undone   []string
 	bound    int
 	failures int
+	// releaseContexts and releasesDone count ReleaseWithDelete's contexts
+	// and their done calls.
+	releaseContexts, releasesDone int
 }
 
 func (b *slotBinder) Bind(ctx context.Context, _ *arl.Sandbox) (arl.SandboxStatus, func(), error) {
@@ -58,7 +63,64 @@ func (b *slotBinder) Bound(*arl.Sandbox, time.Duration)      { b.bound++ }
 func (b *slotBinder) BindFailed(*arl.Sandbox, time.Duration) { b.failures++ }
 func (b *slotBinder) Release(context.Context, *arl.Sandbox)  {}
 func (b *slotBinder) ReleaseWithDelete(ctx context.Context) (context.Context, func()) {
-	return ctx, func() {}
+	b.releaseContexts++
+	return pool.WithReleaseSlot(ctx, func(context.Context, *arl.Sandbox) any { return nil }), func() { b.releasesDone++ }
+}
+
+// slotsSeen is the Sandboxes' storage, noting which deletes carried a
+// pool.ReleaseSlot.
+type slotsSeen struct {
+	storage.Interface
+	mu         sync.Mutex
+	with, none int
+}
+
+func (s *slotsSeen) Delete(ctx context.Context, key string, out runtime.Object, preconditions *storage.Preconditions,
+	validateDeletion storage.ValidateObjectFunc, cachedExistingObject runtime.Object, opts storage.DeleteOptions) error {
+	s.mu.Lock()
+	if pool.HasReleaseSlot(ctx) {
+		s.with++
+	} else {
+		s.none++
+	}
+	s.mu.Unlock()
+	return s.Interface.Delete(ctx, key, out, preconditions, validateDeletion, cachedExistingObject, opts)
+}
+
+// A delete, alone or in a collection, offers the storage its pod's release
+// (the Binder's ReleaseWithDelete), and says when it is done; a dry run
+// does not.
+func TestDeletesOfferTheirRelease(t *testing.T) {
+	opts, scheme := registrytest.NewRESTOptions(t, "sandboxes")
+	binder := &slotBinder{}
+	s, err := NewStorage(scheme, opts, binder, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Sandbox.Store.DestroyFunc)
+	seen := &slotsSeen{Interface: s.Sandbox.Store.Storage.Storage}
+	s.Sandbox.Store.Storage.Storage = seen
+	ctx := genericapirequest.WithNamespace(genericapirequest.NewContext(), "test")
+	for _, name := range []string{"a", "b", "c"} {
+		sb := validSandbox()
+		sb.Name = name
+		if _, err := s.Sandbox.Create(ctx, sb, rest.ValidateAllObjectFunc, &metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := s.Sandbox.Delete(ctx, "a", rest.ValidateAllObjectFunc, &metav1.DeleteOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
+		t.Fatalf("dry-run delete: %v", err)
+	}
+	if _, _, err := s.Sandbox.Delete(ctx, "a", rest.ValidateAllObjectFunc, &metav1.DeleteOptions{}); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	if _, err := s.Sandbox.DeleteCollection(ctx, rest.ValidateAllObjectFunc, &metav1.DeleteOptions{}, &metainternalversion.ListOptions{}); err != nil {
+		t.Fatalf("collection delete: %v", err)
+	}
+	if seen.with != 3 || seen.none != 0 || binder.releaseContexts != 2 || binder.releasesDone != 2 {
+		t.Errorf("%d deletes with a release slot, %d without; %d release contexts, %d done; want 3, 0, 2, 2",
+			seen.with, seen.none, binder.releaseContexts, binder.releasesDone)
+	}
 }
 
 // lostClaims is the Sandboxes' storage whose deferred claims lose their
