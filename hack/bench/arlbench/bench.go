@@ -34,6 +34,7 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 
 	"github.com/arl-infra/arl/hack/bench/benchstats"
@@ -184,13 +185,16 @@ func (b *bench) createPool(ctx context.Context, replicas int32) error {
 }
 
 func (b *bench) scalePool(ctx context.Context, replicas int32) error {
-	scale, err := b.arl.WarmPools(b.o.namespace).GetScale(ctx, poolName, metav1.GetOptions{})
-	if err != nil {
+	// The pool's status is written meanwhile: a conflict reads it again.
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		scale, err := b.arl.WarmPools(b.o.namespace).GetScale(ctx, poolName, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		scale.Spec.Replicas = replicas
+		_, err = b.arl.WarmPools(b.o.namespace).UpdateScale(ctx, poolName, scale, metav1.UpdateOptions{})
 		return err
-	}
-	scale.Spec.Replicas = replicas
-	_, err = b.arl.WarmPools(b.o.namespace).UpdateScale(ctx, poolName, scale, metav1.UpdateOptions{})
-	return err
+	})
 }
 
 func (b *bench) cleanup() {
