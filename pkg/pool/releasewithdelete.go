@@ -28,16 +28,16 @@ import (
 	"github.com/arl-infra/arl/pkg/apis/arl"
 )
 
-// ReleaseWithDelete returns the context for one Sandbox delete (see
-// ReleaseSlot): where the runtime can, a pod its pool reuses is reset
-// before the delete's transaction and its claim goes with the Sandbox.
-// done must be called when the delete returns.
+// ReleaseWithDelete returns the context for a Sandbox delete, single or of
+// a collection (see ReleaseSlot): where the runtime can, a pod its pool
+// reuses is reset before the delete's transaction and its claim goes with
+// the Sandbox. done must be called when the delete returns.
 func (c *Controller) ReleaseWithDelete(ctx context.Context) (_ context.Context, done func()) {
 	return c.binder.ReleaseWithDelete(ctx)
 }
 
 // ReleaseWithDelete is Controller.ReleaseWithDelete. A collection delete
-// deletes its Sandboxes at once in one context.
+// deletes its Sandboxes concurrently, in one context.
 func (b *Binder) ReleaseWithDelete(ctx context.Context) (_ context.Context, done func()) {
 	var mu sync.Mutex
 	var prepared []types.UID
