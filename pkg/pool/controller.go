@@ -102,12 +102,11 @@ type Controller struct {
 	// podChanges says which pod events change what a pool's sync reads.
 	podChanges podChanges
 
-	deletions deletionsSeen
-	// sandboxDeletes holds the orphan grace of pods whose Sandbox was
-	// just deleted.
-	sandboxDeletes recentDeletes
-	orphansMu      sync.Mutex
-	orphansLogged  map[string]time.Time // pool key -> when its kept pods were reported
+	// deletions are the pools' (deletionMemory), sandboxDeletes the
+	// Sandboxes': the orphan grace of pods whose Sandbox was just deleted.
+	deletions, sandboxDeletes deletionsSeen
+	orphansMu                 sync.Mutex
+	orphansLogged             map[string]time.Time // pool key -> when its kept pods were reported
 }
 
 // New returns a controller; its informers must be started by the caller.
@@ -131,16 +130,18 @@ func New(cfg Config) (*Controller, error) {
 		cfg.Clock = clock.RealClock{}
 	}
 	c := &Controller{
-		cfg:           cfg,
-		runtime:       cfg.Runtime,
-		pools:         cfg.WarmPools.Lister(),
-		sandboxes:     cfg.Sandboxes.Lister(),
-		free:          NewFreeList(),
-		expectations:  newExpectations(),
-		clock:         cfg.Clock,
-		failures:      map[string]*failureBackoff{},
-		orphansLogged: map[string]time.Time{},
-		binds:         newRecentBinds(),
+		cfg:            cfg,
+		runtime:        cfg.Runtime,
+		pools:          cfg.WarmPools.Lister(),
+		sandboxes:      cfg.Sandboxes.Lister(),
+		free:           NewFreeList(),
+		expectations:   newExpectations(),
+		clock:          cfg.Clock,
+		failures:       map[string]*failureBackoff{},
+		orphansLogged:  map[string]time.Time{},
+		binds:          newRecentBinds(),
+		deletions:      deletionsSeen{memory: deletionMemory},
+		sandboxDeletes: deletionsSeen{memory: orphanGrace},
 	}
 	countSandboxes(c.sandboxes)
 	c.binder = NewBinder(cfg.Runtime, c.free, c.getPool, cfg.Agents)
@@ -177,7 +178,9 @@ func New(cfg Config) (*Controller, error) {
 		AddFunc:    enqueueSandboxPool,
 		UpdateFunc: func(_, obj interface{}) { enqueueSandboxPool(obj) },
 		DeleteFunc: func(obj interface{}) {
-			c.sandboxDeletes.saw(obj, c.now())
+			if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
+				c.sandboxDeletes.saw(key, c.now())
+			}
 			enqueueSandboxPool(obj)
 		},
 	})

@@ -42,12 +42,14 @@ type StoreCheck interface {
 // on: long enough for pods created just before it to show up and go too.
 const deletionMemory = time.Hour
 
-// deletionsSeen remembers the pools whose deletion this replica saw: a
-// watch DELETE event of the pool itself. Every replica's informers see it,
-// so a new leader knows what its predecessor saw.
+// deletionsSeen remembers the objects whose deletion this replica saw (a
+// watch DELETE event of the object itself), for memory. Every replica's
+// informers see it, so a new leader knows what its predecessor saw.
 type deletionsSeen struct {
-	mu sync.Mutex
-	at map[string]time.Time // pool key -> when its deletion was seen
+	memory time.Duration
+	mu     sync.Mutex
+	at     map[string]time.Time // key -> when its deletion was seen
+	swept  time.Time
 }
 
 func (d *deletionsSeen) saw(key string, now time.Time) {
@@ -56,10 +58,15 @@ func (d *deletionsSeen) saw(key string, now time.Time) {
 	if d.at == nil {
 		d.at = map[string]time.Time{}
 	}
+	// Every replica remembers, leader or not: each forgets on its own.
+	if now.Sub(d.swept) > d.memory {
+		d.expireLocked(now)
+		d.swept = now
+	}
 	d.at[key] = now
 }
 
-// forget: a pool of that name exists (again).
+// forget: an object of that name exists (again).
 func (d *deletionsSeen) forget(key string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -67,17 +74,27 @@ func (d *deletionsSeen) forget(key string) {
 }
 
 func (d *deletionsSeen) seen(key string) bool {
+	_, ok := d.when(key)
+	return ok
+}
+
+// when returns when the deletion of key was last seen.
+func (d *deletionsSeen) when(key string) (time.Time, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	_, ok := d.at[key]
-	return ok
+	at, ok := d.at[key]
+	return at, ok
 }
 
 func (d *deletionsSeen) expire(now time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.expireLocked(now)
+}
+
+func (d *deletionsSeen) expireLocked(now time.Time) {
 	for key, at := range d.at {
-		if now.Sub(at) > deletionMemory {
+		if now.Sub(at) > d.memory {
 			delete(d.at, key)
 		}
 	}

@@ -119,7 +119,7 @@ func (c *Controller) syncPool(ctx context.Context, key string) (time.Duration, e
 				continue
 			}
 			since := pod.ClaimedAt
-			if deleted, ok := c.sandboxDeletes.when(namespace, pod.Sandbox); ok && deleted.After(since) {
+			if deleted, ok := c.sandboxDeletes.when(namespace + "/" + pod.Sandbox); ok && deleted.After(since) {
 				since = deleted
 			}
 			if wait := orphanGrace - now.Sub(since); wait > 0 {

@@ -210,7 +210,7 @@ func TestPodOfADeletedSandboxIsLeftToItsRelease(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitFor(t, "the Sandbox's deletion seen", func() bool {
-		_, deleted := h.c.sandboxDeletes.when("ns", "sb")
+		_, deleted := h.c.sandboxDeletes.when("ns/sb")
 		return deleted
 	})
 	h.clock.Step(time.Second)
