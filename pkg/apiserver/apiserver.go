@@ -76,6 +76,8 @@ type ExtraConfig struct {
 	TaskEvents eventvolume.Volume
 	// MaxConcurrentTasks bounds the Tasks running at once on this replica.
 	MaxConcurrentTasks int
+	// TaskTTLDeletesPerSecond paces this replica's deletes of expired Tasks.
+	TaskTTLDeletesPerSecond float64
 	// ServeEvents serves core/v1 Events and records ARL's Events there,
 	// and serves the pool runtime's pods with pods/exec: standalone mode
 	// has no kube-apiserver to keep Events or reach pods.

@@ -111,14 +111,17 @@ func (e *Executor) deleteExpired() {
 	}
 }
 
+// deleteTask deletes an expired Task, at the pace of ttlPace.
 func (e *Executor) deleteTask(expired expiredTask) {
 	ctx := genericapirequest.WithNamespace(e.lifetime(), expired.namespace)
 	// The cache first: a Task another replica deleted since it was queued
-	// costs no read from etcd (the delete's own Get is a quorum read).
+	// costs no read from etcd (the delete's own Get is a quorum read), and
+	// no turn of the pace: every replica's sweep queues every expired Task.
 	cached, err := e.tasks.Get(ctx, expired.name, &metav1.GetOptions{ResourceVersion: "0"})
 	if apierrors.IsNotFound(err) || (err == nil && cached.(*arl.Task).UID != expired.uid) {
 		return
 	}
+	e.ttlPace.Accept()
 	_, _, err = e.tasks.Delete(ctx, expired.name, rest.ValidateAllObjectFunc, &metav1.DeleteOptions{Preconditions: metav1.NewUIDPreconditions(string(expired.uid))})
 	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
 		logger := klog.Background().WithValues("task", klog.KRef(expired.namespace, expired.name))

@@ -168,7 +168,9 @@ type executorHarness struct {
 	stores    *Stores
 }
 
-func newExecutorHarness(t *testing.T, maxConcurrent int) *executorHarness {
+// newExecutorHarness makes an executor on the fake clock; configure
+// changes its Config before it is made.
+func newExecutorHarness(t *testing.T, maxConcurrent int, configure ...func(*Config)) *executorHarness {
 	t.Helper()
 	taskOpts, scheme := registrytest.NewRESTOptions(t, "tasks")
 	sandboxOpts := taskOpts
@@ -179,8 +181,12 @@ func newExecutorHarness(t *testing.T, maxConcurrent int) *executorHarness {
 	agents := client.NewPool()
 	t.Cleanup(agents.Close)
 	stores := NewStores()
-	h.e = New(Config{Identity: "replica-a", Stores: stores, Agents: pool.NewAgents(agentPods{socket: h.agent.serve(t)}, agents),
-		MaxConcurrent: maxConcurrent, Clock: h.clock})
+	cfg := Config{Identity: "replica-a", Stores: stores, Agents: pool.NewAgents(agentPods{socket: h.agent.serve(t)}, agents),
+		MaxConcurrent: maxConcurrent, Clock: h.clock}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	h.e = New(cfg)
 	var err error
 	if h.tasks, err = taskstorage.NewStorage(scheme, taskOpts, h.e, nil, nil, taskstorage.CreateChecks{}); err != nil {
 		t.Fatal(err)
@@ -476,6 +482,66 @@ func TestSweepQueuesOnlyTasksPastTheirTTLAndGrace(t *testing.T) {
 	if diff := cmp.Diff([]string{"expired", "long-expired"}, queued); diff != "" {
 		t.Errorf("swept Tasks (-want +got):\n%s", diff)
 	}
+}
+
+// TestTTLDeletesPaced: a backlog of expired Tasks is deleted at
+// TTLDeletesPerSecond on the executor's clock, however many are queued at
+// once, so that the deletes leave the CPU and the store to binds; queued
+// Tasks already gone cost no wait.
+func TestTTLDeletesPaced(t *testing.T) {
+	slept := &sleepRecordingClock{}
+	h := newExecutorHarness(t, 0, func(c *Config) {
+		c.TTLDeletesPerSecond = 4
+		slept.FakeClock = c.Clock.(*testingclock.FakeClock)
+		c.Clock = slept
+	})
+	h.clock.SetTime(time.Now().Add(-time.Hour))
+	for i := range 5 {
+		h.storeFinishedElsewhere(t, fmt.Sprintf("expired-%d", i), 180*time.Second)
+	}
+	// Tasks another replica deleted since they were queued take no turn.
+	gone := func(name string) expiredTask {
+		return expiredTask{namespace: "ns", name: name, uid: "deleted-elsewhere"}
+	}
+	h.e.expired.Add(gone("gone-0"))
+	h.e.sweepExpired(h.ctx())
+	h.e.expired.Add(gone("gone-1"))
+	h.e.expired.Add(gone("gone-2"))
+	go h.e.deleteExpired()
+	t.Cleanup(h.e.expired.ShutDown)
+	err := wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		list, err := h.tasks.Task.List(h.ctx(), nil)
+		return err == nil && len(list.(*arl.TaskList).Items) == 0, nil
+	})
+	if err != nil {
+		t.Fatal("the expired Tasks were not all deleted")
+	}
+	// The first delete takes the one token; the other four wait a quarter
+	// of a second each.
+	if got := slept.total(); got < 990*time.Millisecond || got > 1010*time.Millisecond {
+		t.Errorf("5 deletes at 4 a second (and 3 Tasks already gone) waited %s in all, want 1s", got)
+	}
+}
+
+// sleepRecordingClock is the fake clock, and adds up what its sleepers
+// asked for (the fake clock's Sleep steps it).
+type sleepRecordingClock struct {
+	*testingclock.FakeClock
+	mu    sync.Mutex
+	slept time.Duration
+}
+
+func (c *sleepRecordingClock) Sleep(d time.Duration) {
+	c.mu.Lock()
+	c.slept += d
+	c.mu.Unlock()
+	c.FakeClock.Sleep(d)
+}
+
+func (c *sleepRecordingClock) total() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.slept
 }
 
 // storeFinishedElsewhere stores a Task as another replica would have, with

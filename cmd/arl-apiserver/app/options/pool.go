@@ -31,6 +31,7 @@ import (
 
 	"github.com/arl-infra/arl/pkg/apiserver"
 	"github.com/arl-infra/arl/pkg/eventvolume"
+	"github.com/arl-infra/arl/pkg/executor"
 	"github.com/arl-infra/arl/pkg/pool/local"
 	"github.com/arl-infra/arl/pkg/sidecar/client"
 )
@@ -56,6 +57,8 @@ type PoolOptions struct {
 	TaskLogBytes int
 	// MaxConcurrentTasks bounds the Tasks running at once on one replica.
 	MaxConcurrentTasks int
+	// TaskTTLDeletesPerSecond paces one replica's deletes of expired Tasks.
+	TaskTTLDeletesPerSecond float64
 	// Namespace is the server's own: the sidecar CA and the Lease live there.
 	Namespace string
 	// ShutdownTaskGrace is how long a stopping replica lets its running
@@ -118,6 +121,10 @@ func (o *PoolOptions) AddFlags(fs *pflag.FlagSet) {
 			"for a few minutes after the Task finishes.")
 	fs.IntVar(&o.MaxConcurrentTasks, "max-concurrent-tasks", 1024,
 		"Tasks running at once on this replica; more wait. Tasks of one Sandbox always run one at a time.")
+	fs.Float64Var(&o.TaskTTLDeletesPerSecond, "task-ttl-deletes-per-second", executor.DefaultTTLDeletesPerSecond,
+		"How many Tasks past their ttlSecondsAfterFinished this replica deletes a second, at most. Expired Tasks are "+
+			"background work: a backlog deleted faster takes the CPU and store that binds and Tasks need; one created "+
+			"faster than all replicas together delete grows until Task creation slows.")
 	fs.DurationVar(&o.ShutdownTaskGrace, "shutdown-task-grace", 0,
 		"On SIGTERM, after --shutdown-delay-duration, how long this replica lets the Tasks it runs finish before it cuts "+
 			"them (reason RunnerLost). The pod's terminationGracePeriodSeconds must cover both, and the request drain.")
@@ -170,6 +177,9 @@ func (o *PoolOptions) Validate() []error {
 	}
 	if o.MaxConcurrentTasks <= 0 {
 		errs = append(errs, fmt.Errorf("--max-concurrent-tasks must be positive"))
+	}
+	if o.TaskTTLDeletesPerSecond <= 0 {
+		errs = append(errs, fmt.Errorf("--task-ttl-deletes-per-second must be positive"))
 	}
 	if o.PodClaims != PodClaimsEtcd && o.PodClaims != PodClaimsLabels {
 		errs = append(errs, fmt.Errorf("--pod-claims must be %q or %q, not %q", PodClaimsEtcd, PodClaimsLabels, o.PodClaims))
@@ -286,5 +296,6 @@ func (o *PoolOptions) applyTasks(extra *apiserver.ExtraConfig) {
 	extra.TaskEvents = eventvolume.Volume(o.TaskEvents)
 	extra.PoolOptions.SandboxEvents = eventvolume.Volume(o.SandboxEvents)
 	extra.MaxConcurrentTasks = o.MaxConcurrentTasks
+	extra.TaskTTLDeletesPerSecond = o.TaskTTLDeletesPerSecond
 	extra.ShutdownTaskGrace = o.ShutdownTaskGrace
 }

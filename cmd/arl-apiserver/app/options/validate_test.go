@@ -53,7 +53,7 @@ func TestValidate(t *testing.T) {
 		{name: "defaults"},
 		{name: "every pool flag set sensibly", args: []string{
 			"--local-sandbox-memory=512Mi", "--local-sandbox-cpu=500m", "--local-sandbox-pids=0",
-			"--task-output-bytes=1", "--max-concurrent-tasks=1", "--shutdown-task-grace=30s", "--shutdown-delay-duration=5s",
+			"--task-output-bytes=1", "--max-concurrent-tasks=1", "--task-ttl-deletes-per-second=0.5", "--shutdown-task-grace=30s", "--shutdown-delay-duration=5s",
 			"--pool-egress-deny-cidrs=203.0.113.0/24,2001:db8::/32", "--server-pod-labels=app=arl,tier=api",
 			"--privileged-pool-namespaces=ci,build-farm", "--pod-claims=labels",
 		}},
@@ -79,6 +79,8 @@ func TestValidate(t *testing.T) {
 			want: []string{"--shutdown-task-grace must not be negative"}},
 		{name: "no concurrent tasks", args: []string{"--max-concurrent-tasks=0"},
 			want: []string{"--max-concurrent-tasks must be positive"}},
+		{name: "TTL deletes never paced through", args: []string{"--task-ttl-deletes-per-second=0"},
+			want: []string{"--task-ttl-deletes-per-second must be positive"}},
 		{name: "egress deny CIDR with host bits", args: []string{"--pool-egress-deny-cidrs=10.0.0.1/8"},
 			want: []string{`--pool-egress-deny-cidrs "10.0.0.1/8"`}},
 		// /0 would deny every address, which is what turning egress off is for.
