@@ -60,7 +60,8 @@ func main() {
 	flag.IntVar(&o.tasks, "tasks", 100000, "finished Tasks to hold before memory is weighed (0: skip the Task phases)")
 	flag.IntVar(&o.taskConcurrency, "task-concurrency", 32, "clients creating Tasks")
 	flag.DurationVar(&o.taskTTL, "task-ttl", 15*time.Minute, "the Tasks' ttlSecondsAfterFinished: longer than creating them all takes")
-	flag.DurationVar(&o.cleanupFor, "cleanup-for", 30*time.Minute, "how long binds run during the TTL cleanup at most (the rest of the Tasks go with the namespace)")
+	flag.DurationVar(&o.cleanupFor, "cleanup-for", 10*time.Minute, "how long binds run during the TTL cleanup at most (the rest of the Tasks go with the namespace; "+
+		"the replicas delete at --task-ttl-deletes-per-second each, so 100,000 Tasks take about an hour)")
 	flag.Float64Var(&o.cleanupRate, "cleanup-bind-rate", 5, "binds per second, before and during the Tasks' TTL cleanup")
 	flag.Parse()
 	if o.kubeconfig == "" {
