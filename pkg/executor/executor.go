@@ -99,14 +99,16 @@ const (
 	DefaultLogBytes      = 1 << 20
 	DefaultMaxConcurrent = 1024
 	// DefaultTTLDeletesPerSecond is a replica's pace of TTL deletes. On
-	// the 2-core test cluster (hack/scale.sh, 3 replicas, 10,000 pods) a
-	// backlog of 40,000 expired Tasks deleted as fast as the store took
-	// them (138/s) moved bind p99 from 21 to 837 ms, at 20 a replica
-	// (38/s) from 44 to 900 ms, and at 10 a replica (18–21/s) not beyond
-	// the runs' own spread (60 and 96 ms): the deletes, and the watch
-	// events they send every replica and kube-controller-manager, took the
-	// CPU the binds needed. Kubernetes paces its own TTL cleanup the same
-	// way, through its controller manager's client QPS.
+	// the 2-core test cluster (hack/scale.sh, 3 replicas, 10,000 pods,
+	// 2,000 Sandboxes) a backlog of 40,000 expired Tasks deleted as fast
+	// as the store took them (138/s) moved bind p99 from 21 to 837 ms, at
+	// 20 a replica (38/s) from 44 to 900 ms, and at 10 a replica (18–21/s)
+	// not beyond the runs' own spread (60 and 96 ms): the deletes, and the
+	// watch events they send every replica and kube-controller-manager,
+	// took the CPU the binds needed. (With 10,000 Sandboxes held the
+	// binds alone nearly fill the node, and even 24/s moved p99 to 678 ms.)
+	// Kubernetes paces its own TTL cleanup the same way, through its
+	// controller manager's client QPS.
 	DefaultTTLDeletesPerSecond = 10
 	// retainedLogBytes bounds the windows of finished Tasks kept for
 	// tasks/log?raw=true, across Tasks; each is kept retainedLogTTL at most.
