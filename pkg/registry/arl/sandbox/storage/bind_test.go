@@ -87,10 +87,9 @@ func (s *slotsSeen) Delete(ctx context.Context, key string, out runtime.Object, 
 	return s.Interface.Delete(ctx, key, out, preconditions, validateDeletion, cachedExistingObject, opts)
 }
 
-// A delete, alone or in a collection, offers the storage its pod's release
-// (the Binder's ReleaseWithDelete), and says when it is done; a dry run
-// does not.
-func TestDeletesOfferTheirRelease(t *testing.T) {
+// newSlotStorage is the Sandboxes' storage over a slotBinder, on a test etcd.
+func newSlotStorage(t *testing.T) (SandboxStorage, *slotBinder) {
+	t.Helper()
 	opts, scheme := registrytest.NewRESTOptions(t, "sandboxes")
 	binder := &slotBinder{}
 	s, err := NewStorage(scheme, opts, binder, nil)
@@ -98,6 +97,14 @@ func TestDeletesOfferTheirRelease(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Sandbox.Store.DestroyFunc)
+	return s, binder
+}
+
+// A delete, alone or in a collection, offers the storage its pod's release
+// (the Binder's ReleaseWithDelete), and says when it is done; a dry run
+// does not.
+func TestDeletesOfferTheirRelease(t *testing.T) {
+	s, binder := newSlotStorage(t)
 	seen := &slotsSeen{Interface: s.Sandbox.Store.Storage.Storage}
 	s.Sandbox.Store.Storage.Storage = seen
 	ctx := genericapirequest.WithNamespace(genericapirequest.NewContext(), "test")
@@ -152,13 +159,7 @@ func TestCreateBindsAnotherPodWhenItsDeferredClaimLoses(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("lose %d", tc.lose), func(t *testing.T) {
-			opts, scheme := registrytest.NewRESTOptions(t, "sandboxes")
-			binder := &slotBinder{}
-			s, err := NewStorage(scheme, opts, binder, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(s.Sandbox.Store.DestroyFunc)
+			s, binder := newSlotStorage(t)
 			s.Sandbox.Store.Storage.Storage = &lostClaims{Interface: s.Sandbox.Store.Storage.Storage, lose: tc.lose}
 
 			ctx := genericapirequest.WithNamespace(genericapirequest.NewContext(), "test")
@@ -181,18 +182,12 @@ func TestCreateBindsAnotherPodWhenItsDeferredClaimLoses(t *testing.T) {
 }
 
 func TestCreateGivesThePodBackWhenTheSandboxIsNotStored(t *testing.T) {
-	opts, scheme := registrytest.NewRESTOptions(t, "sandboxes")
-	binder := &slotBinder{}
-	s, err := NewStorage(scheme, opts, binder, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Sandbox.Store.DestroyFunc)
+	s, binder := newSlotStorage(t)
 	ctx := genericapirequest.WithNamespace(genericapirequest.NewContext(), "test")
 	if _, err := s.Sandbox.Create(ctx, validSandbox(), rest.ValidateAllObjectFunc, &metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Sandbox.Create(ctx, validSandbox(), rest.ValidateAllObjectFunc, &metav1.CreateOptions{})
+	_, err := s.Sandbox.Create(ctx, validSandbox(), rest.ValidateAllObjectFunc, &metav1.CreateOptions{})
 	var status interface{ Status() metav1.Status }
 	if !errors.As(err, &status) || status.Status().Code != 409 {
 		t.Fatalf("a second Sandbox of the same name: %v, want 409", err)
