@@ -64,6 +64,9 @@ type Config struct {
 	// keep coming (refill.go); 0: the defaults; RefillQuiet < 0: no delay.
 	RefillQuiet    time.Duration
 	RefillMaxDelay time.Duration
+	// SyncBatchPeriod gathers a pool's pod and Sandbox events into one
+	// sync (syncbatch.go); 0: the default; < 0: a sync for each event.
+	SyncBatchPeriod time.Duration
 	// Store vouches for ARL's store before pods are deleted for the
 	// absence of their pool or Sandbox; nil: no check (tests).
 	Store StoreCheck
@@ -101,6 +104,8 @@ type Controller struct {
 	ready readyPods
 	// podChanges says which pod events change what a pool's sync reads.
 	podChanges podChanges
+	// waiting are the pools with Sandboxes waiting for a pod.
+	waiting waitingPools
 
 	// deletions are the pools' (deletionMemory), sandboxDeletes the
 	// Sandboxes': the orphan grace of pods whose Sandbox was just deleted.
@@ -116,6 +121,9 @@ func New(cfg Config) (*Controller, error) {
 	}
 	if cfg.CreateBurst == 0 {
 		cfg.CreateBurst = 32
+	}
+	if cfg.SyncBatchPeriod == 0 {
+		cfg.SyncBatchPeriod = defaultSyncBatchPeriod
 	}
 	if cfg.RefillQuiet == 0 {
 		cfg.RefillQuiet = defaultRefillQuiet
@@ -163,25 +171,17 @@ func New(cfg Config) (*Controller, error) {
 	if err != nil {
 		return nil, err
 	}
-	enqueueSandboxPool := func(obj interface{}) {
-		if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-			obj = tombstone.Obj
-		}
-		if sandbox, ok := obj.(*arlv1alpha1.Sandbox); ok {
-			c.enqueue(sandbox.Namespace + "/" + sandbox.Spec.PoolRef)
-		}
-	}
 	if err := addSandboxPoolIndex(cfg.Sandboxes.Informer()); err != nil {
 		return nil, err
 	}
 	_, err = cfg.Sandboxes.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    enqueueSandboxPool,
-		UpdateFunc: func(_, obj interface{}) { enqueueSandboxPool(obj) },
+		AddFunc:    c.onSandboxEvent,
+		UpdateFunc: func(_, obj interface{}) { c.onSandboxEvent(obj) },
 		DeleteFunc: func(obj interface{}) {
 			if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
 				c.sandboxDeletes.saw(key, c.now())
 			}
-			enqueueSandboxPool(obj)
+			c.onSandboxEvent(obj)
 		},
 	})
 	if err != nil {
@@ -307,7 +307,23 @@ func (c *Controller) onPodChange(pod *Pod, deleted bool) {
 		observed = nil
 	}
 	if c.podChanges.changed(pod.Key(), observed) {
-		c.enqueue(pod.PoolKey())
+		c.enqueueEvent(pod.PoolKey())
+	}
+}
+
+// onSandboxEvent syncs the pool of a Sandbox added, changed or deleted.
+func (c *Controller) onSandboxEvent(obj interface{}) {
+	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tombstone.Obj
+	}
+	sandbox, ok := obj.(*arlv1alpha1.Sandbox)
+	switch {
+	case !ok:
+	case sandbox.Status.Phase == arlv1alpha1.SandboxPending && sandbox.DeletionTimestamp == nil:
+		// It waits for a pod the sync binds or starts.
+		c.enqueue(sandbox.Namespace + "/" + sandbox.Spec.PoolRef)
+	default:
+		c.enqueueEvent(sandbox.Namespace + "/" + sandbox.Spec.PoolRef)
 	}
 }
 

@@ -322,7 +322,7 @@ type harness struct {
 
 // newHarness starts a controller whose runtime holds pods; they enter the
 // free list in that order, as a runtime's first list would deliver them.
-func newHarness(t *testing.T, pods ...*Pod) *harness {
+func newHarness(t testing.TB, pods ...*Pod) *harness {
 	t.Helper()
 	cs := fake.NewSimpleClientset()
 	factory := informers.NewSharedInformerFactory(cs, 0)
@@ -373,7 +373,7 @@ func (h *harness) createPool(t *testing.T, namespace, name string) {
 }
 
 // addPool stores a pool and waits for the controller's cache to have it.
-func (h *harness) addPool(t *testing.T, pool *arlv1alpha1.WarmPool) {
+func (h *harness) addPool(t testing.TB, pool *arlv1alpha1.WarmPool) {
 	t.Helper()
 	if _, err := h.cs.ArlV1alpha1().WarmPools(pool.Namespace).Create(context.Background(), pool, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -423,7 +423,7 @@ func (h *harness) sync(t *testing.T, key string) time.Duration {
 	return requeue
 }
 
-func (h *harness) waitFor(t *testing.T, what string, cond func() bool) {
+func (h *harness) waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	err := wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 10*time.Second, true,
 		func(context.Context) (bool, error) { return cond(), nil })

@@ -85,6 +85,7 @@ func (c *Controller) syncPool(ctx context.Context, key string) (time.Duration, e
 	pool, err := c.pools.WarmPools(namespace).Get(name)
 	if apierrors.IsNotFound(err) {
 		c.shortfalls.end(key)
+		c.waiting.set(key, false)
 		forgetPool(namespace, name)
 		c.binds.forget(key)
 		switch decideMissingPool(c.deletions.seen(key), c.verifyStore(ctx)) {
@@ -152,6 +153,7 @@ func (c *Controller) syncPool(ctx context.Context, key string) (time.Duration, e
 
 	c.failLostSandboxes(ctx, sandboxes, pods)
 	unbound := c.bindPending(ctx, pool, sandboxes, &classified, now)
+	c.waiting.set(key, unbound > 0)
 	networkErr := c.ensureNetwork(ctx, pool, now)
 	errs = append(errs, networkErr)
 
