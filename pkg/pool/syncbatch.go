@@ -19,12 +19,14 @@ package pool
 import (
 	"sync"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/sets"
 )
 
 // defaultSyncBatchPeriod is how long a pool's pod and Sandbox events wait
 // to be synced together. A bind brings several of them (the Sandbox, the
-// claimed pod, its replacement created, scheduled, Ready, the Sandbox and
-// pod deleted later) and a sync reads every pod and Sandbox of the pool:
+// claimed pod, its replacement created and Ready, the Sandbox and pod
+// deleted later) and a sync reads every pod and Sandbox of the pool:
 // at 10,000 of each a sync per event took most of the leader's CPU (make
 // test-scale). Binds do not wait for a sync; refills wait longer anyway
 // (defaultRefillQuiet). Kubernetes' Job controller batches its pod events
@@ -48,13 +50,13 @@ func (c *Controller) enqueueEvent(poolKey string) {
 // pod (the leader's state).
 type waitingPools struct {
 	mu   sync.Mutex
-	keys map[string]bool
+	keys sets.Set[string]
 }
 
 func (w *waitingPools) has(key string) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.keys[key]
+	return w.keys.Has(key)
 }
 
 // set records whether the pool has Sandboxes waiting.
@@ -62,11 +64,11 @@ func (w *waitingPools) set(key string, waiting bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !waiting {
-		delete(w.keys, key)
+		w.keys.Delete(key)
 		return
 	}
 	if w.keys == nil {
-		w.keys = map[string]bool{}
+		w.keys = sets.New[string]()
 	}
-	w.keys[key] = true
+	w.keys.Insert(key)
 }
