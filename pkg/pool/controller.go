@@ -335,9 +335,17 @@ func (c *Controller) enqueueObject(obj interface{}) {
 }
 
 func (c *Controller) enqueue(poolKey string) {
-	if q := c.queue.Load(); q != nil && c.leading.Load() {
-		(*q).Add(poolKey)
+	if q := c.leadingQueue(); q != nil {
+		q.Add(poolKey)
 	}
+}
+
+// leadingQueue is this leadership term's work queue; nil when not leading.
+func (c *Controller) leadingQueue() workqueue.TypedRateLimitingInterface[string] {
+	if q := c.queue.Load(); q != nil && c.leading.Load() {
+		return *q
+	}
+	return nil
 }
 
 func (c *Controller) processNext(ctx context.Context, queue workqueue.TypedRateLimitingInterface[string]) bool {

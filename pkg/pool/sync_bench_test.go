@@ -38,19 +38,17 @@ func BenchmarkSyncPoolAtScale(b *testing.B) {
 		p.TemplateHash = hash
 		pods = append(pods, p)
 	}
-	var sandboxPods []*Pod
 	for i := range bound {
 		p := allocatedPod("ns", "p", fmt.Sprintf("bound-%d", i), fmt.Sprintf("sb-%d", i))
 		p.TemplateHash = hash
 		pods = append(pods, p)
-		sandboxPods = append(sandboxPods, p)
 	}
 	h := newHarness(b, pods...)
 	h.addPool(b, pool)
 	// Straight into the informer's store: the fake clientset's tracker
 	// would take minutes for 10,000 creates.
 	sandboxes := h.c.cfg.Sandboxes.Informer().GetIndexer()
-	for i, p := range sandboxPods {
+	for i, p := range pods[idle:] {
 		if err := sandboxes.Add(boundSandbox(fmt.Sprintf("sb-%d", i), p)); err != nil {
 			b.Fatal(err)
 		}

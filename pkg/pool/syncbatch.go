@@ -41,8 +41,8 @@ func (c *Controller) enqueueEvent(poolKey string) {
 		c.enqueue(poolKey)
 		return
 	}
-	if q := c.queue.Load(); q != nil && c.leading.Load() {
-		(*q).AddAfter(poolKey, c.cfg.SyncBatchPeriod)
+	if q := c.leadingQueue(); q != nil {
+		q.AddAfter(poolKey, c.cfg.SyncBatchPeriod)
 	}
 }
 
