@@ -59,7 +59,7 @@ func main() {
 	flag.IntVar(&o.sandboxes, "sandboxes", 10000, "Sandboxes to hold before memory is weighed")
 	flag.IntVar(&o.tasks, "tasks", 100000, "finished Tasks to hold before memory is weighed (0: skip the Task phases)")
 	flag.IntVar(&o.taskConcurrency, "task-concurrency", 32, "clients creating Tasks")
-	flag.DurationVar(&o.taskTTL, "task-ttl", 15*time.Minute, "the Tasks' ttlSecondsAfterFinished: longer than creating them all takes")
+	flag.DurationVar(&o.taskTTL, "task-ttl", 15*time.Minute, "the Tasks' ttlSecondsAfterFinished: longer than creating them all takes (binds before the cleanup fill the rest, up to --cleanup-for)")
 	flag.DurationVar(&o.cleanupFor, "cleanup-for", 10*time.Minute, "how long binds run during the TTL cleanup at most (the rest of the Tasks go with the namespace; "+
 		"the replicas delete at --task-ttl-deletes-per-second each, so 100,000 Tasks take about an hour)")
 	flag.Float64Var(&o.cleanupRate, "cleanup-bind-rate", 5, "binds per second, before and during the Tasks' TTL cleanup")
