@@ -21,6 +21,7 @@ import (
 
 	"k8s.io/apiserver/pkg/features"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
+	"k8s.io/component-base/featuregate"
 )
 
 // TestFeatureDefaults: ARL's defaults hold when no flag names the gate,
@@ -29,11 +30,15 @@ func TestFeatureDefaults(t *testing.T) {
 	cases := []struct {
 		name string
 		args []string
-		want bool
+		want map[featuregate.Feature]bool
 	}{
-		{name: "default", want: false},
-		{name: "flag turns it on", args: []string{"--feature-gates=ListFromCacheSnapshot=true"}, want: true},
-		{name: "flag keeps it off", args: []string{"--feature-gates=ListFromCacheSnapshot=false"}, want: false},
+		{name: "default", want: map[featuregate.Feature]bool{features.ListFromCacheSnapshot: false, features.DetectCacheInconsistency: false}},
+		{name: "flag turns one on", args: []string{"--feature-gates=ListFromCacheSnapshot=true"},
+			want: map[featuregate.Feature]bool{features.ListFromCacheSnapshot: true, features.DetectCacheInconsistency: false}},
+		{name: "flag turns both on", args: []string{"--feature-gates=ListFromCacheSnapshot=true,DetectCacheInconsistency=true"},
+			want: map[featuregate.Feature]bool{features.ListFromCacheSnapshot: true, features.DetectCacheInconsistency: true}},
+		{name: "flag keeps them off", args: []string{"--feature-gates=ListFromCacheSnapshot=false,DetectCacheInconsistency=false"},
+			want: map[featuregate.Feature]bool{features.ListFromCacheSnapshot: false, features.DetectCacheInconsistency: false}},
 	}
 	t.Cleanup(setFeatureDefaults)
 	for _, c := range cases {
@@ -41,8 +46,10 @@ func TestFeatureDefaults(t *testing.T) {
 			if _, err := parseFlags(t, c.args...); err != nil {
 				t.Fatal(err)
 			}
-			if got := utilfeature.DefaultFeatureGate.Enabled(features.ListFromCacheSnapshot); got != c.want {
-				t.Errorf("ListFromCacheSnapshot enabled = %v, want %v", got, c.want)
+			for gate, want := range c.want {
+				if got := utilfeature.DefaultFeatureGate.Enabled(gate); got != want {
+					t.Errorf("%s enabled = %v, want %v", gate, got, want)
+				}
 			}
 		})
 	}
