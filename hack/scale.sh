@@ -25,6 +25,10 @@ go build -trimpath -o bin/arlscale ./hack/bench/arlscale
 eval "$("${ARL_ROOT}/hack/cluster/env.sh")"
 namespace=arl-scale
 replicas_before="$(kubectl -n arl-system get deployment arl-apiserver -o jsonpath='{.spec.replicas}')"
+# An earlier run's namespace may still be terminating (its 20,000 pods take
+# kwok ~20 minutes): nothing can be created in it until it is gone.
+arl::wait_for "the namespace ${namespace} of an earlier run deleted" 1800 \
+  bash -c "! kubectl get namespace ${namespace} >/dev/null 2>&1" || arl::die "namespace ${namespace} is still there"
 
 cleanup() {
   arl::log "scale: deleting the suite's objects (kwok deletes its pods), then its nodes"
