@@ -80,6 +80,18 @@ func (e *Executor) expireLater(task *arl.Task) {
 	e.cfg.Clock.AfterFunc(time.Duration(*ttl)*time.Second, func() { e.expired.Add(expired) })
 }
 
+// finishedAtAdmission is the start of a Task that finished as it was
+// stored (its Sandbox missing, failed or going): counted, and deleted when
+// its TTL ends like any other. Without the timer only a sweep, minutes
+// later, found it; every replica's sweep found it alike, and each read it
+// again to delete it (make test-scale's 100,000 Tasks are of this kind).
+func (e *Executor) finishedAtAdmission(task *arl.Task) {
+	observeFinished(task)
+	if task != nil {
+		e.expireLater(task)
+	}
+}
+
 // sweepExpired queues the finished Tasks past their TTL and its grace,
 // from the cache, for deletion, in a random order: replicas sweeping the
 // same backlog then mostly delete different Tasks.

@@ -391,35 +391,53 @@ func TestQueuedTasksFailWithTheirSandbox(t *testing.T) {
 }
 
 // TestFinishedTaskDeletedAfterItsTTL: ttlSecondsAfterFinished counts on
-// the executor's clock from the Task's end.
+// the executor's clock from the Task's end, for a Task that ran here and
+// for one that failed as it was stored (no sweep needed for either).
 func TestFinishedTaskDeletedAfterItsTTL(t *testing.T) {
-	h := newExecutorHarness(t, 0)
-	// Start's deleters without its ticker, whose sweeps would delete the
-	// Task without the timer.
-	go h.e.deleteExpired()
-	t.Cleanup(h.e.expired.ShutDown)
-	h.createSandbox(t, "sb")
-	h.createTask(t, "sb", "short-lived", func(task *arl.Task) { task.Spec.TTLSecondsAfterFinished = ptr.To[int32](60) })
-	h.nextStarted(t)
-	h.agent.finish("short-lived")
-	h.waitState(t, "short-lived", arl.TaskSucceeded)
-	err := wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
-		return h.clock.HasWaiters(), nil
-	})
-	if err != nil {
-		t.Fatal("no TTL timer was set")
-	}
-	h.clock.Step(59 * time.Second)
-	if _, err := h.getTask(t, "short-lived"); err != nil {
-		t.Fatalf("Task gone 59s into a TTL of 60s: %v", err)
-	}
-	h.clock.Step(time.Second)
-	err = wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
-		_, err := h.getTask(t, "short-lived")
-		return apierrors.IsNotFound(err), nil
-	})
-	if err != nil {
-		t.Fatal("Task kept past its TTL")
+	for _, tc := range []struct {
+		name string
+		// finish creates the Task "short-lived" with a TTL of 60 s and
+		// returns once it is finished.
+		finish func(t *testing.T, h *executorHarness, ttl func(*arl.Task))
+	}{
+		{name: "ran here", finish: func(t *testing.T, h *executorHarness, ttl func(*arl.Task)) {
+			h.createSandbox(t, "sb")
+			h.createTask(t, "sb", "short-lived", ttl)
+			h.nextStarted(t)
+			h.agent.finish("short-lived")
+			h.waitState(t, "short-lived", arl.TaskSucceeded)
+		}},
+		{name: "failed at admission", finish: func(t *testing.T, h *executorHarness, ttl func(*arl.Task)) {
+			h.createTask(t, "no-such-sandbox", "short-lived", ttl)
+			h.waitState(t, "short-lived", arl.TaskFailed)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newExecutorHarness(t, 0)
+			// Start's deleters without its ticker, whose sweeps would
+			// delete the Task without the timer.
+			go h.e.deleteExpired()
+			t.Cleanup(h.e.expired.ShutDown)
+			tc.finish(t, h, func(task *arl.Task) { task.Spec.TTLSecondsAfterFinished = ptr.To[int32](60) })
+			err := wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+				return h.clock.HasWaiters(), nil
+			})
+			if err != nil {
+				t.Fatal("no TTL timer was set")
+			}
+			h.clock.Step(59 * time.Second)
+			if _, err := h.getTask(t, "short-lived"); err != nil {
+				t.Fatalf("Task gone 59s into a TTL of 60s: %v", err)
+			}
+			h.clock.Step(time.Second)
+			err = wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+				_, err := h.getTask(t, "short-lived")
+				return apierrors.IsNotFound(err), nil
+			})
+			if err != nil {
+				t.Fatal("Task kept past its TTL")
+			}
+		})
 	}
 }
 

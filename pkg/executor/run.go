@@ -136,7 +136,6 @@ func (e *Executor) run(task *arl.Task, sandbox *arl.Sandbox, rt *runningTask) {
 			outputTruncatedBytes.WithLabelValues(task.Namespace).Add(float64(truncated))
 		}
 		e.recordFinished(final)
-		e.expireLater(final)
 	}
 	e.finish(key, final)
 	e.release(sbKey)
