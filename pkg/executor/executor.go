@@ -284,11 +284,11 @@ func (e *Executor) Admit(ctx context.Context, task *arl.Task) (status arl.TaskSt
 	sandbox, err := e.getSandbox(ctx, task.Namespace, task.Spec.SandboxRef)
 	switch {
 	case apierrors.IsNotFound(err):
-		return finishedStatus(task, now, ReasonSandboxNotFound, fmt.Sprintf("Sandbox %q does not exist in namespace %q", task.Spec.SandboxRef, task.Namespace)), e.finishedAtAdmission, nil
+		return finishedStatus(task, now, ReasonSandboxNotFound, fmt.Sprintf("Sandbox %q does not exist in namespace %q", task.Spec.SandboxRef, task.Namespace)), e.finished, nil
 	case err != nil:
-		return finishedStatus(task, now, ReasonSandboxNotFound, fmt.Sprintf("reading Sandbox %q: %v", task.Spec.SandboxRef, err)), e.finishedAtAdmission, nil
+		return finishedStatus(task, now, ReasonSandboxNotFound, fmt.Sprintf("reading Sandbox %q: %v", task.Spec.SandboxRef, err)), e.finished, nil
 	case sandbox.Status.Phase == arl.SandboxFailed:
-		return finishedStatus(task, now, ReasonSandboxFailed, fmt.Sprintf("Sandbox %q failed: %s", sandbox.Name, sandboxReason(sandbox))), e.finishedAtAdmission, nil
+		return finishedStatus(task, now, ReasonSandboxFailed, fmt.Sprintf("Sandbox %q failed: %s", sandbox.Name, sandboxReason(sandbox))), e.finished, nil
 	}
 
 	// Nothing is tracked until the Task is stored: a create that fails
@@ -300,9 +300,9 @@ func (e *Executor) Admit(ctx context.Context, task *arl.Task) (status arl.TaskSt
 	q := e.queue(sbKey)
 	switch gone, err := e.awaitOneShot(ctx, q, sandbox.UID); {
 	case err != nil:
-		return finishedStatus(task, now, ReasonCanceled, fmt.Sprintf("the request ended while Sandbox %q was being deleted: %v", sandbox.Name, err)), e.finishedAtAdmission, nil
+		return finishedStatus(task, now, ReasonCanceled, fmt.Sprintf("the request ended while Sandbox %q was being deleted: %v", sandbox.Name, err)), e.finished, nil
 	case gone:
-		return finishedStatus(task, now, ReasonSandboxNotFound, oneShotGoneMessage(sandbox.Name)), e.finishedAtAdmission, nil
+		return finishedStatus(task, now, ReasonSandboxNotFound, oneShotGoneMessage(sandbox.Name)), e.finished, nil
 	}
 	if sandbox.Status.Phase == arl.SandboxReady && !q.busy && len(q.waiting) == 0 {
 		q.busy = true
@@ -610,17 +610,13 @@ func (e *Executor) updateStatusRetrying(ctx context.Context, name string, mutate
 	return task, err
 }
 
-// recordFinished counts a finished Task, records its Event and sets its
-// TTL's timer (expireLater). The Task's traceID, when set, is in the
+// recordFinished counts a finished Task, sets its TTL's timer (finished)
+// and records its Event. The Task's traceID, when set, is in the
 // message (kubectl describe shows it) and in the Event's annotation
 // AnnotationTraceID.
 func (e *Executor) recordFinished(task *arl.Task) {
-	observeFinished(task)
-	if task == nil {
-		return
-	}
-	e.expireLater(task)
-	if e.cfg.Recorder == nil {
+	e.finished(task)
+	if e.cfg.Recorder == nil || task == nil {
 		return
 	}
 	eventType := corev1.EventTypeNormal

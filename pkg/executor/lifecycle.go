@@ -37,10 +37,10 @@ import (
 // ttlSweepEvery (seconds) is how often every replica looks for finished
 // Tasks past their TTL that no timer of its own covers (after a restart,
 // or Tasks another replica ran). A sweep lists every Task from the watch
-// cache: at 100,000 Tasks a list of 50 MB, 0.8 CPU s of zeroing it and a
-// garbage collection of a 500 MB heap, each replica every 30 s as it was
-// (make test-scale); the Tasks it finds were left by a replica that is
-// gone, and may wait minutes more.
+// cache: at 100,000 Tasks a 50 MB list, 0.8 CPU s of zeroing it and a
+// garbage collection of a 500 MB heap. Every 30 s that was 15-30 % of each
+// replica's CPU (make test-scale); the Tasks a sweep finds were left by a
+// replica that is gone, and may wait minutes more.
 const ttlSweepEvery = 5 * 60
 
 // ttlSweepGrace is how long past its TTL a Task is left to the timer of
@@ -80,12 +80,13 @@ func (e *Executor) expireLater(task *arl.Task) {
 	e.cfg.Clock.AfterFunc(time.Duration(*ttl)*time.Second, func() { e.expired.Add(expired) })
 }
 
-// finishedAtAdmission is the start of a Task that finished as it was
-// stored (its Sandbox missing, failed or going): counted, and deleted when
-// its TTL ends like any other. Without the timer only a sweep, minutes
-// later, found it; every replica's sweep found it alike, and each read it
-// again to delete it (make test-scale's 100,000 Tasks are of this kind).
-func (e *Executor) finishedAtAdmission(task *arl.Task) {
+// finished counts a Task that finished here and sets its TTL's timer.
+// It is the start of a Task that finished as it was stored (its Sandbox
+// missing, failed or going), which is deleted when its TTL ends like any
+// other: without the timer only a sweep, minutes later, found it, every
+// replica's sweep alike, each reading it again to delete it (make
+// test-scale's 100,000 Tasks are of this kind).
+func (e *Executor) finished(task *arl.Task) {
 	observeFinished(task)
 	if task != nil {
 		e.expireLater(task)
