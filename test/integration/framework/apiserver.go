@@ -169,6 +169,7 @@ func (s *Standalone) start(bin string) error {
 	case s.Kubeconfig = <-announced:
 		return nil
 	case err := <-s.exit:
+		s.exit <- err // kept for Stop, which waits for it (a test's cleanup)
 		return fmt.Errorf("arl-apiserver exited before serving: %w", err)
 	case <-time.After(90 * time.Second):
 		return fmt.Errorf("arl-apiserver did not announce its kubeconfig within 90s")
